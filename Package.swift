@@ -1,0 +1,136 @@
+// swift-tools-version:6.1
+//
+// footfall — an in-store Wi-Fi footfall collector.
+//
+// Modules are split by what they depend on (see README "Architecture"):
+//   CPcap              system library: libpcap headers, nothing else
+//   FootfallCore       pure Swift: frame parsing, pseudonyms, gate, aggregation, suppression
+//   FootfallPlatform   the few OS calls the privacy guarantees need (core dumps, locked key memory)
+//   FootfallCapture    owns every libpcap call (files, live interfaces, UDP streams)
+//   FootfallConfig     the YAML config file, validated with key and line in every error
+//   FootfallOutput     the file system: atomic CSV files, retention, audit
+//   FootfallPipeline   wires sources → core → outputs for stats, replay, run and evaluate
+//   footfall           the command-line tool (thin)
+import PackageDescription
+
+let strictSwift: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "footfall",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "footfall", targets: ["footfall"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CPcap",
+            pkgConfig: "libpcap",
+            providers: [.apt(["libpcap-dev"])]
+        ),
+        .target(
+            name: "FootfallCore",
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "FootfallPlatform",
+            dependencies: ["FootfallCore"],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "FootfallCapture",
+            dependencies: [
+                "CPcap",
+                "FootfallCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "FootfallConfig",
+            dependencies: [
+                "FootfallCore",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "FootfallOutput",
+            dependencies: [
+                "FootfallCore",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "FootfallPipeline",
+            dependencies: [
+                "FootfallCore",
+                "FootfallPlatform",
+                "FootfallCapture",
+                "FootfallConfig",
+                "FootfallOutput",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "footfall",
+            dependencies: [
+                "FootfallPipeline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // libFuzzer entry point for the frame parser; see README "Fuzzing".
+        .executableTarget(
+            name: "footfall-fuzz",
+            dependencies: ["FootfallCore"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "FootfallCoreTests",
+            dependencies: ["FootfallCore"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "FootfallCaptureTests",
+            dependencies: ["FootfallCapture", "FootfallCore"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "FootfallPipelineTests",
+            dependencies: ["FootfallPipeline", "FootfallConfig", "FootfallOutput", "FootfallCore"],
+            swiftSettings: strictSwift
+        ),
+        // Everything an auditor runs to check the privacy promises (PRIVACY.md).
+        .testTarget(
+            name: "FootfallPrivacyTests",
+            dependencies: [
+                "FootfallCore",
+                "FootfallPlatform",
+                "FootfallOutput",
+                "FootfallPipeline",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // Runs the built `footfall` binary against real captures (tshark is the oracle).
+        .testTarget(
+            name: "FootfallIntegrationTests",
+            dependencies: [],
+            swiftSettings: strictSwift
+        ),
+    ]
+)

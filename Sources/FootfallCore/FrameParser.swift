@@ -1,0 +1,96 @@
+/// Link-layer header types footfall reads (the pcap `LINKTYPE_*` values).
+public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    /// `LINKTYPE_IEEE802_11` (105): 802.11 frames without a radio header (no signal).
+    public static let ieee80211 = LinkType(rawValue: 105)
+    /// `LINKTYPE_IEEE802_11_RADIOTAP` (127): radiotap header followed by an 802.11 frame.
+    public static let ieee80211Radiotap = LinkType(rawValue: 127)
+
+    public var isSupported: Bool { self == .ieee80211 || self == .ieee80211Radiotap }
+
+    public var description: String {
+        switch self {
+        case .ieee80211: "IEEE802_11 (105)"
+        case .ieee80211Radiotap: "IEEE802_11_RADIOTAP (127)"
+        default: "linktype \(rawValue)"
+        }
+    }
+}
+
+/// Why a frame was counted as malformed and skipped.
+public enum MalformedReason: Int, CaseIterable, Sendable, CustomStringConvertible {
+    /// Radiotap header shorter than 8 bytes, bad version, or `it_len` beyond the capture.
+    case radiotapHeader
+    /// A radiotap field ran past `it_len`, or too many `present` words.
+    case radiotapField
+    /// Fewer bytes than the 802.11 header needs for its type.
+    case shortFrame
+    /// A probe request whose information elements overrun the frame.
+    case elements
+    /// A TZSP datagram that could not be decoded.
+    case encapsulation
+
+    public var description: String {
+        switch self {
+        case .radiotapHeader: "radiotap_header"
+        case .radiotapField: "radiotap_field"
+        case .shortFrame: "short_frame"
+        case .elements: "elements"
+        case .encapsulation: "encapsulation"
+        }
+    }
+}
+
+/// The 802.11 frame type (frame control bits 2–3).
+public enum FrameClass: Int, CaseIterable, Sendable, CustomStringConvertible {
+    case management = 0, control = 1, data = 2, extensionType = 3
+
+    public var description: String {
+        switch self {
+        case .management: "management"
+        case .control: "control"
+        case .data: "data"
+        case .extensionType: "extension"
+        }
+    }
+}
+
+/// Counters the parser keeps; plain integers, bounded dimensions, nothing per device.
+public struct ParseCounters: Sendable, Equatable {
+    /// Every record handed to the parser.
+    public var frames: Int = 0
+    /// Frames with a complete 24-byte management header and type/subtype 0/4 (including
+    /// those whose elements or FCS are bad).
+    public var probeRequests: Int = 0
+    /// Probe requests whose radiotap flags reported a failed FCS.
+    public var badFCS: Int = 0
+    /// Other frames, by 802.11 type (management frames other than probe requests count
+    /// under `.management`).
+    public var otherByClass: [Int] = Array(repeating: 0, count: FrameClass.allCases.count)
+    /// Malformed frames by reason.
+    public var malformedByReason: [Int] = Array(repeating: 0, count: MalformedReason.allCases.count)
+
+    public init() {}
+
+    public var malformed: Int { malformedByReason.reduce(0, +) }
+
+    public mutating func add(_ other: ParseCounters) {
+        frames += other.frames
+        probeRequests += other.probeRequests
+        badFCS += other.badFCS
+        for i in otherByClass.indices { otherByClass[i] += other.otherByClass[i] }
+        for i in malformedByReason.indices { malformedByReason[i] += other.malformedByReason[i] }
+    }
+}
+
+/// The result of parsing one captured record.
+public enum ParseResult: ~Copyable, Sendable {
+    /// A probe request. Its elements may still be flagged `truncated`, its FCS bad.
+    case probeRequest(ProbeRequest)
+    /// A well-formed frame that is not a probe request.
+    case other(FrameClass)
+    /// A frame that could not be parsed.
+    case malformed(MalformedReason)
+}

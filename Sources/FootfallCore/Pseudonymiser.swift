@@ -1,0 +1,90 @@
+/// Turns raw addresses into keyed pseudonyms under the current key period's key (P1, P2, P4).
+///
+/// The key bytes live in memory the ``KeyStore`` owns (locked, excluded from core dumps where
+/// the platform allows); the pseudonymiser only reads them. `rotate` overwrites them with
+/// fresh random bytes, so the old key is gone and the old pseudonyms can no longer be made.
+public struct Pseudonymiser: ~Copyable {
+    @usableFromInline let keys: KeyStore
+
+    public init(keys: KeyStore) {
+        self.keys = keys
+    }
+
+    /// Consumes a probe request that passed the gate and returns what the aggregation may see.
+    /// - Parameters:
+    ///   - request: the parsed frame; its raw address ends here.
+    ///   - sensor: index of the sensor that heard it.
+    ///   - keySlot: which key to use (always 0 except in strict mode, where each zone has its own).
+    @inlinable
+    public func observe(_ request: consuming ProbeRequest, sensor: Int, keySlot: Int = 0) -> Observation {
+        let randomised = request.source.isLocallyAdministered
+        let device = pseudonym(of: request.source, slot: keySlot)
+        let fingerprint = Pseudonym(value: keys.hash(request.elements.fingerprint, length: 8, slot: keySlot))
+        return Observation(
+            timestampNanos: request.timestampNanos,
+            device: device,
+            fingerprint: fingerprint,
+            sensor: sensor,
+            signalDBm: request.signalDBm,
+            randomised: randomised
+        )
+    }
+
+    /// The pseudonym of an address in the current key period.
+    @inlinable
+    public func pseudonym(of mac: borrowing RawMAC, slot: Int = 0) -> Pseudonym {
+        Pseudonym(value: keys.hash(mac.bits, length: 6, slot: slot))
+    }
+}
+
+/// Holds the secret keys of the current key period.
+///
+/// Key bytes come from the operating system's CSPRNG (`SystemRandomNumberGenerator`, which
+/// is `getrandom(2)` on Linux) and are never copied out: hashing reads them in place.
+/// `FootfallPlatform` can hand in memory that is locked and excluded from core dumps.
+public final class KeyStore: @unchecked Sendable {
+    /// `2 × slots` words: `k0, k1` of each slot.
+    @usableFromInline let words: UnsafeMutablePointer<UInt64>
+    public let slots: Int
+    private let ownsMemory: Bool
+    /// How many keys this store has had (1 after init); says nothing about the key.
+    public private(set) var generation: Int = 0
+
+    /// - Parameters:
+    ///   - slots: number of independent keys (one per zone in strict mode).
+    ///   - memory: `2 × slots` words of caller-owned memory (e.g. locked), or `nil` to allocate.
+    public init(slots: Int = 1, memory: UnsafeMutablePointer<UInt64>? = nil) {
+        precondition(slots >= 1)
+        self.slots = slots
+        if let memory {
+            self.words = memory
+            self.ownsMemory = false
+        } else {
+            self.words = .allocate(capacity: 2 * slots)
+            self.ownsMemory = true
+        }
+        rotate()
+    }
+
+    deinit {
+        destroy()
+        if ownsMemory { words.deallocate() }
+    }
+
+    /// Replaces every key with fresh random bytes; the old bytes are overwritten in place.
+    public func rotate() {
+        var rng = SystemRandomNumberGenerator()
+        for i in 0 ..< 2 * slots { words[i] = rng.next() }
+        generation += 1
+    }
+
+    /// Overwrites every key with zeros.
+    public func destroy() {
+        for i in 0 ..< 2 * slots { words[i] = 0 }
+    }
+
+    @inlinable
+    func hash(_ message: UInt64, length: Int, slot: Int) -> UInt64 {
+        SipHash24.hash(k0: words[2 &* slot], k1: words[2 &* slot &+ 1], message: message, length: length)
+    }
+}

@@ -1,0 +1,93 @@
+/// What a configuration file means, after validation. Built by `FootfallConfig` from the
+/// YAML file, or by tests directly. Every field has the documented default.
+public struct Settings: Sendable {
+    public var site: Site
+    public var zones: [Zone]
+    public var sensors: [Sensor]
+    public var privacy: PrivacySettings
+    public var output: OutputSettings
+    public var visits: VisitRules
+
+    public init(site: Site, zones: [Zone], sensors: [Sensor], privacy: PrivacySettings = .init(), output: OutputSettings = .init(), visits: VisitRules = .init()) {
+        self.site = site
+        self.zones = zones
+        self.sensors = sensors
+        self.privacy = privacy
+        self.output = output
+        self.visits = visits
+    }
+
+    /// Index of the sensor with this id.
+    public func sensorIndex(id: String) -> Int? { sensors.firstIndex { $0.id == id } }
+    /// Index of the zone with this id.
+    public func zoneIndex(id: String) -> Int? { zones.firstIndex { $0.id == id } }
+}
+
+public struct Site: Sendable {
+    public var name: String
+    /// IANA time zone identifier, e.g. `Europe/Prague`.
+    public var timeZone: String
+    public var openingHours: OpeningHours
+
+    public init(name: String, timeZone: String, openingHours: OpeningHours = .alwaysOpen) {
+        self.name = name
+        self.timeZone = timeZone
+        self.openingHours = openingHours
+    }
+}
+
+/// When the site is open, in site local time. Frames outside are dropped before hashing (P13).
+public enum OpeningHours: Sendable, Equatable {
+    case alwaysOpen
+    /// Per weekday (1 = Monday … 7 = Sunday), open intervals in minutes since local midnight,
+    /// `[open, close)`; a weekday without an entry is closed.
+    case weekly([Int: [ClosedRange<Int>]])
+}
+
+public struct Zone: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    /// Smoothed RSSI (dBm) a device must reach at this zone's best sensor to be placed here.
+    public var rssiThreshold: Int
+
+    public init(id: String, name: String, rssiThreshold: Int) {
+        self.id = id
+        self.name = name
+        self.rssiThreshold = rssiThreshold
+    }
+}
+
+public struct Sensor: Sendable, Equatable {
+    public var id: String
+    /// Index into ``Settings/zones``.
+    public var zone: Int
+    public var feed: Feed
+
+    public init(id: String, zone: Int, feed: Feed) {
+        self.id = id
+        self.zone = zone
+        self.feed = feed
+    }
+
+    /// What delivers a sensor's frames.
+    public enum Feed: Sendable, Equatable {
+        /// A monitor-mode interface on this machine (radiotap).
+        case interface(String)
+        /// An access point streaming TZSP to `interface`/`port`, recognised by its IPv4
+        /// address (dotted quad) or, when set, by the sensor-MAC tag it sends.
+        case tzsp(interface: String, port: UInt16, senderAddress: String)
+        /// Capture files named on the command line as `file@sensor-id`.
+        case file
+    }
+}
+
+public struct OutputSettings: Sendable, Equatable {
+    public var directory: String
+    /// Output files older than this many days are deleted (P17).
+    public var retentionDays: Int
+
+    public init(directory: String = "/var/lib/footfall", retentionDays: Int = 90) {
+        self.directory = directory
+        self.retentionDays = retentionDays
+    }
+}

@@ -1,0 +1,1 @@
+// Platform hardening lives here.

@@ -1,0 +1,11 @@
+import ArgumentParser
+import FootfallPipeline
+
+@main
+struct Footfall: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "footfall",
+        abstract: "Anonymous in-store Wi-Fi footfall: probe requests in, hourly heatmap CSV files out.",
+        subcommands: []
+    )
+}
