@@ -15,7 +15,7 @@ public enum FrameParser {
         counters: inout ParseCounters
     ) -> ParseResult {
         counters.frames += 1
-        counters.malformedByReason[MalformedReason.shortFrame.rawValue] += 1
+        counters[.shortFrame] += 1
         return .malformed(.shortFrame)
     }
 }

@@ -57,7 +57,8 @@ public enum FrameClass: Int, CaseIterable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Counters the parser keeps; plain integers, bounded dimensions, nothing per device.
+/// Counters the parser keeps; plain integers in fixed fields (no heap storage, so updating
+/// them never allocates), bounded dimensions, nothing per device.
 public struct ParseCounters: Sendable, Equatable {
     /// Every record handed to the parser.
     public var frames: Int = 0
@@ -66,22 +67,73 @@ public struct ParseCounters: Sendable, Equatable {
     public var probeRequests: Int = 0
     /// Probe requests whose radiotap flags reported a failed FCS.
     public var badFCS: Int = 0
-    /// Other frames, by 802.11 type (management frames other than probe requests count
-    /// under `.management`).
-    public var otherByClass: [Int] = Array(repeating: 0, count: FrameClass.allCases.count)
-    /// Malformed frames by reason.
-    public var malformedByReason: [Int] = Array(repeating: 0, count: MalformedReason.allCases.count)
+    // Other frames by 802.11 type (management frames other than probe requests count as management).
+    public var otherManagement: Int = 0
+    public var otherControl: Int = 0
+    public var otherData: Int = 0
+    public var otherExtension: Int = 0
+    // Malformed frames by reason.
+    public var malformedRadiotapHeader: Int = 0
+    public var malformedRadiotapField: Int = 0
+    public var malformedShortFrame: Int = 0
+    public var malformedElements: Int = 0
+    public var malformedEncapsulation: Int = 0
 
     public init() {}
 
-    public var malformed: Int { malformedByReason.reduce(0, +) }
+    /// All malformed frames, whatever the reason.
+    public var malformed: Int {
+        malformedRadiotapHeader + malformedRadiotapField + malformedShortFrame + malformedElements + malformedEncapsulation
+    }
+
+    /// Malformed frames for one reason.
+    public subscript(reason: MalformedReason) -> Int {
+        get {
+            switch reason {
+            case .radiotapHeader: malformedRadiotapHeader
+            case .radiotapField: malformedRadiotapField
+            case .shortFrame: malformedShortFrame
+            case .elements: malformedElements
+            case .encapsulation: malformedEncapsulation
+            }
+        }
+        set {
+            switch reason {
+            case .radiotapHeader: malformedRadiotapHeader = newValue
+            case .radiotapField: malformedRadiotapField = newValue
+            case .shortFrame: malformedShortFrame = newValue
+            case .elements: malformedElements = newValue
+            case .encapsulation: malformedEncapsulation = newValue
+            }
+        }
+    }
+
+    /// Well-formed frames of one 802.11 type that were not probe requests.
+    public subscript(other frameClass: FrameClass) -> Int {
+        get {
+            switch frameClass {
+            case .management: otherManagement
+            case .control: otherControl
+            case .data: otherData
+            case .extensionType: otherExtension
+            }
+        }
+        set {
+            switch frameClass {
+            case .management: otherManagement = newValue
+            case .control: otherControl = newValue
+            case .data: otherData = newValue
+            case .extensionType: otherExtension = newValue
+            }
+        }
+    }
 
     public mutating func add(_ other: ParseCounters) {
         frames += other.frames
         probeRequests += other.probeRequests
         badFCS += other.badFCS
-        for i in otherByClass.indices { otherByClass[i] += other.otherByClass[i] }
-        for i in malformedByReason.indices { malformedByReason[i] += other.malformedByReason[i] }
+        for c in FrameClass.allCases { self[other: c] += other[other: c] }
+        for r in MalformedReason.allCases { self[r] += other[r] }
     }
 }
 
