@@ -2,12 +2,18 @@
 //
 // Built normally (`swift build`), this is a corpus replayer: `footfall-fuzz FILE|DIR...`
 // runs every file through the parser, so a crash file that libFuzzer saved can be replayed
-// under a debugger. Built with `-sanitize=fuzzer -DFUZZING`, libFuzzer supplies `main` and
-// calls `LLVMFuzzerTestOneInput` with generated inputs.
+// under a debugger. Built as a fuzzer:
+//
+//     swift build -c release --product footfall-fuzz --scratch-path .build-fuzz \
+//       -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING \
+//       -Xswiftc -enable-experimental-feature -Xswiftc Extern
+//     .build-fuzz/release/footfall-fuzz -max_total_time=60 fuzz-corpus/
+//
+// `main` hands over to libFuzzer's driver (`LLVMFuzzerRunDriver`), which calls
+// `LLVMFuzzerTestOneInput` with generated inputs. libFuzzer's own `main` cannot be used:
+// SwiftPM links every executable with `main` aliased to the module's Swift entry point.
 import FootfallCore
-#if !FUZZING
 import Foundation
-#endif
 
 /// Feeds one input to the parser as both link types and checks the counters' invariant.
 /// Returns 0 as libFuzzer requires; a broken invariant traps, which libFuzzer reports as a crash.
@@ -33,7 +39,25 @@ private func check(_ result: consuming ParseResult) {
     }
 }
 
-#if !FUZZING
+#if FUZZING
+/// libFuzzer's documented entry for programs that keep their own `main`
+/// (`int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*UserCb)(const uint8_t *, size_t))`).
+@_extern(c, "LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
+
+@main
+struct FuzzMain {
+    static func main() {
+        var argc = CommandLine.argc
+        var argv = CommandLine.unsafeArgv
+        exit(LLVMFuzzerRunDriver(&argc, &argv, fuzzOneInput))
+    }
+}
+#else
 @main
 struct FuzzReplay {
     static func main() {
