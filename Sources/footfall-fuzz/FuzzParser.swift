@@ -7,7 +7,12 @@
 //     swift build -c release --product footfall-fuzz --scratch-path .build-fuzz \
 //       -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING \
 //       -Xswiftc -enable-experimental-feature -Xswiftc Extern
+//     mkdir -p fuzz-corpus
 //     .build-fuzz/release/footfall-fuzz -max_total_time=60 fuzz-corpus/
+//
+// The corpus directory (git-ignored) grows with the inputs libFuzzer finds interesting;
+// seeding it with a few real records (one file each, radiotap included) gets the walk deep
+// at once.
 //
 // `main` hands over to libFuzzer's driver (`LLVMFuzzerRunDriver`), which calls
 // `LLVMFuzzerTestOneInput` with generated inputs. libFuzzer's own `main` cannot be used:
