@@ -96,8 +96,13 @@ public enum Retention {
     ///   - directory: the output directory.
     ///   - olderThanDays: ``FootfallCore/OutputSettings/retentionDays``; must be ≥ 1.
     ///   - now: seconds since the Unix epoch.
+    /// - Throws: ``RetentionError`` for a retention below one day; file-system errors as thrown
+    ///   by `FileManager` (files deleted before the error stay deleted).
+    /// - Returns: what was deleted and how many output files were kept.
     public static func sweep(directory: String, olderThanDays: Int, now: Int64) throws -> Result {
-        precondition(olderThanDays >= 1)
+        guard olderThanDays >= 1 else {
+            throw RetentionError(message: "output.retention_days must be at least 1 (got \(olderThanDays))")
+        }
         let fm = FileManager.default
         var result = Result(deleted: [], kept: 0)
         for name in try fm.contentsOfDirectory(atPath: directory).sorted() {
@@ -114,4 +119,9 @@ public enum Retention {
         }
         return result
     }
+}
+
+public struct RetentionError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
 }

@@ -119,6 +119,12 @@ public final class LockedKeyMemory: @unchecked Sendable {
     public enum LockStatus: Sendable, Equatable {
         case locked
         case notLocked(reason: String)
+
+        /// The line to log as a warning when the memory is not locked, else `nil`.
+        public var warning: String? {
+            if case .notLocked(let reason) = self { return "key memory not locked: \(reason)" }
+            return nil
+        }
     }
 
     public let words: UnsafeMutablePointer<UInt64>

@@ -4,7 +4,7 @@ import Foundation
 
 /// `footfall audit <output-dir>`: checks an output directory the way a privacy auditor would
 /// (PRIVACY.md). Exits 0 with a one-line summary when clean, 1 with `file:line: finding`
-/// lines otherwise.
+/// lines otherwise, 2 when the directory cannot be read.
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
@@ -36,7 +36,8 @@ struct AuditCommand: ParsableCommand {
         do {
             report = try Audit.run(directory: outputDirectory, k: k, retentionDays: retentionDays == 0 ? nil : retentionDays, now: now)
         } catch {
-            throw ValidationError(error.description)
+            FileHandle.standardError.write(Data("footfall audit: \(error.description)\n".utf8))
+            throw ExitCode(2)
         }
         print(report.text)
         if !report.isClean { throw ExitCode(1) }

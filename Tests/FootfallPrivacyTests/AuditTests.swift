@@ -124,3 +124,13 @@ struct RetentionTests {
         #expect(OutputFileName("heatmap-2024-03-07T14.csv.tmp") == nil)
     }
 }
+
+extension RetentionTests {
+    @Test func retentionBelowOneDayIsRefusedNotApplied() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "x\n".write(to: dir.appendingPathComponent("heatmap-2024-03-09T10.csv"), atomically: true, encoding: .utf8)
+        #expect(throws: RetentionError.self) { try Retention.sweep(directory: dir.path, olderThanDays: 0, now: 1_710_028_800) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).count == 1)
+    }
+}

@@ -46,9 +46,10 @@ struct KeyMemoryTests {
         let keys = memory.makeKeyStore(slots: 1)
         switch memory.lockStatus {
         case .locked:
-            break
+            #expect(memory.lockStatus.warning == nil)
         case .notLocked(let reason):
             #expect(!reason.isEmpty)
+            #expect(memory.lockStatus.warning == "key memory not locked: \(reason)")
             #expect(!reason.contains(String(memory.words[0], radix: 16)))
         }
         #expect(keys.generation == 1)
