@@ -44,7 +44,7 @@ public struct Pseudonymiser: ~Copyable {
 /// the configuration, never written anywhere, and never copied out: hashing reads them in
 /// place. `FootfallPlatform.LockedKeyMemory` hands in memory that is locked (not swapped)
 /// and excluded from core dumps.
-public final class KeyStore: @unchecked Sendable {
+public final class KeyStore: @unchecked Sendable, CustomStringConvertible, CustomReflectable {
     /// `2 × slots` words: `k0, k1` of each slot.
     @usableFromInline let words: UnsafeMutablePointer<UInt64>
     public let slots: Int
@@ -104,6 +104,10 @@ public final class KeyStore: @unchecked Sendable {
     static func zero(_ words: UnsafeMutablePointer<UInt64>, count: Int) {
         for i in 0 ..< count { words[i] = 0 }
     }
+
+    /// Says how many keys and which generation; never anything about the key bytes.
+    public var description: String { "KeyStore(slots: \(slots), generation: \(generation))" }
+    public var customMirror: Mirror { Mirror(self, children: ["slots": slots, "generation": generation]) }
 
     @inlinable
     func hash(_ message: UInt64, length: Int, slot: Int) -> UInt64 {

@@ -57,7 +57,8 @@ struct RawAddressTests {
             #expect(!text.lowercased().contains(String(secret, radix: 16)))
         }
         #expect(!text.contains("3c:22"))
-        _ = keys
+        #expect(String(describing: keys) == "KeyStore(slots: 1, generation: 1)")
+        #expect(Set(Mirror(reflecting: keys).children.compactMap(\.label)) == ["slots", "generation"])
     }
 
     /// The compile-time part can be circumvented only by `@testable import` in production
