@@ -25,6 +25,8 @@ public struct ReplayInput: Sendable, Equatable {
 
 public struct ReplayError: Error, CustomStringConvertible, Sendable {
     public var message: String
+    /// The configuration file was invalid (`message` lists every problem).
+    public var isConfiguration = false
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }

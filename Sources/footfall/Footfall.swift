@@ -6,6 +6,6 @@ struct Footfall: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "footfall",
         abstract: "Anonymous in-store Wi-Fi footfall: probe requests in, hourly heatmap CSV files out.",
-        subcommands: []
+        subcommands: [CheckConfigCommand.self, ReplayCommand.self]
     )
 }
