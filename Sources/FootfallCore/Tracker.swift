@@ -103,6 +103,8 @@ public struct Tracker {
         }
         devices[d].lastHeardNanos = max(devices[d].lastHeardNanos, t)
         if devices[d].resident {
+            // Nothing of a resident is counted, but its hour still gets a (zero) report.
+            _ = hourIndex(forSlot: slot)
             counters.observations += 1
             return
         }
@@ -194,6 +196,11 @@ public struct Tracker {
     /// any more, forgets devices gone longer than the visit gap, closes complete hours.
     mutating func tick() {
         let w = watermark
+        let wSeconds = floorDiv(w, 1_000_000_000)
+        // Devices are kept to the end of the hour they were last heard in, so a device that
+        // comes back within the hour is still one device in that hour's distinct counts.
+        let currentHourStartNanos = clock.hourStart(containing: wSeconds) * 1_000_000_000
+        let goneBefore = min(w &- Int64(rules.visitGapSeconds) * 1_000_000_000 &- slotNanos, currentHourStartNanos)
         for d in devices.indices where devices[d].live {
             if !devices[d].older.isEmpty, (devices[d].older.slot + 1) * slotNanos <= w {
                 finalize(device: d, devices[d].older)
@@ -203,7 +210,7 @@ public struct Tracker {
                 finalize(device: d, devices[d].newer)
                 devices[d].newer = SlotAggregate()
             }
-            let gone = devices[d].newer.isEmpty && devices[d].lastHeardNanos < w &- Int64(rules.visitGapSeconds) * 1_000_000_000 &- slotNanos
+            let gone = devices[d].newer.isEmpty && devices[d].lastHeardNanos < goneBefore
             if gone && !devices[d].resident && devices[d].presentSlots < keepSlots {
                 index[devices[d].pseudonym] = nil
                 devices[d].live = false
@@ -211,7 +218,6 @@ public struct Tracker {
                 counters.evicted += 1
             }
         }
-        let wSeconds = floorDiv(w, 1_000_000_000)
         let delay = Int64(rules.visitGapSeconds) + slotSeconds
         while let first = hours.first, first.hour.end + delay <= wSeconds {
             closedReports.append(report(for: first, partial: false))

@@ -25,8 +25,8 @@ public struct HourFileWriter: Sendable {
     }
 
     /// Test hook, see ``AtomicFileWriter``.
-    init(directory: FilePath, clock: HourClock, files: AtomicFileWriter) {
-        self.directory = directory
+    init(directory: String, clock: HourClock, files: AtomicFileWriter) {
+        self.directory = FilePath(directory)
         self.clock = clock
         self.files = files
     }
