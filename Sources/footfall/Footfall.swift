@@ -6,6 +6,10 @@ struct Footfall: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "footfall",
         abstract: "Anonymous in-store Wi-Fi footfall: probe requests in, hourly heatmap CSV files out.",
-        subcommands: []
+        version: FootfallPipelineVersion.string,
+        // One file per subcommand; add new ones here.
+        subcommands: [
+            StatsCommand.self,
+        ]
     )
 }
