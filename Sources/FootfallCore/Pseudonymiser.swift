@@ -40,28 +40,39 @@ public struct Pseudonymiser: ~Copyable {
 /// Holds the secret keys of the current key period.
 ///
 /// Key bytes come from the operating system's CSPRNG (`SystemRandomNumberGenerator`, which
-/// is `getrandom(2)` on Linux) and are never copied out: hashing reads them in place.
-/// `FootfallPlatform` can hand in memory that is locked and excluded from core dumps.
+/// is `getrandom(2)` on Linux): 128 bits per slot, never derived from the time, the host or
+/// the configuration, never written anywhere, and never copied out: hashing reads them in
+/// place. `FootfallPlatform.LockedKeyMemory` hands in memory that is locked (not swapped)
+/// and excluded from core dumps.
 public final class KeyStore: @unchecked Sendable {
     /// `2 × slots` words: `k0, k1` of each slot.
     @usableFromInline let words: UnsafeMutablePointer<UInt64>
     public let slots: Int
     private let ownsMemory: Bool
+    /// Whoever owns `words` when the caller handed them in (kept alive as long as the keys).
+    private let memoryOwner: AnyObject?
     /// How many keys this store has had (1 after init); says nothing about the key.
     public private(set) var generation: Int = 0
+    /// `destroy()` was called and no key has been made since: every word is zero.
+    public private(set) var isDestroyed: Bool = false
 
     /// - Parameters:
     ///   - slots: number of independent keys (one per zone in strict mode).
     ///   - memory: `2 × slots` words of caller-owned memory (e.g. locked), or `nil` to allocate.
-    public init(slots: Int = 1, memory: UnsafeMutablePointer<UInt64>? = nil) {
+    ///   - memoryOwner: an object that owns `memory` and must outlive the keys (for example a
+    ///     `LockedKeyMemory`); the store keeps a reference to it so the memory is released
+    ///     only after the store has zeroed it.
+    public init(slots: Int = 1, memory: UnsafeMutablePointer<UInt64>? = nil, memoryOwner: AnyObject? = nil) {
         precondition(slots >= 1)
         self.slots = slots
         if let memory {
             self.words = memory
             self.ownsMemory = false
+            self.memoryOwner = memoryOwner
         } else {
             self.words = .allocate(capacity: 2 * slots)
             self.ownsMemory = true
+            self.memoryOwner = nil
         }
         rotate()
     }
@@ -71,20 +82,32 @@ public final class KeyStore: @unchecked Sendable {
         if ownsMemory { words.deallocate() }
     }
 
-    /// Replaces every key with fresh random bytes; the old bytes are overwritten in place.
+    /// Replaces every key with fresh random bytes; the old bytes are overwritten in place,
+    /// so no copy of the old key survives in this store (P4).
     public func rotate() {
         var rng = SystemRandomNumberGenerator()
         for i in 0 ..< 2 * slots { words[i] = rng.next() }
         generation += 1
+        isDestroyed = false
     }
 
-    /// Overwrites every key with zeros.
+    /// Overwrites every key with zeros. After this the store makes only meaningless
+    /// pseudonyms (of the all-zero key) until `rotate()`.
     public func destroy() {
-        for i in 0 ..< 2 * slots { words[i] = 0 }
+        KeyStore.zero(words, count: 2 * slots)
+        isDestroyed = true
+    }
+
+    /// Zeroes `count` words in a function the optimiser may not look into, so the stores are
+    /// not removed as dead (the memory is often freed right after).
+    @inline(never) @_optimize(none)
+    static func zero(_ words: UnsafeMutablePointer<UInt64>, count: Int) {
+        for i in 0 ..< count { words[i] = 0 }
     }
 
     @inlinable
     func hash(_ message: UInt64, length: Int, slot: Int) -> UInt64 {
-        SipHash24.hash(k0: words[2 &* slot], k1: words[2 &* slot &+ 1], message: message, length: length)
+        precondition(slot >= 0 && slot < slots, "key slot out of range")
+        return SipHash24.hash(k0: words[2 &* slot], k1: words[2 &* slot &+ 1], message: message, length: length)
     }
 }

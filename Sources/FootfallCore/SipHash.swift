@@ -2,8 +2,10 @@
 /// of at most 8 bytes, which is all footfall hashes (a 48-bit address or a 64-bit
 /// fingerprint). Specialised so that one call is one compression round plus finalisation,
 /// with no allocation.
-@usableFromInline
-internal enum SipHash24 {
+///
+/// Public so that an auditor's test can check it against the reference test vectors
+/// (PRIVACY.md, P2); it is a pure function and knows no key of its own.
+public enum SipHash24 {
     @inline(__always) @usableFromInline
     static func rotl(_ x: UInt64, _ b: UInt64) -> UInt64 { (x << b) | (x >> (64 &- b)) }
 
@@ -18,8 +20,15 @@ internal enum SipHash24 {
     /// SipHash-2-4 of `length` (0…7) little-endian bytes held in `message`, or of exactly
     /// 8 bytes when `length` is 8, under the key `(k0, k1)` (each read little-endian from
     /// the 16 key bytes, as the reference implementation does).
+    ///
+    /// - Parameters:
+    ///   - k0: key bytes 0…7, little-endian.
+    ///   - k1: key bytes 8…15, little-endian.
+    ///   - message: the message bytes, first byte in the least significant position.
+    ///   - length: number of message bytes, 0…8; bytes of `message` above it are ignored.
+    /// - Returns: the 64-bit tag (the reference output's 8 bytes read little-endian).
     @inlinable
-    static func hash(k0: UInt64, k1: UInt64, message: UInt64, length: Int) -> UInt64 {
+    public static func hash(k0: UInt64, k1: UInt64, message: UInt64, length: Int) -> UInt64 {
         var v0: UInt64 = 0x736f6d6570736575 ^ k0
         var v1: UInt64 = 0x646f72616e646f6d ^ k1
         var v2: UInt64 = 0x6c7967656e657261 ^ k0

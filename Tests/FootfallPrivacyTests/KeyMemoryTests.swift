@@ -1,0 +1,75 @@
+import FootfallCore
+import FootfallPlatform
+import Foundation
+import Testing
+
+/// P3: the key is never persisted: no core dumps, locked memory excluded from dumps and
+/// zeroed on release, nothing in the environment or the arguments.
+@Suite("P3 key never persisted")
+struct KeyMemoryTests {
+    /// Note: this changes the test process itself (it can no longer dump core), which is fine.
+    @Test func hardeningDisablesCoreDumpsAndMakesProcessNotDumpable() throws {
+        let report = ProcessHardening.apply()
+        #expect(report.coreDumpsDisabled)
+        let limit = try #require(ProcessHardening.coreLimit())
+        #expect(limit.soft == 0)
+        #expect(limit.hard == 0)
+        #if os(Linux)
+        #expect(report.notDumpable)
+        #expect(ProcessHardening.isDumpable() == false)
+        #expect(report.problems.isEmpty)
+        #endif
+    }
+
+    @Test func lockedKeyMemoryHoldsTheKeyAndIsZeroedOnDestroy() throws {
+        let memory = try LockedKeyMemory(wordCount: 4)
+        #expect(memory.wordCount >= 4)
+        #if os(Linux)
+        #expect(memory.excludedFromCoreDumps)
+        #endif
+        let keys = memory.makeKeyStore(slots: 2)
+        let words = (0 ..< 4).map { memory.words[$0] }
+        #expect(words.allSatisfy { $0 != 0 })
+        // The pseudonymiser reads the key in place: changing the memory changes the pseudonym.
+        let before = pseudonym(of: 0x0011_2233_4455, keys: keys)
+        keys.destroy()
+        #expect((0 ..< 4).allSatisfy { memory.words[$0] == 0 })
+        #expect(keys.isDestroyed)
+        #expect(pseudonym(of: 0x0011_2233_4455, keys: keys) != before)
+        keys.rotate()
+        memory.explicitZero()
+        #expect((0 ..< memory.wordCount).allSatisfy { memory.words[$0] == 0 })
+    }
+
+    @Test func lockStatusIsReportedWithoutKeyData() throws {
+        let memory = try LockedKeyMemory(wordCount: 2)
+        let keys = memory.makeKeyStore(slots: 1)
+        switch memory.lockStatus {
+        case .locked:
+            break
+        case .notLocked(let reason):
+            #expect(!reason.isEmpty)
+            #expect(!reason.contains(String(memory.words[0], radix: 16)))
+        }
+        #expect(keys.generation == 1)
+    }
+
+    @Test func keyNeverAppearsInEnvironmentOrArguments() throws {
+        let memory = try LockedKeyMemory(wordCount: 2)
+        let keys = memory.makeKeyStore(slots: 1)
+        let key = [memory.words[0], memory.words[1]]
+        var spellings: [String] = []
+        for word in key {
+            spellings.append(String(word))
+            spellings.append(String(word, radix: 16))
+            spellings.append(String(word.byteSwapped, radix: 16))
+        }
+        let info = ProcessInfo.processInfo
+        let visible = (info.arguments + info.environment.map { "\($0.key)=\($0.value)" }).joined(separator: "\n").lowercased()
+        for s in spellings {
+            #expect(!visible.contains(s))
+        }
+        // The key store has no API that returns key bytes: it is only its generation that is visible.
+        #expect(keys.generation == 1)
+    }
+}
