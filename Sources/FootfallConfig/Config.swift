@@ -280,7 +280,7 @@ struct NodeReader {
             let valueField = Field(node: value, path: field.child(keyText))
             guard let text = string(valueField, what: "hours such as \"08:00-20:00\" or \"closed\"") else { ok = false; continue }
             guard let ranges = NodeReader.ranges(text) else {
-                fail(valueField, "expected hours such as \"08:00-20:00\", \"08:00-12:00, 13:00-18:00\" or \"closed\" (a range closing after midnight must be split across two days), got \"\(text)\"")
+                fail(valueField, "expected hours such as \"08:00-20:00\", \"08:00-12:00, 13:00-18:00\", \"22:00-02:00\" or \"closed\", in order and not overlapping, got \"\(text)\"")
                 ok = false
                 continue
             }
@@ -311,7 +311,9 @@ struct NodeReader {
         var result: [ClosedRange<Int>] = []
         for part in text.split(separator: ",") {
             let ends = part.split(separator: "-").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard ends.count == 2, let open = minutes(ends[0]), let close = minutes(ends[1]), open < close else { return nil }
+            guard ends.count == 2, let open = minutes(ends[0]), var close = minutes(ends[1]), open < 1440, open != close else { return nil }
+            // "22:00-02:00" runs into the next morning: close after 24:00 (the gate reads it so).
+            if close < open { close += 1440 }
             if let last = result.last, last.upperBound > open { return nil }
             result.append(open ... close)
         }
@@ -441,12 +443,20 @@ struct NodeReader {
             if let v = string(f, what: "a file path") { p.optOutFile = v } else { ok = false }
         }
         if let f = m["rssi_floor"], !NodeReader.isNull(f.node) {
-            if let v = int(f, -100 ... 0, what: "an integer dBm") { p.rssiFloor = v } else { ok = false }
+            if let v = int(f, -120 ... 0, what: "an integer dBm") { p.rssiFloor = v } else { ok = false }
         }
         if let f = m["epsilon"], !NodeReader.isNull(f.node) {
-            if let v = double(f, what: "a positive number (or null for off)", where: { $0 > 0 && $0 <= 100 }) { p.epsilon = v } else { ok = false }
+            if let v = double(f, what: "a number in (0, 10] (or null for off)", where: { $0 > 0 && $0 <= 10 }) { p.epsilon = v } else { ok = false }
         }
-        return ok ? p : nil
+        guard ok else { return nil }
+        // The privacy module's own rules, as a second line of defence.
+        do {
+            try p.validate()
+        } catch {
+            fail(field, error.message)
+            return nil
+        }
+        return p
     }
 
     /// `daily 04:00` or `hourly`; anything with a longer period (weekly, every 48h …) is

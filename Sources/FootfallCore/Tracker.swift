@@ -559,3 +559,11 @@ struct HourAccumulator {
 
     init(hour: LocalHour) { self.hour = hour }
 }
+
+extension Tracker: PseudonymScope {
+    /// Key rotation (P4): the slots heard under the old key are decided into their hours
+    /// (anonymous counts), then every pseudonym-keyed entry is dropped.
+    public mutating func endKeyPeriod(at instantSeconds: Int64) {
+        reset()
+    }
+}

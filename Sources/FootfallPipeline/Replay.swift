@@ -1,6 +1,7 @@
 import FootfallCapture
 import FootfallCore
 import FootfallOutput
+import FootfallPlatform
 import Foundation
 
 /// One `capture@sensor-id` argument of `footfall replay`.
@@ -36,7 +37,7 @@ public struct ReplaySummary: Sendable {
     public var filesWritten: [String] = []
     public var hoursWritten = 0
     public var parse = ParseCounters()
-    /// Probe requests the gate dropped (bad FCS, RSSI floor, randomised policy, closed hours).
+    /// Probe requests the gate dropped (opt-out, RSSI floor, randomised policy, closed hours).
     public var gated = 0
     public var tracker = TrackerCounters()
     /// Capture files that ended in the middle of a record (everything before it was used).
@@ -67,10 +68,6 @@ public enum Replay {
             throw ReplayError("unknown time zone \(settings.site.timeZone)")
         }
         guard !inputs.isEmpty else { throw ReplayError("no capture files given; name them as <file>@<sensor id>") }
-        if settings.privacy.optOutFile != nil {
-            // PLACEHOLDER: lifted once the privacy gate (which reads the opt-out list) is merged.
-            throw ReplayError("privacy.opt_out_file is set, but this build's gate cannot apply an opt-out list yet; remove it to replay")
-        }
         var sensors: [Int] = []
         for input in inputs {
             guard let index = settings.sensorIndex(id: input.sensorID) else {
@@ -91,21 +88,40 @@ public enum Replay {
             }
         }
         let writer = HourFileWriter(directory: outputDirectory ?? settings.output.directory, clock: clock)
-        let publisher = PlaceholderSuppression()
         var summary = ReplaySummary()
 
-        let strict = settings.privacy.strict
-        let keys = KeyStore(slots: strict ? settings.zones.count : 1)
-        let pseudonymiser = Pseudonymiser(keys: keys)
-        var gate = PlaceholderGate(settings: settings, clock: clock)
-        let schedule = RotationSchedule(rotation: settings.privacy.rotation, clock: clock)
-        var nextRotationNanos = Int64.min
+        var optOut = OptOutList.empty
+        if let path = settings.privacy.optOutFile {
+            var watcher = OptOutFileWatcher(path: path)
+            do {
+                optOut = try watcher.loadIfChanged() ?? .empty
+            } catch {
+                throw ReplayError("privacy.opt_out_file: \(error.message)")
+            }
+        }
+        var gate: Gate
+        do {
+            gate = try Gate(settings: settings, optOut: optOut)
+        } catch {
+            throw ReplayError(error.description)
+        }
+        let schedule: KeySchedule
+        do {
+            schedule = try KeySchedule(rotation: settings.privacy.effectiveRotation, timeZoneIdentifier: settings.site.timeZone)
+        } catch {
+            throw ReplayError(error.description)
+        }
+        let keySlots = settings.privacy.keySlotCount(zoneCount: settings.zones.count)
+        // Locked, undumpable key memory where the system allows it (P3); plain memory otherwise.
+        let keyMemory = try? LockedKeyMemory(wordCount: 2 * keySlots)
+        let keys = keyMemory.map { KeyStore(slots: keySlots, memory: $0.words, memoryOwner: $0) } ?? KeyStore(slots: keySlots)
+        var epoch = KeyEpoch(keys: keys, schedule: schedule)
         var tracker = Tracker(settings: settings)
 
         func write(_ reports: [HourReport]) throws(ReplayError) {
             for report in reports {
                 do {
-                    summary.filesWritten += try writer.write(publisher.publish(report, k: settings.privacy.k))
+                    summary.filesWritten += try writer.write(Suppression.publish(report, privacy: settings.privacy))
                     summary.hoursWritten += 1
                 } catch {
                     throw ReplayError(error.message)
@@ -128,22 +144,13 @@ public enum Replay {
             let result = FrameParser.parse(record.bytes, linkType: readers[i].linkType, timestampNanos: record.timestampNanos, counters: &summary.parse)
             switch consume result {
             case .probeRequest(let request):
-                if !gate.admits(request) {
-                    summary.gated += 1
-                    break
-                }
-                let t = request.timestampNanos
-                if nextRotationNanos == .min {
-                    nextRotationNanos = schedule.next(after: floorSeconds(t)) * 1_000_000_000
-                } else if t >= nextRotationNanos {
-                    // Close every slot heard under the old key, then destroy it (P4).
-                    tracker.reset()
-                    keys.rotate()
-                    nextRotationNanos = schedule.next(after: floorSeconds(t)) * 1_000_000_000
-                }
                 let sensor = sensors[i]
-                let slot = strict ? settings.sensors[sensor].zone : 0
-                tracker.observe(pseudonymiser.observe(request, sensor: sensor, keySlot: slot))
+                guard gate.admit(request, sensor: sensor) == .admit else { break }
+                // Event time drives the key schedule: a due rotation first closes every slot
+                // heard under the old key, then destroys it (P4).
+                epoch.advance(to: floorSeconds(request.timestampNanos), scope: &tracker)
+                let slot = settings.privacy.keySlot(sensorZone: settings.sensors[sensor].zone)
+                tracker.observe(epoch.pseudonymiser.observe(request, sensor: sensor, keySlot: slot))
                 if tracker.hasClosedHours { try write(tracker.takeClosedHours()) }
             case .other:
                 break
@@ -161,6 +168,7 @@ public enum Replay {
         // End of input is treated as a shutdown: the hour in progress is written as partial.
         try write(tracker.finish())
         keys.destroy()
+        summary.gated = gate.counters.dropped
         summary.tracker = tracker.counters
         progress?.update(bytesRead: summary.bytesRead, totalBytes: totalBytes, frames: summary.parse.frames)
         progress?.finish()

@@ -102,4 +102,20 @@ struct CSVWriterTests {
         #expect(writer.stem(hourStart: 1_729_990_800, utcOffsetSeconds: 3600) == "2024-10-27T02+0100")
         #expect(writer.stem(hourStart: 1_729_994_400, utcOffsetSeconds: 3600) == "2024-10-27T03")
     }
+
+    @Test func suppressedHoursAreWrittenWithWithheldCellsEmptyAndNamed() throws {
+        var small = sampleReport
+        small.zones[0] = ZoneHour(zone: "entrance", devices: 3, visitors: 2, visits: 2, averagePresent: 0.5, peakPresent: 2, medianDwellSeconds: 300, p90DwellSeconds: 600, passersby: 1)
+        small.zones[1] = small.zones[0]
+        small.zones[1].zone = "ALL"
+        let text = HeatmapCSV.heatmap(Suppression.apply(small, k: 5))
+        let rows = text.split(separator: "\r\n").dropFirst()
+        #expect(rows.count == 2)
+        for row in rows {
+            #expect(row.hasPrefix("2024-03-21T14:00:00+01:00,"))
+            #expect(row.contains(",,,,,,,,,"))
+            #expect(row.contains("\"devices;visitors;visits;avg_present;peak_present;median_dwell_s;p90_dwell_s;passersby\""))
+        }
+        #expect(!text.contains(",3,"))
+    }
 }

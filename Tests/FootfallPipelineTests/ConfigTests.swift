@@ -71,7 +71,7 @@ struct ConfigTests {
         ("    rssi_threshold: -65", "    rssi_treshold: -65", 10, "zones[0].rssi_treshold", "unknown key"),
         ("  time_zone: Europe/Prague", "  time_zone: Europe/Atlantis", 3, "site.time_zone", "IANA"),
         ("    sun: closed", "    sunday: closed", 7, "site.opening_hours.sunday", "weekday"),
-        ("    sat: \"09:00-12:00, 13:00-17:00\"", "    sat: \"22:00-02:00\"", 6, "site.opening_hours.sat", "split"),
+        ("    sat: \"09:00-12:00, 13:00-17:00\"", "    sat: \"12:00-09:00, 10:00-11:00\"", 6, "site.opening_hours.sat", "not overlapping"),
         ("    zone: checkout", "    zone: kitchen", 20, "sensors[1].zone", "no zone has the id"),
         ("sender: 127.0.0.2}", "sender: localhost}", 21, "sensors[1].tzsp.sender", "IPv4"),
         ("    interface: wlan1", "    interface: wlan1\n    file: true", 16, "sensors[0]", "exactly one of"),
@@ -91,7 +91,7 @@ struct ConfigTests {
         ("privacy:\n  k: 1\n", 2, "privacy.k", "between 2 and"),
         ("privacy:\n  strict: true\n  rotation: daily 04:00\n", 3, "privacy.rotation", "strict"),
         ("privacy:\n  randomised_addresses: maybe\n", 2, "privacy.randomised_addresses", "count or ignore"),
-        ("privacy:\n  epsilon: -1\n", 2, "privacy.epsilon", "positive"),
+        ("privacy:\n  epsilon: -1\n", 2, "privacy.epsilon", "(0, 10]"),
         ("visits:\n  slot_seconds: 7\n", 2, "visits.slot_seconds", "divisor of 900"),
         ("visits:\n  lateness_seconds: 120\n", 2, "visits.lateness_seconds", "at most slot_seconds"),
         ("visits:\n  resident_hours: 0\n", 2, "visits.resident_hours", "between 1 and 24"),
@@ -125,6 +125,12 @@ struct ConfigTests {
         let found = errors(validYAML + "\nprivacy:\n  k: 5\n  k: 6\n")
         #expect(found.count == 1)
         #expect(found.first?.message.contains("twice") == true)
+    }
+
+    @Test func anOvernightRangeRunsPastMidnight() throws {
+        let s = try ConfigLoader.parse(yaml: replacing("    sun: closed", with: "    sun: \"22:00-02:00\""))
+        guard case .weekly(let week) = s.site.openingHours else { Issue.record("not weekly"); return }
+        #expect(week[7] == [1320 ... 1560])
     }
 
     @Test func strictModeDefaultsToHourlyRotation() throws {
