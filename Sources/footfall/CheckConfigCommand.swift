@@ -17,8 +17,8 @@ struct CheckConfigCommand: ParsableCommand {
         if valid {
             print(text)
         } else {
-            FileHandle.standardError.write(Data((text + "\n").utf8))
-            throw ExitCode(2)
+            printError(text)
+            throw ExitCode(78)  // EX_CONFIG
         }
     }
 }

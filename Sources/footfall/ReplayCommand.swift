@@ -39,10 +39,10 @@ struct ReplayCommand: ParsableCommand {
             if summary.gated > 0 { line += ", \(summary.gated) dropped by the gate" }
             if summary.tracker.late > 0 { line += ", \(summary.tracker.late) late" }
             if summary.truncatedFiles > 0 { line += ", \(summary.truncatedFiles) truncated files" }
-            FileHandle.standardError.write(Data((line + "\n").utf8))
+            printError(line)
         } catch {
-            FileHandle.standardError.write(Data(((error.isConfiguration ? "" : "replay: ") + error.message + "\n").utf8))
-            throw ExitCode(error.isConfiguration ? 2 : 1)
+            printError((error.isConfiguration ? "" : "footfall replay: error: ") + error.message)
+            throw ExitCode(error.isConfiguration ? 78 : 1)  // EX_CONFIG for a bad configuration
         }
     }
 }
