@@ -17,20 +17,38 @@ public struct CaptureRecord {
 /// An error from a capture source, with a message that says what to do. Never contains
 /// frame contents.
 public struct CaptureError: Error, CustomStringConvertible, Sendable {
-    public struct Code: Hashable, Sendable {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
         let raw: Int
+        /// The file or interface could not be opened (missing, no permission, not a capture).
         public static let cannotOpen = Code(raw: 1)
+        /// The file or interface does not deliver a link type footfall reads.
         public static let unsupportedLinkType = Code(raw: 2)
         /// The file ends in the middle of a record; ``CaptureError/byteOffset`` says where.
         public static let truncated = Code(raw: 3)
+        /// Reading failed for another reason (I/O error, corrupt block).
         public static let readFailed = Code(raw: 4)
+        /// A live interface went away (unplugged, renamed, driver reset); retry with backoff.
         public static let interfaceGone = Code(raw: 5)
+        /// The BPF filter could not be compiled or installed.
         public static let filterFailed = Code(raw: 6)
+
+        public var description: String {
+            switch raw {
+            case 1: "cannot_open"
+            case 2: "unsupported_link_type"
+            case 3: "truncated"
+            case 4: "read_failed"
+            case 5: "interface_gone"
+            case 6: "filter_failed"
+            default: "capture_error_\(raw)"
+            }
+        }
     }
 
     public var code: Code
     public var message: String
-    /// For `.truncated`: offset in the file of the record that could not be read whole.
+    /// For `.truncated` and `.readFailed`: offset in the file of the record that could not be
+    /// read whole (the start of its record header or pcapng block).
     public var byteOffset: Int64?
 
     public init(code: Code, message: String, byteOffset: Int64? = nil) {
@@ -40,22 +58,4 @@ public struct CaptureError: Error, CustomStringConvertible, Sendable {
     }
 
     public var description: String { message }
-}
-
-/// Reads a pcap or pcapng file record by record (pull-based, so several files can be
-/// merged by time). Placeholder: the libpcap implementation replaces it.
-public final class CaptureFileReader {
-    public let path: String
-    public let linkType: LinkType
-
-    /// Opens the file; throws `.cannotOpen` or `.unsupportedLinkType` (naming the link type).
-    public init(path: String) throws(CaptureError) {
-        self.path = path
-        self.linkType = .ieee80211Radiotap
-        throw CaptureError(code: .cannotOpen, message: "\(path): capture reading is not built yet")
-    }
-
-    /// The next record, or `nil` at the end of the file. Throws `.truncated` (with the byte
-    /// offset) when the file ends mid-record: every record before it has been returned.
-    public func next() throws(CaptureError) -> CaptureRecord? { nil }
 }

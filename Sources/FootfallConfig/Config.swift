@@ -1,1 +1,518 @@
 import FootfallCore
+import Foundation
+import Yams
+
+/// One problem in a configuration file, with the file, line and key path it is about, so
+/// the operator can go straight to it:
+/// `footfall.yaml:14: zones[2].rssi_threshold: expected an integer dBm between -100 and 0, got "strong"`.
+public struct ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
+    public var file: String
+    /// 1-based line, when the problem is tied to a place in the file.
+    public var line: Int?
+    /// Key path, e.g. `zones[2].rssi_threshold`; empty for the whole document.
+    public var path: String
+    public var message: String
+
+    public init(file: String, line: Int?, path: String, message: String) {
+        self.file = file
+        self.line = line
+        self.path = path
+        self.message = message
+    }
+
+    public var description: String {
+        var text = file
+        if let line { text += ":\(line)" }
+        text += ": "
+        if !path.isEmpty { text += "\(path): " }
+        return text + message
+    }
+}
+
+/// Every problem found in one configuration file (validation goes on after the first, so
+/// one run shows them all).
+public struct ConfigErrors: Error, CustomStringConvertible, Sendable {
+    public var errors: [ConfigError]
+
+    public init(_ errors: [ConfigError]) { self.errors = errors }
+
+    public var description: String { errors.map(\.description).joined(separator: "\n") }
+}
+
+/// Reads and validates `footfall.yaml` (see `config/footfall.yaml` for every key).
+public enum ConfigLoader {
+    /// Loads a file; the errors name the file by its last path component.
+    public static func load(path: String) throws(ConfigErrors) -> Settings {
+        let name = (path as NSString).lastPathComponent
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigErrors([ConfigError(file: name, line: nil, path: "", message: "cannot read the file (does it exist, and may this user read it?)")])
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigErrors([ConfigError(file: name, line: nil, path: "", message: "the file is not UTF-8 text")])
+        }
+        return try parse(yaml: text, file: name)
+    }
+
+    /// Parses configuration text; `file` is the name used in error messages.
+    public static func parse(yaml: String, file: String = "footfall.yaml") throws(ConfigErrors) -> Settings {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            throw ConfigErrors([syntaxError(error, file: file)])
+        } catch {
+            throw ConfigErrors([ConfigError(file: file, line: nil, path: "", message: "not valid YAML")])
+        }
+        guard let root else {
+            throw ConfigErrors([ConfigError(file: file, line: nil, path: "", message: "the file is empty; it needs at least `site`, `zones` and `sensors`")])
+        }
+        var reader = NodeReader(file: file)
+        let settings = reader.settings(Field(node: root, path: ""))
+        if let settings, reader.errors.isEmpty { return settings }
+        throw ConfigErrors(reader.errors)
+    }
+
+    /// A YAML syntax error, reduced to line and problem (Yams' own text quotes the document).
+    static func syntaxError(_ error: YamlError, file: String) -> ConfigError {
+        switch error {
+        case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _), let .composer(_, problem, mark, _):
+            return ConfigError(file: file, line: mark.line, path: "", message: "YAML syntax: \(problem)")
+        case let .duplicatedKeysInMapping(duplicates, context):
+            let keys = duplicates.map { "\"\($0)\"" }.joined(separator: ", ")
+            return ConfigError(file: file, line: context.mark.line, path: "", message: "key \(keys) appears twice in the same mapping")
+        case let .reader(problem, _, _, _):
+            return ConfigError(file: file, line: nil, path: "", message: "YAML: \(problem)")
+        default:
+            return ConfigError(file: file, line: nil, path: "", message: "not valid YAML")
+        }
+    }
+}
+
+/// A node with the key path that leads to it.
+struct Field {
+    var node: Node
+    var path: String
+
+    func child(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    var line: Int? { node.mark?.line }
+}
+
+/// Walks the composed YAML tree, collecting errors with key path and line.
+struct NodeReader {
+    let file: String
+    var errors: [ConfigError] = []
+
+    init(file: String) { self.file = file }
+
+    mutating func fail(_ field: Field, _ message: String) {
+        errors.append(ConfigError(file: file, line: field.line, path: field.path, message: message))
+    }
+
+    /// Text of a scalar for an error message, quoted and cut short.
+    static func shown(_ node: Node) -> String {
+        switch node {
+        case .scalar(let s):
+            let text = s.string.count > 40 ? String(s.string.prefix(40)) + "…" : s.string
+            return "\"\(text)\""
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .alias: return "an alias"
+        }
+    }
+
+    static func isNull(_ node: Node) -> Bool {
+        guard case .scalar(let s) = node, s.style == .plain || s.style == .any else { return false }
+        return s.string.isEmpty || s.string == "~" || s.string == "null" || s.string == "Null" || s.string == "NULL"
+    }
+
+    // MARK: primitives
+
+    /// A mapping whose keys are all in `allowed`; unknown keys are errors (a typo must not
+    /// silently fall back to a default).
+    mutating func mapping(_ field: Field, allowed: [String], what: String) -> [String: Field]? {
+        guard case .mapping(let mapping) = field.node else {
+            fail(field, "expected \(what) (a mapping), got \(NodeReader.shown(field.node))")
+            return nil
+        }
+        var result: [String: Field] = [:]
+        for (key, value) in mapping {
+            guard case .scalar(let k) = key else {
+                fail(Field(node: key, path: field.path), "keys must be plain words")
+                continue
+            }
+            let name = k.string
+            guard allowed.contains(name) else {
+                fail(Field(node: key, path: field.child(name)), "unknown key \"\(name)\" (expected one of: \(allowed.joined(separator: ", ")))")
+                continue
+            }
+            if result[name] != nil {
+                fail(Field(node: key, path: field.child(name)), "key appears twice")
+                continue
+            }
+            result[name] = Field(node: value, path: field.child(name))
+        }
+        return result
+    }
+
+    mutating func require(_ fields: [String: Field], _ key: String, in parent: Field) -> Field? {
+        if let field = fields[key] { return field }
+        fail(parent, "missing key \"\(key)\"")
+        return nil
+    }
+
+    mutating func string(_ field: Field, what: String = "a string") -> String? {
+        guard case .scalar(let s) = field.node, !NodeReader.isNull(field.node) else {
+            fail(field, "expected \(what), got \(NodeReader.shown(field.node))")
+            return nil
+        }
+        return s.string
+    }
+
+    mutating func int(_ field: Field, _ range: ClosedRange<Int>, what: String) -> Int? {
+        guard case .scalar(let s) = field.node, s.style == .plain || s.style == .any,
+              let value = Int(s.string), range.contains(value) else {
+            fail(field, "expected \(what) between \(range.lowerBound) and \(range.upperBound), got \(NodeReader.shown(field.node))")
+            return nil
+        }
+        return value
+    }
+
+    mutating func double(_ field: Field, what: String, where valid: (Double) -> Bool) -> Double? {
+        guard case .scalar(let s) = field.node, s.style == .plain || s.style == .any,
+              let value = Double(s.string), value.isFinite, valid(value) else {
+            fail(field, "expected \(what), got \(NodeReader.shown(field.node))")
+            return nil
+        }
+        return value
+    }
+
+    mutating func bool(_ field: Field) -> Bool? {
+        if case .scalar(let s) = field.node, s.style == .plain || s.style == .any {
+            switch s.string {
+            case "true", "True", "TRUE": return true
+            case "false", "False", "FALSE": return false
+            default: break
+            }
+        }
+        fail(field, "expected true or false, got \(NodeReader.shown(field.node))")
+        return nil
+    }
+
+    mutating func sequence(_ field: Field, what: String) -> [Field]? {
+        guard case .sequence(let sequence) = field.node else {
+            fail(field, "expected \(what) (a list), got \(NodeReader.shown(field.node))")
+            return nil
+        }
+        return sequence.enumerated().map { Field(node: $1, path: "\(field.path)[\($0)]") }
+    }
+
+    /// Ids end up in CSV cells and file-system paths, so they are kept to a safe alphabet.
+    mutating func identifier(_ field: Field) -> String? {
+        guard let text = string(field, what: "an id") else { return nil }
+        let allowed = text.utf8.allSatisfy { c in
+            (c >= 0x61 && c <= 0x7A) || (c >= 0x41 && c <= 0x5A) || (c >= 0x30 && c <= 0x39) || c == 0x5F || c == 0x2D || c == 0x2E
+        }
+        guard !text.isEmpty, text.count <= 64, allowed, text != ZoneHour.siteWide else {
+            fail(field, "expected an id of 1–64 letters, digits, '_', '-' or '.' (not \"\(ZoneHour.siteWide)\"), got \(NodeReader.shown(field.node))")
+            return nil
+        }
+        return text
+    }
+
+    // MARK: document
+
+    mutating func settings(_ root: Field) -> Settings? {
+        guard let top = mapping(root, allowed: ["site", "zones", "sensors", "privacy", "output", "visits", "metrics"], what: "the configuration") else { return nil }
+        let site = require(top, "site", in: root).flatMap { self.site($0) }
+        let zones = require(top, "zones", in: root).flatMap { self.zones($0) }
+        let sensors = require(top, "sensors", in: root).flatMap { self.sensors($0, zones: zones ?? []) }
+        let privacy = top["privacy"].map { self.privacy($0) } ?? PrivacySettings()
+        let output = top["output"].map { self.output($0) } ?? OutputSettings()
+        let visits = top["visits"].map { self.visits($0) } ?? VisitRules()
+        let metrics = top["metrics"].map { self.metrics($0) } ?? MetricsSettings()
+        guard let site, let zones, let sensors, let privacy, let output, let visits, let metrics else { return nil }
+        return Settings(site: site, zones: zones, sensors: sensors, privacy: privacy, output: output, visits: visits, metrics: metrics)
+    }
+
+    mutating func site(_ field: Field) -> Site? {
+        guard let m = mapping(field, allowed: ["name", "time_zone", "opening_hours"], what: "the site") else { return nil }
+        let name = m["name"].flatMap { string($0, what: "the site's name") } ?? "footfall site"
+        var zone: String?
+        if let tzField = require(m, "time_zone", in: field), let text = string(tzField, what: "an IANA time zone such as Europe/Prague") {
+            if HourClock(identifier: text) != nil, text.contains("/") || text == "UTC" {
+                zone = text
+            } else {
+                fail(tzField, "expected an IANA time zone such as Europe/Prague, got \"\(text)\" (not known to this system's tz database)")
+            }
+        }
+        let hours = m["opening_hours"].map { openingHours($0) } ?? .alwaysOpen
+        guard let zone, let hours else { return nil }
+        return Site(name: name, timeZone: zone, openingHours: hours)
+    }
+
+    static let weekdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+    mutating func openingHours(_ field: Field) -> OpeningHours? {
+        if case .scalar(let s) = field.node {
+            if s.string == "always" { return .alwaysOpen }
+            fail(field, "expected \"always\" or a mapping of weekdays to hours such as mon-fri: \"08:00-20:00\", got \(NodeReader.shown(field.node))")
+            return nil
+        }
+        guard case .mapping(let mapping) = field.node else {
+            fail(field, "expected \"always\" or a mapping of weekdays to hours, got \(NodeReader.shown(field.node))")
+            return nil
+        }
+        var week: [Int: [ClosedRange<Int>]] = [:]
+        var seen = Set<Int>()
+        var ok = true
+        for (key, value) in mapping {
+            let keyText = key.scalar?.string ?? ""
+            let keyField = Field(node: key, path: field.child(keyText))
+            guard let days = NodeReader.days(keyText) else {
+                fail(keyField, "expected a weekday (mon … sun), a range such as mon-fri, or a list such as sat,sun")
+                ok = false
+                continue
+            }
+            for day in days where !seen.insert(day).inserted {
+                fail(keyField, "\(NodeReader.weekdays[day - 1]) is given more than once")
+                ok = false
+            }
+            let valueField = Field(node: value, path: field.child(keyText))
+            guard let text = string(valueField, what: "hours such as \"08:00-20:00\" or \"closed\"") else { ok = false; continue }
+            guard let ranges = NodeReader.ranges(text) else {
+                fail(valueField, "expected hours such as \"08:00-20:00\", \"08:00-12:00, 13:00-18:00\", \"22:00-02:00\" or \"closed\", in order and not overlapping, got \"\(text)\"")
+                ok = false
+                continue
+            }
+            for day in days where !ranges.isEmpty { week[day] = ranges }
+        }
+        return ok ? .weekly(week) : nil
+    }
+
+    /// `mon`, `mon-fri`, `sat,sun` → ISO weekdays (1 = Monday).
+    static func days(_ text: String) -> [Int]? {
+        var result: [Int] = []
+        for part in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
+            let ends = part.split(separator: "-").map(String.init)
+            if ends.count == 1, let d = weekdays.firstIndex(of: ends[0]) {
+                result.append(d + 1)
+            } else if ends.count == 2, let a = weekdays.firstIndex(of: ends[0]), let b = weekdays.firstIndex(of: ends[1]), a <= b {
+                result.append(contentsOf: (a + 1) ... (b + 1))
+            } else {
+                return nil
+            }
+        }
+        return result.isEmpty ? nil : result
+    }
+
+    /// `"08:00-20:00, 21:00-22:00"` → minutes `[open, close)` as `open...close`; `closed` → none.
+    static func ranges(_ text: String) -> [ClosedRange<Int>]? {
+        if text.trimmingCharacters(in: .whitespaces) == "closed" { return [] }
+        var result: [ClosedRange<Int>] = []
+        for part in text.split(separator: ",") {
+            let ends = part.split(separator: "-").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard ends.count == 2, let open = minutes(ends[0]), var close = minutes(ends[1]), open < 1440, open != close else { return nil }
+            // "22:00-02:00" runs into the next morning: close after 24:00 (the gate reads it so).
+            if close < open { close += 1440 }
+            if let last = result.last, last.upperBound > open { return nil }
+            result.append(open ... close)
+        }
+        return result.isEmpty ? nil : result
+    }
+
+    static func minutes(_ text: String) -> Int? {
+        let parts = text.split(separator: ":")
+        guard parts.count == 2, parts[1].count == 2, let h = Int(parts[0]), let m = Int(parts[1]),
+              (0 ... 24).contains(h), (0 ... 59).contains(m), h * 60 + m <= 1440 else { return nil }
+        return h * 60 + m
+    }
+
+    mutating func zones(_ field: Field) -> [Zone]? {
+        guard let items = sequence(field, what: "the zones") else { return nil }
+        if items.isEmpty { fail(field, "at least one zone is needed") }
+        if items.count > 64 { fail(field, "at most 64 zones are supported") }
+        var zones: [Zone] = []
+        var ok = !items.isEmpty && items.count <= 64
+        var ids = Set<String>()
+        for item in items {
+            guard let m = mapping(item, allowed: ["id", "name", "rssi_threshold"], what: "a zone") else { ok = false; continue }
+            let id = require(m, "id", in: item).flatMap { identifier($0) }
+            if let id, let idField = m["id"], !ids.insert(id).inserted { fail(idField, "zone id \"\(id)\" is used twice"); ok = false }
+            let name = m["name"].flatMap { string($0, what: "the zone's display name") }
+            let threshold = m["rssi_threshold"].map { int($0, -100 ... 0, what: "an integer dBm") } ?? -75
+            guard let id, let threshold, m["name"] == nil || name != nil else { ok = false; continue }
+            zones.append(Zone(id: id, name: name ?? id, rssiThreshold: threshold))
+        }
+        return ok ? zones : nil
+    }
+
+    mutating func sensors(_ field: Field, zones: [Zone]) -> [Sensor]? {
+        guard let items = sequence(field, what: "the sensors") else { return nil }
+        if items.isEmpty { fail(field, "at least one sensor is needed") }
+        var sensors: [Sensor] = []
+        var ok = !items.isEmpty
+        var ids = Set<String>()
+        var senders = Set<String>()
+        for item in items {
+            guard let m = mapping(item, allowed: ["id", "zone", "interface", "tzsp", "file"], what: "a sensor") else { ok = false; continue }
+            let id = require(m, "id", in: item).flatMap { identifier($0) }
+            if let id, let idField = m["id"], !ids.insert(id).inserted { fail(idField, "sensor id \"\(id)\" is used twice"); ok = false }
+            var zone: Int?
+            if let zoneField = require(m, "zone", in: item), let zoneID = string(zoneField, what: "a zone id") {
+                zone = zones.firstIndex { $0.id == zoneID }
+                if zone == nil, !zones.isEmpty {
+                    fail(zoneField, "no zone has the id \"\(zoneID)\" (zones: \(zones.map(\.id).joined(separator: ", ")))")
+                }
+            }
+            let feeds = ["interface", "tzsp", "file"].filter { m[$0] != nil }
+            var feed: Sensor.Feed?
+            if feeds.count != 1 {
+                fail(item, "a sensor needs exactly one of interface, tzsp or file (got \(feeds.isEmpty ? "none" : feeds.joined(separator: ", ")))")
+            } else if let f = m["interface"] {
+                feed = string(f, what: "a network interface name such as wlan1").map { .interface($0) }
+            } else if let f = m["tzsp"] {
+                feed = tzsp(f, senders: &senders)
+            } else if let f = m["file"] {
+                if let on = bool(f) {
+                    if on { feed = .file } else { fail(f, "file: false is not a feed; remove the sensor or give it interface or tzsp") }
+                }
+            }
+            guard let id, let zone, let feed else { ok = false; continue }
+            sensors.append(Sensor(id: id, zone: zone, feed: feed))
+        }
+        return ok ? sensors : nil
+    }
+
+    mutating func tzsp(_ field: Field, senders: inout Set<String>) -> Sensor.Feed? {
+        guard let m = mapping(field, allowed: ["interface", "port", "sender"], what: "a TZSP feed") else { return nil }
+        let interface = m["interface"].map { string($0, what: "a network interface name such as lo or eth0") } ?? "any"
+        let port = m["port"].map { int($0, 1 ... 65535, what: "a UDP port") } ?? 37008
+        var sender: String?
+        if let senderField = require(m, "sender", in: field), let text = string(senderField, what: "the access point's IPv4 address") {
+            if NodeReader.isIPv4(text) {
+                sender = text
+                if !senders.insert("\(interface ?? "")/\(port ?? 0)/\(text)").inserted {
+                    fail(senderField, "another sensor already receives from \(text) on this interface and port")
+                }
+            } else {
+                fail(senderField, "expected the access point's IPv4 address (dotted quad such as 192.0.2.10), got \"\(text)\"")
+            }
+        }
+        guard let interface, let port, let sender else { return nil }
+        return .tzsp(interface: interface, port: UInt16(port), senderAddress: sender)
+    }
+
+    static func isIPv4(_ text: String) -> Bool {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { p in
+            !p.isEmpty && p.count <= 3 && p.allSatisfy(\.isASCII) && Int(p).map { (0 ... 255).contains($0) } == true
+        }
+    }
+
+    mutating func privacy(_ field: Field) -> PrivacySettings? {
+        guard let m = mapping(field, allowed: ["rotation", "k", "randomised_addresses", "strict", "opt_out_file", "rssi_floor", "epsilon"], what: "the privacy settings") else { return nil }
+        var p = PrivacySettings()
+        var ok = true
+        if let f = m["strict"] { if let v = bool(f) { p.strict = v } else { ok = false } }
+        if let f = m["rotation"] {
+            if let text = string(f, what: "a rotation"), let rotation = NodeReader.rotation(text) {
+                p.rotation = rotation
+            } else {
+                if case .scalar = f.node {
+                    fail(f, "expected \"daily HH:MM\" or \"hourly\" (a key may live at most 24 h), got \(NodeReader.shown(f.node))")
+                }
+                ok = false
+            }
+        } else if p.strict {
+            p.rotation = .hourly
+        }
+        if p.strict, p.rotation != .hourly, let f = m["rotation"] {
+            fail(f, "strict mode rotates the key every hour; use rotation: hourly (or leave it out)")
+            ok = false
+        }
+        if let f = m["k"] { if let v = int(f, 2 ... 1000, what: "an integer k") { p.k = v } else { ok = false } }
+        if let f = m["randomised_addresses"] {
+            if let text = string(f, what: "count or ignore"), let v = RandomisedAddressPolicy(rawValue: text) {
+                p.randomisedAddresses = v
+            } else {
+                if case .scalar = f.node { fail(f, "expected count or ignore, got \(NodeReader.shown(f.node))") }
+                ok = false
+            }
+        }
+        if let f = m["opt_out_file"], !NodeReader.isNull(f.node) {
+            if let v = string(f, what: "a file path") { p.optOutFile = v } else { ok = false }
+        }
+        if let f = m["rssi_floor"], !NodeReader.isNull(f.node) {
+            if let v = int(f, -120 ... 0, what: "an integer dBm") { p.rssiFloor = v } else { ok = false }
+        }
+        if let f = m["epsilon"], !NodeReader.isNull(f.node) {
+            if let v = double(f, what: "a number in (0, 10] (or null for off)", where: { $0 > 0 && $0 <= 10 }) { p.epsilon = v } else { ok = false }
+        }
+        guard ok else { return nil }
+        // The privacy module's own rules, as a second line of defence.
+        do {
+            try p.validate()
+        } catch {
+            fail(field, error.message)
+            return nil
+        }
+        return p
+    }
+
+    /// `daily 04:00` or `hourly`; anything with a longer period (weekly, every 48h …) is
+    /// refused because a key must not outlive a day (P4).
+    static func rotation(_ text: String) -> KeyRotation? {
+        let words = text.split(separator: " ").map(String.init)
+        if words == ["hourly"] { return .hourly }
+        if words.count == 2, words[0] == "daily", let m = minutes(words[1]), m < 1440 {
+            return .daily(hour: m / 60, minute: m % 60)
+        }
+        return nil
+    }
+
+    mutating func output(_ field: Field) -> OutputSettings? {
+        guard let m = mapping(field, allowed: ["directory", "retention_days"], what: "the output settings") else { return nil }
+        var o = OutputSettings()
+        var ok = true
+        if let f = m["directory"] {
+            if let v = string(f, what: "a directory path"), !v.isEmpty { o.directory = v } else { ok = false }
+        }
+        if let f = m["retention_days"] { if let v = int(f, 1 ... 3650, what: "a number of days") { o.retentionDays = v } else { ok = false } }
+        return ok ? o : nil
+    }
+
+    mutating func visits(_ field: Field) -> VisitRules? {
+        guard let m = mapping(field, allowed: ["slot_seconds", "visit_gap_seconds", "minimum_dwell_seconds", "lateness_seconds", "resident_hours"], what: "the visit rules") else { return nil }
+        var v = VisitRules()
+        var ok = true
+        if let f = m["slot_seconds"] {
+            if let s = int(f, 1 ... 900, what: "a number of seconds"), 900 % s == 0 { v.slotSeconds = s } else {
+                if errors.last?.path != f.path { fail(f, "expected a divisor of 900 seconds (e.g. 10, 30, 60, 300), got \(NodeReader.shown(f.node))") }
+                ok = false
+            }
+        }
+        if let f = m["visit_gap_seconds"] {
+            if let s = int(f, v.slotSeconds ... 1800, what: "a number of seconds (at least slot_seconds)") { v.visitGapSeconds = s } else { ok = false }
+        } else if v.visitGapSeconds < v.slotSeconds {
+            v.visitGapSeconds = v.slotSeconds
+        }
+        if let f = m["minimum_dwell_seconds"] { if let s = int(f, 0 ... 3600, what: "a number of seconds") { v.minimumDwellSeconds = s } else { ok = false } }
+        if let f = m["lateness_seconds"] {
+            if let s = int(f, 0 ... v.slotSeconds, what: "a number of seconds (at most slot_seconds)") { v.latenessSeconds = s } else { ok = false }
+        } else {
+            v.latenessSeconds = min(v.latenessSeconds, v.slotSeconds)
+        }
+        if let f = m["resident_hours"] { if let s = int(f, 1 ... 24, what: "a number of hours") { v.residentHours = s } else { ok = false } }
+        return ok ? v : nil
+    }
+
+    mutating func metrics(_ field: Field) -> MetricsSettings? {
+        guard let m = mapping(field, allowed: ["enabled", "address", "port"], what: "the metrics settings") else { return nil }
+        var s = MetricsSettings()
+        var ok = true
+        if let f = m["enabled"] { if let v = bool(f) { s.enabled = v } else { ok = false } }
+        if let f = m["address"] { if let v = string(f, what: "an IP address to listen on"), !v.isEmpty { s.address = v } else { ok = false } }
+        if let f = m["port"] { if let v = int(f, 1 ... 65535, what: "a TCP port") { s.port = UInt16(v) } else { ok = false } }
+        return ok ? s : nil
+    }
+}

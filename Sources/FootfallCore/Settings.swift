@@ -7,14 +7,17 @@ public struct Settings: Sendable {
     public var privacy: PrivacySettings
     public var output: OutputSettings
     public var visits: VisitRules
+    /// Reserved for the metrics endpoint.
+    public var metrics: MetricsSettings
 
-    public init(site: Site, zones: [Zone], sensors: [Sensor], privacy: PrivacySettings = .init(), output: OutputSettings = .init(), visits: VisitRules = .init()) {
+    public init(site: Site, zones: [Zone], sensors: [Sensor], privacy: PrivacySettings = .init(), output: OutputSettings = .init(), visits: VisitRules = .init(), metrics: MetricsSettings = .init()) {
         self.site = site
         self.zones = zones
         self.sensors = sensors
         self.privacy = privacy
         self.output = output
         self.visits = visits
+        self.metrics = metrics
     }
 
     /// Index of the sensor with this id.
@@ -89,5 +92,19 @@ public struct OutputSettings: Sendable, Equatable {
     public init(directory: String = "/var/lib/footfall", retentionDays: Int = 90) {
         self.directory = directory
         self.retentionDays = retentionDays
+    }
+}
+
+/// The metrics endpoint (reserved; off by default). It listens on loopback unless told
+/// otherwise, because metrics are for the gateway operator only.
+public struct MetricsSettings: Sendable, Equatable {
+    public var enabled: Bool
+    public var address: String
+    public var port: UInt16
+
+    public init(enabled: Bool = false, address: String = "127.0.0.1", port: UInt16 = 9464) {
+        self.enabled = enabled
+        self.address = address
+        self.port = port
     }
 }

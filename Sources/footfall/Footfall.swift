@@ -6,6 +6,13 @@ struct Footfall: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "footfall",
         abstract: "Anonymous in-store Wi-Fi footfall: probe requests in, hourly heatmap CSV files out.",
-        subcommands: [AuditCommand.self]
+        version: FootfallPipelineVersion.string,
+        // One file per subcommand; add new ones here.
+        subcommands: [
+            StatsCommand.self,
+            CheckConfigCommand.self,
+            ReplayCommand.self,
+            AuditCommand.self,
+        ]
     )
 }

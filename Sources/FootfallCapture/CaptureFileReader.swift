@@ -1,0 +1,90 @@
+import CPcap
+import FootfallCore
+
+/// Reads a pcap or pcapng file record by record (pull-based, so several files can be
+/// merged by time).
+///
+/// Records are borrowed from libpcap's buffer: a ``CaptureRecord`` is valid only until the
+/// next call to ``next()``. Timestamps are read with nanosecond precision whatever the file
+/// stores (libpcap scales microsecond files).
+public final class CaptureFileReader {
+    public let path: String
+    public let linkType: LinkType
+    /// Records returned so far.
+    public private(set) var recordsRead: Int = 0
+
+    private let handle: PcapHandle
+    /// libpcap's `FILE*` for the capture, used only to learn the offset of each record.
+    private let file: UnsafeMutablePointer<FILE>?
+    /// Set after the end of the file or an error: `next()` then returns `nil`.
+    private var finished = false
+
+    /// Opens the file; throws `.cannotOpen` or `.unsupportedLinkType` (naming the link type).
+    ///
+    /// - Parameter path: a pcap or pcapng file whose link type is radiotap (127) or raw
+    ///   802.11 (105).
+    public init(path: String) throws(CaptureError) {
+        let (opened, message) = withErrorBuffer { errbuf in
+            pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), errbuf)
+        }
+        guard let opened else {
+            throw CaptureError(
+                code: .cannotOpen,
+                message: "\(path): cannot open as a capture file (\(message)); check the path and its permissions, and that it is a pcap or pcapng file"
+            )
+        }
+        let handle = PcapHandle(opened)
+        let datalink = handle.datalink
+        let linkType = LinkType(rawValue: datalink)
+        guard linkType.isSupported else {
+            throw CaptureError(
+                code: .unsupportedLinkType,
+                message: "\(path): link type \(datalink) (\(linkTypeName(datalink))) is not 802.11; footfall reads radiotap (127) or raw 802.11 (105)"
+            )
+        }
+        self.path = path
+        self.linkType = linkType
+        self.file = pcap_file(handle.pointer)
+        self.handle = handle
+    }
+
+    /// The next record, or `nil` at the end of the file. Throws `.truncated` (with the byte
+    /// offset) when the file ends mid-record: every record before it has been returned.
+    /// After an error, further calls return `nil`.
+    public func next() throws(CaptureError) -> CaptureRecord? {
+        guard !finished else { return nil }
+        // Where the next record (pcap record header or pcapng block) starts. libpcap reads the
+        // file sequentially with stdio, so ftell is the logical position for both formats.
+        let offset: Int64? = file.map { Int64(ftell($0)) }
+        var header: UnsafeMutablePointer<pcap_pkthdr>?
+        var data: UnsafePointer<UInt8>?
+        let status = pcap_next_ex(handle.pointer, &header, &data)
+        if status == 1, let header, let data {
+            recordsRead += 1
+            let captured = Int(header.pointee.caplen)
+            // pcap_open_offline_with_tstamp_precision(…NANO…) puts nanoseconds in tv_usec.
+            return CaptureRecord(
+                bytes: UnsafeRawBufferPointer(start: data, count: captured),
+                timestampNanos: timestampNanos(seconds: header.pointee.ts.tv_sec, fraction: header.pointee.ts.tv_usec, fractionUnit: 1)
+            )
+        }
+        finished = true
+        if status == PCAP_ERROR_BREAK { return nil } // end of file
+        let reason = handle.lastError
+        let at = offset.map { " at byte offset \($0)" } ?? ""
+        // libpcap reports a short read as "truncated dump file" (pcap) or "truncated pcapng
+        // dump file" (pcapng); anything else is a damaged or unreadable file.
+        if reason.contains("truncated") {
+            throw CaptureError(
+                code: .truncated,
+                message: "\(path): the file ends in the middle of the record\(at) (\(reason)); the \(recordsRead) records before it were read. The file was probably cut short while it was written or copied",
+                byteOffset: offset
+            )
+        }
+        throw CaptureError(
+            code: .readFailed,
+            message: "\(path): cannot read the record\(at) (\(reason)); the \(recordsRead) records before it were read. The file is damaged",
+            byteOffset: offset
+        )
+    }
+}

@@ -1,0 +1,241 @@
+import CPcap
+import FootfallCore
+import Logging
+import Synchronization
+
+/// What the kernel and libpcap counted for a live capture (`pcap_stats`). On Linux the
+/// counts are since the capture started.
+public struct CaptureStatistics: Sendable, Equatable {
+    /// Packets that passed the filter (`ps_recv`).
+    public var received: UInt64
+    /// Packets dropped because the buffer was full: footfall did not read fast enough (`ps_drop`).
+    public var dropped: UInt64
+    /// Packets the interface or its driver dropped (`ps_ifdrop`).
+    public var interfaceDropped: UInt64
+
+    public init(received: UInt64, dropped: UInt64, interfaceDropped: UInt64) {
+        self.received = received
+        self.dropped = dropped
+        self.interfaceDropped = interfaceDropped
+    }
+}
+
+/// Which packets the kernel hands to footfall (a BPF program, so the rest never reach user space).
+public enum CaptureFilter: Sendable, Equatable, CustomStringConvertible {
+    /// 802.11 probe requests (management type 0, subtype 4) on a monitor-mode interface.
+    case probeRequests
+    /// UDP datagrams to this port (a TZSP stream).
+    case udpDestinationPort(UInt16)
+
+    /// The pcap-filter(7) expression.
+    public var expression: String {
+        switch self {
+        case .probeRequests: "type mgt subtype probe-req"
+        case .udpDestinationPort(let port): "udp dst port \(port)"
+        }
+    }
+
+    public var description: String { expression }
+}
+
+/// What one pull from a live capture produced.
+public enum LiveCaptureEvent {
+    /// A record, borrowed until the next call.
+    case record(CaptureRecord)
+    /// The read timeout passed without a packet (time to look at the wall clock).
+    case timeout
+    /// ``LiveCapture/stop()`` was called.
+    case stopped
+}
+
+/// A live capture on one interface: `pcap_create`, immediate mode, a read timeout, a BPF
+/// filter, and a pull loop over `pcap_next_ex`.
+///
+/// Call ``next()`` from one thread at a time. ``stop()`` may be called from any thread: it
+/// sets a flag and calls `pcap_breakloop`, and the reading thread sees `.stopped` at the
+/// latest after one read timeout.
+public final class LiveCapture: @unchecked Sendable {
+    public let interface: String
+    public let linkType: LinkType
+    public let filter: CaptureFilter
+
+    private let handle: PcapHandle
+    /// Nanoseconds per unit of `tv_usec` (1 when libpcap gives nanoseconds, else 1000).
+    private let fractionUnit: Int64
+    private let stopRequested = Atomic<Bool>(false)
+    private let logger: Logger
+
+    /// Opens and activates a capture.
+    ///
+    /// - Parameters:
+    ///   - interface: the interface name (`wlan0mon`, `lo`, `eth0`).
+    ///   - filter: what to capture; decides which link types are accepted.
+    ///   - snapshotLength: bytes kept per packet; a probe request with its radio header fits in 4096.
+    ///   - readTimeoutMilliseconds: how long one ``next()`` may wait before returning `.timeout`.
+    ///   - bufferSizeBytes: the kernel buffer, or `nil` for libpcap's default (2 MiB).
+    ///   - logger: receives activation warnings (no packet data is ever logged).
+    /// - Throws: `.cannotOpen` (no such interface, no permission, interface down),
+    ///   `.unsupportedLinkType`, `.filterFailed`.
+    public init(
+        interface: String,
+        filter: CaptureFilter,
+        snapshotLength: Int32 = 4096,
+        readTimeoutMilliseconds: Int32 = 250,
+        bufferSizeBytes: Int32? = nil,
+        logger: Logger = Logger(label: "footfall.capture")
+    ) throws(CaptureError) {
+        let (created, createMessage) = withErrorBuffer { errbuf in pcap_create(interface, errbuf) }
+        guard let created else {
+            throw CaptureError(code: .cannotOpen, message: "interface \(interface): cannot create a capture (\(createMessage))")
+        }
+        let handle = PcapHandle(created)
+        let p = handle.pointer
+        pcap_set_snaplen(p, snapshotLength)
+        // Deliver each packet as it arrives rather than when the buffer fills.
+        pcap_set_immediate_mode(p, 1)
+        pcap_set_timeout(p, readTimeoutMilliseconds)
+        if let bufferSizeBytes { pcap_set_buffer_size(p, bufferSizeBytes) }
+        pcap_set_tstamp_precision(p, Int32(PCAP_TSTAMP_PRECISION_NANO)) // falls back to micro if refused
+
+        let status = pcap_activate(p)
+        if status < 0 {
+            throw Self.activationError(status: status, interface: interface, detail: handle.lastError)
+        }
+        if status > 0 {
+            logger.warning(
+                "capture activated with a warning",
+                metadata: ["capture.interface": "\(interface)", "pcap.warning": "\(String(cString: pcap_statustostr(status))): \(handle.lastError)"]
+            )
+        }
+
+        let linkType = try Self.chooseLinkType(handle: handle, interface: interface, filter: filter)
+        try Self.install(filter: filter, on: handle, interface: interface)
+
+        self.fractionUnit = pcap_get_tstamp_precision(p) == Int32(PCAP_TSTAMP_PRECISION_NANO) ? 1 : 1000
+        self.interface = interface
+        self.filter = filter
+        self.linkType = linkType
+        self.logger = logger
+        self.handle = handle
+        logger.info(
+            "capture started",
+            metadata: ["capture.interface": "\(interface)", "capture.link_type": "\(linkType.rawValue)", "capture.filter": "\(filter.expression)"]
+        )
+    }
+
+    /// The next packet, a timeout, or `.stopped`.
+    ///
+    /// - Throws: `.interfaceGone` when libpcap reports an error on the interface (it went
+    ///   down or disappeared): close this capture and open a new one after a backoff.
+    public func next() throws(CaptureError) -> LiveCaptureEvent {
+        if stopRequested.load(ordering: .acquiring) { return .stopped }
+        var header: UnsafeMutablePointer<pcap_pkthdr>?
+        var data: UnsafePointer<UInt8>?
+        let status = pcap_next_ex(handle.pointer, &header, &data)
+        switch status {
+        case 1:
+            guard let header, let data else { return .timeout }
+            return .record(CaptureRecord(
+                bytes: UnsafeRawBufferPointer(start: data, count: Int(header.pointee.caplen)),
+                timestampNanos: timestampNanos(seconds: header.pointee.ts.tv_sec, fraction: header.pointee.ts.tv_usec, fractionUnit: fractionUnit)
+            ))
+        case 0:
+            return stopRequested.load(ordering: .acquiring) ? .stopped : .timeout
+        case PCAP_ERROR_BREAK:
+            return .stopped
+        default:
+            if stopRequested.load(ordering: .acquiring) { return .stopped }
+            throw CaptureError(
+                code: .interfaceGone,
+                message: "interface \(interface): capture failed (\(handle.lastError)); the interface may have gone down or been removed. footfall will reopen it when it is back"
+            )
+        }
+    }
+
+    /// Asks the reading thread to stop; safe from any thread, idempotent.
+    public func stop() {
+        if stopRequested.exchange(true, ordering: .acquiringAndReleasing) == false {
+            // Wakes a thread blocked in pcap_next_ex on Linux (libpcap ≥ 1.10); otherwise the
+            // flag is seen after one read timeout.
+            pcap_breakloop(handle.pointer)
+        }
+    }
+
+    /// Whether ``stop()`` has been called.
+    public var isStopped: Bool { stopRequested.load(ordering: .acquiring) }
+
+    /// Packets received and dropped so far (`pcap_stats`).
+    public func statistics() throws(CaptureError) -> CaptureStatistics {
+        var stats = pcap_stat()
+        guard pcap_stats(handle.pointer, &stats) == 0 else {
+            throw CaptureError(code: .readFailed, message: "interface \(interface): cannot read capture statistics (\(handle.lastError))")
+        }
+        return CaptureStatistics(received: UInt64(stats.ps_recv), dropped: UInt64(stats.ps_drop), interfaceDropped: UInt64(stats.ps_ifdrop))
+    }
+
+    // MARK: - Activation
+
+    /// Turns a negative `pcap_activate` status into an error that says what to do.
+    private static func activationError(status: Int32, interface: String, detail: String) -> CaptureError {
+        let advice: String
+        switch status {
+        case PCAP_ERROR_NO_SUCH_DEVICE:
+            advice = "no such interface; list the interfaces with `ip link` and fix the name in the configuration"
+        case PCAP_ERROR_PERM_DENIED, PCAP_ERROR_PROMISC_PERM_DENIED:
+            advice = "permission denied; run footfall as root or give the binary the capability: setcap cap_net_raw,cap_net_admin=eip $(command -v footfall)"
+        case PCAP_ERROR_IFACE_NOT_UP:
+            advice = "the interface is down; bring it up with `ip link set \(interface) up`"
+        case PCAP_ERROR_RFMON_NOTSUP:
+            advice = "the interface cannot capture in monitor mode"
+        default:
+            advice = "libpcap could not start the capture"
+        }
+        let text = detail.isEmpty ? String(cString: pcap_statustostr(status)) : detail
+        return CaptureError(code: .cannotOpen, message: "interface \(interface): \(advice) (\(text))")
+    }
+
+    /// Checks the interface's link type against the filter, switching a monitor interface
+    /// to radiotap when it offers it.
+    private static func chooseLinkType(handle: borrowing PcapHandle, interface: String, filter: CaptureFilter) throws(CaptureError) -> LinkType {
+        let current = LinkType(rawValue: handle.datalink)
+        switch filter {
+        case .probeRequests:
+            if current.isSupported { return current }
+            // Some drivers list radiotap as an alternative link type (DLT_IEEE802_11_RADIO).
+            var list: UnsafeMutablePointer<Int32>?
+            let count = pcap_list_datalinks(handle.pointer, &list)
+            var offered: [Int32] = []
+            if count > 0, let list {
+                offered = Array(UnsafeBufferPointer(start: list, count: Int(count)))
+                pcap_free_datalinks(list)
+            }
+            for candidate in [LinkType.ieee80211Radiotap, .ieee80211] where offered.contains(candidate.rawValue) {
+                if pcap_set_datalink(handle.pointer, candidate.rawValue) == 0 { return candidate }
+            }
+            throw CaptureError(
+                code: .unsupportedLinkType,
+                message: "interface \(interface): link type \(current.rawValue) (\(linkTypeName(current.rawValue))) is not 802.11; put the interface in monitor mode (e.g. `iw dev \(interface) set type monitor`) so it delivers radiotap (127)"
+            )
+        case .udpDestinationPort:
+            guard current.carriesIPv4 else {
+                throw CaptureError(
+                    code: .unsupportedLinkType,
+                    message: "interface \(interface): link type \(current.rawValue) (\(linkTypeName(current.rawValue))) cannot carry a TZSP stream here; use an Ethernet, loopback or cooked (any) interface"
+                )
+            }
+            return current
+        }
+    }
+
+    /// Compiles the filter and installs it in the kernel.
+    private static func install(filter: CaptureFilter, on handle: borrowing PcapHandle, interface: String) throws(CaptureError) {
+        var program = bpf_program()
+        guard pcap_compile(handle.pointer, &program, filter.expression, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
+            throw CaptureError(code: .filterFailed, message: "interface \(interface): cannot compile the filter '\(filter.expression)' (\(handle.lastError))")
+        }
+        defer { pcap_freecode(&program) }
+        guard pcap_setfilter(handle.pointer, &program) == 0 else {
+            throw CaptureError(code: .filterFailed, message: "interface \(interface): cannot install the filter '\(filter.expression)' (\(handle.lastError))")
+        }
+    }
+}

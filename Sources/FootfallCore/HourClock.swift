@@ -1,0 +1,141 @@
+import Foundation
+
+/// Local hours of the site's time zone, computed from UTC offsets so that a DST day has 23
+/// or 25 hours and every hour is a distinct interval of capture time.
+///
+/// Foundation's `TimeZone` is used for the offsets only (the tz database knows the rules);
+/// the calendar arithmetic is integer arithmetic on local seconds, so nothing here depends
+/// on a locale. Called once per hour, never per frame.
+public struct HourClock: Sendable {
+    public let identifier: String
+    private let timeZone: TimeZone
+
+    /// `nil` when the identifier is not an IANA time zone known to the system.
+    public init?(identifier: String) {
+        guard let zone = TimeZone(identifier: identifier) else { return nil }
+        self.identifier = identifier
+        self.timeZone = zone
+    }
+
+    /// UTC offset in seconds at an instant (seconds since the Unix epoch).
+    public func utcOffset(at seconds: Int64) -> Int {
+        timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(seconds)))
+    }
+
+    /// The local hour that contains an instant.
+    public func hour(containing seconds: Int64) -> LocalHour {
+        let start = hourStart(containing: seconds)
+        var end = hourStart(containing: start + 3600)
+        // A transition that does not fall on a local hour boundary (rare; e.g. half-hour
+        // DST shifts) can put `end` at or before `start`; a plain hour is the safe answer.
+        if end <= start { end = start + 3600 }
+        return LocalHour(start: start, end: end, utcOffsetSeconds: utcOffset(at: start))
+    }
+
+    /// Start (UTC seconds) of the local hour that contains `seconds`.
+    public func hourStart(containing seconds: Int64) -> Int64 {
+        let offset = Int64(utcOffset(at: seconds))
+        let local = seconds + offset
+        let localHourStart = local - floorMod(local, 3600)
+        return localHourStart - offset
+    }
+
+    /// Whether the local hour starting at `start` occurs twice on its day (the repeated hour
+    /// when clocks go back); such hours need the offset in their file names to stay unique.
+    public func isRepeatedHour(start: Int64) -> Bool {
+        let here = LocalTime(utcSeconds: start, utcOffsetSeconds: utcOffset(at: start))
+        for other in [start - 3600, start + 3600] {
+            let there = LocalTime(utcSeconds: other, utcOffsetSeconds: utcOffset(at: other))
+            if there.year == here.year && there.month == here.month && there.day == here.day && there.hour == here.hour {
+                return true
+            }
+        }
+        return false
+    }
+}
+
+/// One local hour: `[start, end)` in UTC seconds (usually 3600 s long).
+public struct LocalHour: Sendable, Equatable {
+    public var start: Int64
+    public var end: Int64
+    /// UTC offset in force at `start`.
+    public var utcOffsetSeconds: Int
+
+    public init(start: Int64, end: Int64, utcOffsetSeconds: Int) {
+        self.start = start
+        self.end = end
+        self.utcOffsetSeconds = utcOffsetSeconds
+    }
+
+    public var local: LocalTime { LocalTime(utcSeconds: start, utcOffsetSeconds: utcOffsetSeconds) }
+}
+
+/// Civil date and time fields of an instant in a given UTC offset (proleptic Gregorian).
+public struct LocalTime: Sendable, Equatable {
+    public var year: Int
+    public var month: Int
+    public var day: Int
+    public var hour: Int
+    public var minute: Int
+    public var second: Int
+    /// ISO 8601 weekday: 1 = Monday … 7 = Sunday.
+    public var weekday: Int
+    public var utcOffsetSeconds: Int
+
+    public init(utcSeconds: Int64, utcOffsetSeconds: Int) {
+        let local = utcSeconds + Int64(utcOffsetSeconds)
+        let days = floorDiv(local, 86_400)
+        let secondOfDay = Int(local - days * 86_400)
+        (year, month, day) = LocalTime.civil(fromDays: days)
+        hour = secondOfDay / 3600
+        minute = secondOfDay / 60 % 60
+        second = secondOfDay % 60
+        // 1970-01-01 was a Thursday (ISO weekday 4).
+        weekday = Int(floorMod(days + 3, 7)) + 1
+        self.utcOffsetSeconds = utcOffsetSeconds
+    }
+
+    /// `2024-03-21T14:00:00+01:00`
+    public var iso8601: String {
+        "\(pad(year, 4))-\(pad(month))-\(pad(day))T\(pad(hour)):\(pad(minute)):\(pad(second))\(offsetText(separator: ":"))"
+    }
+
+    /// `2024-03-21T14`
+    public var dateAndHour: String { "\(pad(year, 4))-\(pad(month))-\(pad(day))T\(pad(hour))" }
+
+    /// `+01:00` or `+0100`.
+    public func offsetText(separator: String) -> String {
+        let sign = utcOffsetSeconds < 0 ? "-" : "+"
+        let magnitude = abs(utcOffsetSeconds) / 60
+        return "\(sign)\(pad(magnitude / 60))\(separator)\(pad(magnitude % 60))"
+    }
+
+    /// Days since 1970-01-01 to (year, month, day); H. Hinnant's `civil_from_days`.
+    static func civil(fromDays z0: Int64) -> (Int, Int, Int) {
+        let z = z0 + 719_468
+        let era = floorDiv(z, 146_097)
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        return (Int(y), Int(m), Int(d))
+    }
+}
+
+@inline(__always)
+func pad(_ value: Int, _ width: Int = 2) -> String {
+    let text = String(value)
+    return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+}
+
+@inline(__always) @usableFromInline
+func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+    let q = a / b
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+}
+
+@inline(__always) @usableFromInline
+func floorMod(_ a: Int64, _ b: Int64) -> Int64 { a - floorDiv(a, b) * b }

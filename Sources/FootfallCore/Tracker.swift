@@ -1,0 +1,569 @@
+/// Turns observations (in capture-time order, give or take ``VisitRules/latenessSeconds``)
+/// into one ``HourReport`` per local hour. A pure function of (observations, settings): no
+/// clock, no I/O, no randomness; see OUTPUT.md for every definition it implements.
+///
+/// How the work is split (DESIGN.md "Hot path budget"):
+/// - per observation: one dictionary probe on the pseudonym and a few integer updates to
+///   the device's current slot (strongest signal and the sensor that heard it);
+/// - per device and slot (when the slot can no longer change): the zone decision, the
+///   visit logic and one presence run appended to the slot's hour;
+/// - per hour: distinct counts, percentiles and flows, from the hour's runs.
+///
+/// Everything keyed by pseudonyms lives in the device table, which ``reset()`` drops at a
+/// key rotation. The hour accumulators hold only small per-tracker serial numbers (never
+/// pseudonyms), so the counts of an hour survive a rotation.
+public struct Tracker {
+    // MARK: configuration
+    let rules: VisitRules
+    let clock: HourClock
+    let strict: Bool
+    let zoneIDs: [String]
+    let zoneThreshold: [Int16]
+    let sensorZone: [Int32]
+    let slotNanos: Int64
+    let latenessNanos: Int64
+    let slotSeconds: Int64
+    /// A visit continues across a gap of at most this many empty slots.
+    let maxGapSlots: Int64
+    let minimumDwellSlots: Int64
+    let residentSlots: Int32
+    /// Devices present at least this long in the key period are kept through gaps, so a
+    /// fixed device that goes quiet for a while keeps its resident count.
+    let keepSlots: Int32
+
+    // MARK: device table (pseudonym-keyed; dropped by reset)
+    var index: [Pseudonym: Int32] = [:]
+    var devices: [DeviceState] = []
+    var freeList: [Int32] = []
+    /// Per device and zone: slots spent in the zone in the current visit.
+    var zoneDwell: [Int32] = []
+
+    // MARK: time
+    var newestNanos: Int64 = .min
+    var nextTickNanos: Int64 = .min
+    var closedThrough: Int64 = .min
+    var hours: [HourAccumulator] = []
+    var lastHourIndex = 0
+    var nextLocalID: UInt32 = 1
+    var nextVisitID: UInt32 = 1
+    var closedReports: [HourReport] = []
+
+    public private(set) var counters = TrackerCounters()
+
+    public init(settings: Settings) {
+        guard let clock = HourClock(identifier: settings.site.timeZone) else {
+            preconditionFailure("settings carry an unknown time zone; FootfallConfig validates it")
+        }
+        let rules = settings.visits
+        precondition(rules.slotSeconds > 0 && 900 % rules.slotSeconds == 0, "slot_seconds must divide 900")
+        precondition(settings.zones.count <= 64, "at most 64 zones")
+        self.rules = rules
+        self.clock = clock
+        self.strict = settings.privacy.strict
+        self.zoneIDs = settings.zones.map(\.id)
+        self.zoneThreshold = settings.zones.map { Int16(clamping: $0.rssiThreshold) }
+        self.sensorZone = settings.sensors.map { Int32($0.zone) }
+        self.slotSeconds = Int64(rules.slotSeconds)
+        self.slotNanos = Int64(rules.slotSeconds) * 1_000_000_000
+        self.latenessNanos = Int64(max(0, min(rules.latenessSeconds, rules.slotSeconds))) * 1_000_000_000
+        // A gap of g empty slots spans g × slot seconds; it is bridged while that is shorter
+        // than visit_gap_seconds.
+        self.maxGapSlots = Int64(max(0, (rules.visitGapSeconds - 1) / rules.slotSeconds))
+        self.minimumDwellSlots = Int64((rules.minimumDwellSeconds + rules.slotSeconds - 1) / rules.slotSeconds)
+        self.residentSlots = Int32(clamping: rules.residentHours * 3600 / rules.slotSeconds)
+        self.keepSlots = Int32(clamping: 3600 / rules.slotSeconds)
+    }
+
+    // MARK: - Input
+
+    /// Adds one observation. Late frames (more than the lateness window behind the newest
+    /// frame) and frames from an unknown sensor are counted and dropped.
+    public mutating func observe(_ observation: Observation) {
+        let t = observation.timestampNanos
+        if t > newestNanos {
+            newestNanos = t
+            if t >= nextTickNanos { tick() }
+        }
+        guard t >= newestNanos &- latenessNanos else {
+            counters.late += 1
+            return
+        }
+        let sensor = observation.sensor
+        guard sensor >= 0, sensor < sensorZone.count else {
+            counters.unknownSensor += 1
+            return
+        }
+        let slot = floorDiv(t, slotNanos)
+        let rank: Int16 = observation.signalDBm.map { Int16($0) } ?? SlotAggregate.noSignal
+        let d: Int
+        if let found = index[observation.device] {
+            d = Int(found)
+        } else {
+            d = allocate(observation.device)
+        }
+        devices[d].lastHeardNanos = max(devices[d].lastHeardNanos, t)
+        if devices[d].resident {
+            // Nothing of a resident is counted, but its hour still gets a (zero) report.
+            _ = hourIndex(forSlot: slot)
+            counters.observations += 1
+            return
+        }
+        if devices[d].newer.slot == slot {
+            devices[d].newer.add(rank: rank, sensor: Int32(sensor))
+        } else if devices[d].older.slot == slot {
+            devices[d].older.add(rank: rank, sensor: Int32(sensor))
+        } else if slot <= devices[d].finalizedThrough {
+            counters.late += 1
+            return
+        } else if devices[d].newer.isEmpty || slot > devices[d].newer.slot {
+            if !devices[d].older.isEmpty { finalize(device: d, devices[d].older) }
+            devices[d].older = devices[d].newer
+            devices[d].newer = SlotAggregate(slot: slot, rank: rank, sensor: Int32(sensor))
+        } else if devices[d].older.isEmpty {
+            // Between the last finalized slot and the newest one.
+            devices[d].older = SlotAggregate(slot: slot, rank: rank, sensor: Int32(sensor))
+        } else {
+            counters.late += 1
+            return
+        }
+        counters.observations += 1
+    }
+
+    /// Hours that are complete (their end is more than the visit gap, a slot and the
+    /// lateness window behind the newest frame), oldest first; each is returned once.
+    public mutating func takeClosedHours() -> [HourReport] {
+        defer { closedReports.removeAll(keepingCapacity: true) }
+        return closedReports
+    }
+
+    /// Whether ``takeClosedHours()`` has something.
+    public var hasClosedHours: Bool { !closedReports.isEmpty }
+
+    /// End of input (shutdown or end of replay): every slot is decided and every open hour
+    /// is closed. The hour that contains the newest frame was still in progress and is
+    /// marked `partial`; the hours before it are complete.
+    public mutating func finish() -> [HourReport] {
+        finalizeAllPending()
+        let inProgress = newestNanos == .min ? Int64.min : clock.hourStart(containing: floorDiv(newestNanos, 1_000_000_000))
+        while !hours.isEmpty {
+            let hour = hours.removeFirst()
+            closedReports.append(report(for: hour, partial: hour.hour.start == inProgress))
+            closedThrough = hour.hour.end
+        }
+        lastHourIndex = 0
+        return takeClosedHours()
+    }
+
+    /// Key rotation: every slot heard under the old key is decided into its hour, then all
+    /// device-keyed state is dropped. The hours' counts survive; a device present across the
+    /// rotation starts a new visit as a new device.
+    public mutating func reset() {
+        finalizeAllPending()
+        index = [:]
+        devices = []
+        freeList = []
+        zoneDwell = []
+        counters.resets += 1
+    }
+
+    /// Devices currently held in the table (present, or kept as resident candidates).
+    public var trackedDevices: Int { index.count }
+
+    // MARK: - Device table
+
+    mutating func allocate(_ pseudonym: Pseudonym) -> Int {
+        let state = DeviceState(pseudonym: pseudonym, localID: nextLocalID)
+        nextLocalID &+= 1
+        let d: Int
+        if let free = freeList.popLast() {
+            d = Int(free)
+            devices[d] = state
+            for z in 0 ..< zoneIDs.count { zoneDwell[d * zoneIDs.count + z] = 0 }
+        } else {
+            d = devices.count
+            devices.append(state)
+            zoneDwell.append(contentsOf: repeatElement(0, count: zoneIDs.count))
+        }
+        index[pseudonym] = Int32(d)
+        return d
+    }
+
+    // MARK: - Time
+
+    var watermark: Int64 { newestNanos &- latenessNanos }
+
+    /// Runs when the watermark crosses a slot boundary: decides the slots no frame can reach
+    /// any more, forgets devices gone longer than the visit gap, closes complete hours.
+    mutating func tick() {
+        let w = watermark
+        let wSeconds = floorDiv(w, 1_000_000_000)
+        // Devices are kept to the end of the hour they were last heard in, so a device that
+        // comes back within the hour is still one device in that hour's distinct counts.
+        let currentHourStartNanos = clock.hourStart(containing: wSeconds) * 1_000_000_000
+        let goneBefore = min(w &- Int64(rules.visitGapSeconds) * 1_000_000_000 &- slotNanos, currentHourStartNanos)
+        for d in devices.indices where devices[d].live {
+            if !devices[d].older.isEmpty, (devices[d].older.slot + 1) * slotNanos <= w {
+                finalize(device: d, devices[d].older)
+                devices[d].older = SlotAggregate()
+            }
+            if devices[d].older.isEmpty, !devices[d].newer.isEmpty, (devices[d].newer.slot + 1) * slotNanos <= w {
+                finalize(device: d, devices[d].newer)
+                devices[d].newer = SlotAggregate()
+            }
+            let gone = devices[d].newer.isEmpty && devices[d].lastHeardNanos < goneBefore
+            if gone && !devices[d].resident && devices[d].presentSlots < keepSlots {
+                index[devices[d].pseudonym] = nil
+                devices[d].live = false
+                freeList.append(Int32(d))
+                counters.evicted += 1
+            }
+        }
+        let delay = Int64(rules.visitGapSeconds) + slotSeconds
+        while let first = hours.first, first.hour.end + delay <= wSeconds {
+            closedReports.append(report(for: first, partial: false))
+            closedThrough = first.hour.end
+            hours.removeFirst()
+            lastHourIndex = 0
+        }
+        nextTickNanos = (floorDiv(w, slotNanos) + 1) * slotNanos + latenessNanos
+    }
+
+    mutating func finalizeAllPending() {
+        for d in devices.indices where devices[d].live {
+            if !devices[d].older.isEmpty { finalize(device: d, devices[d].older) }
+            if !devices[d].newer.isEmpty { finalize(device: d, devices[d].newer) }
+            devices[d].older = SlotAggregate()
+            devices[d].newer = SlotAggregate()
+        }
+    }
+
+    // MARK: - Slot decisions
+
+    /// Decides one slot of one device: its zone (the zone of the sensor that heard it
+    /// strongest) and whether the signal reached that zone's threshold.
+    mutating func finalize(device d: Int, _ slot: SlotAggregate) {
+        devices[d].finalizedThrough = max(devices[d].finalizedThrough, slot.slot)
+        guard !devices[d].resident else { return }
+        let zone = sensorZone[Int(slot.sensor)]
+        let placed = slot.rank == SlotAggregate.noSignal || slot.rank >= zoneThreshold[Int(zone)]
+        let localID = devices[d].localID
+        guard let h = hourIndex(forSlot: slot.slot) else { counters.afterClose += 1; return }
+        hours[h].heard[localID, default: 0] |= (1 << UInt64(zone))
+        guard placed else { return }
+
+        let s = slot.slot
+        if devices[d].visitOpen, s - devices[d].lastPlacedSlot - 1 <= maxGapSlots {
+            // Bridge the gap in the last zone, then the slot itself.
+            let last = devices[d].lastZone
+            if s - devices[d].lastPlacedSlot > 1 {
+                addPresence(device: d, zone: last, from: devices[d].lastPlacedSlot + 1, to: s)
+            }
+            if zone != last && !strict, let hs = hourIndex(forSlot: s) {
+                hours[hs].transitions.append(Transition(localID: localID, visitID: devices[d].visitID, from: last, to: zone))
+            }
+        } else {
+            devices[d].visitOpen = true
+            devices[d].visitID = nextVisitID
+            nextVisitID &+= 1
+            devices[d].visitStartSlot = s
+            for z in 0 ..< zoneIDs.count { zoneDwell[d * zoneIDs.count + z] = 0 }
+        }
+        addPresence(device: d, zone: zone, from: s, to: s + 1)
+        devices[d].lastPlacedSlot = s
+        devices[d].lastZone = zone
+
+        if devices[d].presentSlots >= residentSlots {
+            devices[d].resident = true
+            counters.residents += 1
+            for i in hours.indices { hours[i].residents.insert(localID) }
+        }
+    }
+
+    /// Records that device `d` was in `zone` during slots `[from, to)`, split at hour
+    /// boundaries; extends the device's last run where it simply continues.
+    mutating func addPresence(device d: Int, zone: Int32, from: Int64, to: Int64) {
+        var start = from
+        let zc = zoneIDs.count
+        while start < to {
+            guard let h = hourIndex(forSlot: start) else {
+                counters.afterClose += 1
+                start += 1
+                continue
+            }
+            let hourEndSlot = hours[h].hour.end / slotSeconds
+            let end = min(to, hourEndSlot)
+            let n = end - start
+            zoneDwell[d * zc + Int(zone)] += Int32(n)
+            devices[d].presentSlots += Int32(n)
+            let localID = devices[d].localID
+            hours[h].heard[localID, default: 0] |= (1 << UInt64(zone))
+            let zoneDwellAtEnd = zoneDwell[d * zc + Int(zone)]
+            let visitDwellAtEnd = Int32(end - devices[d].visitStartSlot)
+            let r = devices[d].runIndex
+            if devices[d].runHourStart == hours[h].hour.start, r >= 0,
+               hours[h].runs[Int(r)].end == start, hours[h].runs[Int(r)].zone == zone,
+               hours[h].runs[Int(r)].visitID == devices[d].visitID {
+                hours[h].runs[Int(r)].end = end
+                hours[h].runs[Int(r)].zoneDwellAtEnd = zoneDwellAtEnd
+                hours[h].runs[Int(r)].visitDwellAtEnd = visitDwellAtEnd
+            } else {
+                devices[d].runHourStart = hours[h].hour.start
+                devices[d].runIndex = Int32(hours[h].runs.count)
+                hours[h].runs.append(Run(
+                    localID: localID, visitID: devices[d].visitID, zone: zone, start: start, end: end,
+                    zoneDwellAtEnd: zoneDwellAtEnd, visitDwellAtEnd: visitDwellAtEnd))
+            }
+            start = end
+        }
+    }
+
+    /// The open hour that holds a slot, opened on first use; `nil` when that hour has
+    /// already been closed (only possible for forced decisions after a close).
+    mutating func hourIndex(forSlot slot: Int64) -> Int? {
+        let second = slot * slotSeconds
+        if lastHourIndex < hours.count, hours[lastHourIndex].hour.start <= second, second < hours[lastHourIndex].hour.end {
+            return lastHourIndex
+        }
+        if second < closedThrough { return nil }
+        for i in hours.indices where hours[i].hour.start <= second && second < hours[i].hour.end {
+            lastHourIndex = i
+            return i
+        }
+        var accumulator = HourAccumulator(hour: clock.hour(containing: second))
+        for d in devices.indices where devices[d].live && devices[d].resident {
+            accumulator.residents.insert(devices[d].localID)
+        }
+        let position = hours.firstIndex { $0.hour.start > accumulator.hour.start } ?? hours.count
+        hours.insert(accumulator, at: position)
+        lastHourIndex = position
+        return position
+    }
+
+    // MARK: - Hour close
+
+    func report(for hour: HourAccumulator, partial: Bool) -> HourReport {
+        let zc = zoneIDs.count
+        let hourSeconds = Double(hour.hour.end - hour.hour.start)
+        let residents = hour.residents
+
+        // Longest dwell each visit reached by the end of its presence in this hour.
+        var visitDwell: [UInt32: Int32] = [:]
+        for run in hour.runs where !residents.contains(run.localID) {
+            visitDwell[run.visitID] = max(visitDwell[run.visitID] ?? 0, run.visitDwellAtEnd)
+        }
+        func qualifies(_ visit: UInt32) -> Bool { Int64(visitDwell[visit] ?? 0) >= minimumDwellSlots }
+
+        var zoneVisitors = Array(repeating: Set<UInt32>(), count: zc)
+        var zoneVisitDwell = Array(repeating: [UInt32: Int32](), count: zc)
+        var zonePresentSlots = Array(repeating: Int64(0), count: zc)
+        var zoneEvents = Array(repeating: [(Int64, Int)](), count: zc)
+        var siteVisitors = Set<UInt32>()
+        var siteEvents: [(Int64, Int)] = []
+        var sitePresentSlots: Int64 = 0
+        for run in hour.runs where !residents.contains(run.localID) && qualifies(run.visitID) {
+            let z = Int(run.zone)
+            zoneVisitors[z].insert(run.localID)
+            zoneVisitDwell[z][run.visitID] = max(zoneVisitDwell[z][run.visitID] ?? 0, run.zoneDwellAtEnd)
+            zonePresentSlots[z] += run.end - run.start
+            sitePresentSlots += run.end - run.start
+            zoneEvents[z].append((run.start, 1)); zoneEvents[z].append((run.end, -1))
+            siteEvents.append((run.start, 1)); siteEvents.append((run.end, -1))
+            siteVisitors.insert(run.localID)
+        }
+        var zoneDevices = Array(repeating: 0, count: zc)
+        var siteDevices = 0
+        var zonePassersby = Array(repeating: 0, count: zc)
+        var sitePassersby = 0
+        for (localID, mask) in hour.heard where !residents.contains(localID) {
+            siteDevices += 1
+            if !siteVisitors.contains(localID) { sitePassersby += 1 }
+            for z in 0 ..< zc where mask & (1 << UInt64(z)) != 0 {
+                zoneDevices[z] += 1
+                if !zoneVisitors[z].contains(localID) { zonePassersby[z] += 1 }
+            }
+        }
+
+        let slotSeconds = Double(self.slotSeconds)
+        var rows: [ZoneHour] = []
+        rows.reserveCapacity(zc + 1)
+        for z in 0 ..< zc {
+            let dwell = zoneVisitDwell[z].values.map { Double($0) * slotSeconds }.sorted()
+            rows.append(ZoneHour(
+                zone: zoneIDs[z],
+                devices: zoneDevices[z],
+                visitors: zoneVisitors[z].count,
+                visits: zoneVisitDwell[z].count,
+                averagePresent: Double(zonePresentSlots[z]) * slotSeconds / hourSeconds,
+                peakPresent: Tracker.peak(zoneEvents[z]),
+                medianDwellSeconds: Tracker.percentile(dwell, 0.5),
+                p90DwellSeconds: Tracker.percentile(dwell, 0.9),
+                passersby: zonePassersby[z]))
+        }
+        var siteDwell: [Double] = []
+        for (visit, slots) in visitDwell where Int64(slots) >= minimumDwellSlots {
+            _ = visit
+            siteDwell.append(Double(slots) * slotSeconds)
+        }
+        siteDwell.sort()
+        rows.append(ZoneHour(
+            zone: ZoneHour.siteWide,
+            devices: siteDevices,
+            visitors: siteVisitors.count,
+            visits: siteDwell.count,
+            averagePresent: Double(sitePresentSlots) * slotSeconds / hourSeconds,
+            peakPresent: Tracker.peak(siteEvents),
+            medianDwellSeconds: Tracker.percentile(siteDwell, 0.5),
+            p90DwellSeconds: Tracker.percentile(siteDwell, 0.9),
+            passersby: sitePassersby))
+
+        var flows: [FlowCount] = []
+        if !strict {
+            var matrix = Array(repeating: 0, count: zc * zc)
+            for t in hour.transitions where !residents.contains(t.localID) && qualifies(t.visitID) {
+                matrix[Int(t.from) * zc + Int(t.to)] += 1
+            }
+            for from in 0 ..< zc {
+                for to in 0 ..< zc where matrix[from * zc + to] > 0 {
+                    flows.append(FlowCount(from: zoneIDs[from], to: zoneIDs[to], transitions: matrix[from * zc + to]))
+                }
+            }
+        }
+        return HourReport(hourStart: hour.hour.start, utcOffsetSeconds: hour.hour.utcOffsetSeconds, partial: partial, zones: rows, flows: flows)
+    }
+
+    /// Most runs open at once; at equal times an end is applied before a start, so a device
+    /// moving from one run to the next counts once.
+    static func peak(_ events: [(Int64, Int)]) -> Int {
+        let sorted = events.sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+        var current = 0, best = 0
+        for (_, delta) in sorted {
+            current += delta
+            best = max(best, current)
+        }
+        return best
+    }
+
+    /// Nearest-rank percentile of sorted values (`nil` for none): the smallest value with at
+    /// least `p` of the values at or below it.
+    static func percentile(_ sorted: [Double], _ p: Double) -> Double? {
+        guard !sorted.isEmpty else { return nil }
+        let rank = Int((p * Double(sorted.count)).rounded(.up))
+        return sorted[max(0, min(sorted.count - 1, rank - 1))]
+    }
+}
+
+/// What the tracker counted besides the reports; no per-device information.
+public struct TrackerCounters: Sendable, Equatable {
+    /// Observations taken into a slot.
+    public var observations = 0
+    /// Observations dropped because they came after the lateness window.
+    public var late = 0
+    /// Observations naming a sensor the configuration does not have.
+    public var unknownSensor = 0
+    /// Device entries forgotten after the visit gap.
+    public var evicted = 0
+    /// Devices recognised as residents (summed over key periods).
+    public var residents = 0
+    /// Presence decided for an hour that had already been written (dropped).
+    public var afterClose = 0
+    /// Key rotations seen.
+    public var resets = 0
+
+    public init() {}
+}
+
+/// The strongest frame of one device in one slot.
+struct SlotAggregate {
+    /// Rank given to frames without a signal reading: below any real dBm, yet it places the
+    /// device in the sensor's zone whatever the threshold (the source cannot tell).
+    static let noSignal: Int16 = -1000
+    static let none: Int64 = .min
+
+    var slot: Int64 = SlotAggregate.none
+    var rank: Int16 = SlotAggregate.noSignal - 1
+    var sensor: Int32 = 0
+
+    init() {}
+    init(slot: Int64, rank: Int16, sensor: Int32) {
+        self.slot = slot
+        self.rank = rank
+        self.sensor = sensor
+    }
+
+    var isEmpty: Bool { slot == SlotAggregate.none }
+
+    @inline(__always)
+    mutating func add(rank r: Int16, sensor s: Int32) {
+        // Ties go to the lower sensor index so the result does not depend on arrival order.
+        if r > rank || (r == rank && s < sensor) {
+            rank = r
+            sensor = s
+        }
+    }
+}
+
+struct DeviceState {
+    var pseudonym: Pseudonym
+    var localID: UInt32
+    var live = true
+    var older = SlotAggregate()
+    var newer = SlotAggregate()
+    var finalizedThrough: Int64 = .min
+    var lastHeardNanos: Int64 = .min
+    var visitOpen = false
+    var visitID: UInt32 = 0
+    var visitStartSlot: Int64 = 0
+    var lastPlacedSlot: Int64 = .min
+    var lastZone: Int32 = 0
+    /// Slots placed in a zone in this key period (the resident rule).
+    var presentSlots: Int32 = 0
+    var resident = false
+    var runHourStart: Int64 = .min
+    var runIndex: Int32 = -1
+
+    init(pseudonym: Pseudonym, localID: UInt32) {
+        self.pseudonym = pseudonym
+        self.localID = localID
+    }
+}
+
+/// A device in one zone for consecutive slots `[start, end)` of one visit, within one hour.
+struct Run {
+    var localID: UInt32
+    var visitID: UInt32
+    var zone: Int32
+    var start: Int64
+    var end: Int64
+    /// Slots the visit had spent in this zone by `end`.
+    var zoneDwellAtEnd: Int32
+    /// Slots from the visit's start to `end`.
+    var visitDwellAtEnd: Int32
+}
+
+struct Transition {
+    var localID: UInt32
+    var visitID: UInt32
+    var from: Int32
+    var to: Int32
+}
+
+/// What one open hour has collected. Holds per-tracker serial numbers, never pseudonyms.
+struct HourAccumulator {
+    var hour: LocalHour
+    /// Per device: bit z set when the device was heard (placed or not) in zone z.
+    var heard: [UInt32: UInt64] = [:]
+    var runs: [Run] = []
+    var transitions: [Transition] = []
+    /// Devices recognised as residents while this hour was open.
+    var residents: Set<UInt32> = []
+
+    init(hour: LocalHour) { self.hour = hour }
+}
+
+extension Tracker: PseudonymScope {
+    /// Key rotation (P4): the slots heard under the old key are decided into their hours
+    /// (anonymous counts), then every pseudonym-keyed entry is dropped.
+    public mutating func endKeyPeriod(at instantSeconds: Int64) {
+        reset()
+    }
+}

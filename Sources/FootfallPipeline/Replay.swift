@@ -1,0 +1,234 @@
+import FootfallCapture
+import FootfallCore
+import FootfallOutput
+import FootfallPlatform
+import Foundation
+
+/// One `capture@sensor-id` argument of `footfall replay`.
+public struct ReplayInput: Sendable, Equatable {
+    public var path: String
+    public var sensorID: String
+
+    public init(path: String, sensorID: String) {
+        self.path = path
+        self.sensorID = sensorID
+    }
+
+    /// Splits at the last `@`, so paths may contain `@` themselves.
+    public init(argument: String) throws(ReplayError) {
+        guard let at = argument.lastIndex(of: "@"), at != argument.startIndex, argument.index(after: at) != argument.endIndex else {
+            throw ReplayError("\"\(argument)\": expected <capture file>@<sensor id>, e.g. day1.pcap@position_1")
+        }
+        path = String(argument[..<at])
+        sensorID = String(argument[argument.index(after: at)...])
+    }
+}
+
+public struct ReplayError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    /// The configuration file was invalid (`message` lists every problem).
+    public var isConfiguration = false
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// What a replay did, for the summary line. Counts only.
+public struct ReplaySummary: Sendable {
+    public var filesWritten: [String] = []
+    public var hoursWritten = 0
+    public var parse = ParseCounters()
+    /// Probe requests the gate dropped (opt-out, RSSI floor, randomised policy, closed hours).
+    public var gated = 0
+    public var tracker = TrackerCounters()
+    /// Capture files that ended in the middle of a record (everything before it was used).
+    public var truncatedFiles = 0
+    public var bytesRead: Int64 = 0
+
+    public init() {}
+}
+
+/// Reports replay progress (a terminal bar, or nothing).
+public protocol ReplayProgress: AnyObject {
+    func update(bytesRead: Int64, totalBytes: Int64, frames: Int)
+    func finish()
+}
+
+/// `footfall replay`: capture files → parser → gate → pseudonymiser → tracker → CSV files,
+/// with event time taken from the captures. Same inputs and configuration give the same
+/// files: the counts do not depend on the (random) key.
+public enum Replay {
+    /// - Parameters:
+    ///   - settings: the validated configuration.
+    ///   - outputDirectory: overrides `output.directory` when given.
+    ///   - inputs: capture files and the sensor each was recorded by.
+    ///   - progress: called every few thousand records, or `nil`.
+    /// - Returns: what was read and written.
+    public static func run(settings: Settings, outputDirectory: String?, inputs: [ReplayInput], progress: (any ReplayProgress)? = nil) throws(ReplayError) -> ReplaySummary {
+        guard let clock = HourClock(identifier: settings.site.timeZone) else {
+            throw ReplayError("unknown time zone \(settings.site.timeZone)")
+        }
+        guard !inputs.isEmpty else { throw ReplayError("no capture files given; name them as <file>@<sensor id>") }
+        var sensors: [Int] = []
+        for input in inputs {
+            guard let index = settings.sensorIndex(id: input.sensorID) else {
+                throw ReplayError("\(input.path)@\(input.sensorID): no sensor has the id \"\(input.sensorID)\" (sensors: \(settings.sensors.map(\.id).joined(separator: ", ")))")
+            }
+            sensors.append(index)
+        }
+        var readers: [CaptureFileReader] = []
+        var totalBytes: Int64 = 0
+        for input in inputs {
+            do {
+                readers.append(try CaptureFileReader(path: input.path))
+            } catch {
+                throw ReplayError(error.message)
+            }
+            if let size = (try? FileManager.default.attributesOfItem(atPath: input.path))?[.size] as? NSNumber {
+                totalBytes += size.int64Value
+            }
+        }
+        let writer = HourFileWriter(directory: outputDirectory ?? settings.output.directory, clock: clock)
+        var summary = ReplaySummary()
+
+        var optOut = OptOutList.empty
+        if let path = settings.privacy.optOutFile {
+            var watcher = OptOutFileWatcher(path: path)
+            do {
+                optOut = try watcher.loadIfChanged() ?? .empty
+            } catch {
+                throw ReplayError("privacy.opt_out_file: \(error.message)")
+            }
+        }
+        var gate: Gate
+        do {
+            gate = try Gate(settings: settings, optOut: optOut)
+        } catch {
+            throw ReplayError(error.description)
+        }
+        let schedule: KeySchedule
+        do {
+            schedule = try KeySchedule(rotation: settings.privacy.effectiveRotation, timeZoneIdentifier: settings.site.timeZone)
+        } catch {
+            throw ReplayError(error.description)
+        }
+        let keySlots = settings.privacy.keySlotCount(zoneCount: settings.zones.count)
+        // Locked, undumpable key memory where the system allows it (P3); plain memory otherwise.
+        let keyMemory = try? LockedKeyMemory(wordCount: 2 * keySlots)
+        let keys = keyMemory.map { KeyStore(slots: keySlots, memory: $0.words, memoryOwner: $0) } ?? KeyStore(slots: keySlots)
+        var epoch = KeyEpoch(keys: keys, schedule: schedule)
+        var tracker = Tracker(settings: settings)
+
+        func write(_ reports: [HourReport]) throws(ReplayError) {
+            for report in reports {
+                do {
+                    summary.filesWritten += try writer.write(Suppression.publish(report, privacy: settings.privacy))
+                    summary.hoursWritten += 1
+                } catch {
+                    throw ReplayError(error.message)
+                }
+            }
+        }
+
+        // k-way merge by capture time: each file is in time order, so only the head
+        // record of each file competes. A head stays valid until its reader is advanced.
+        var heads: [CaptureRecord?] = Array(repeating: nil, count: readers.count)
+        var heap = MergeHeap()
+        for i in readers.indices {
+            heads[i] = try nextRecord(readers[i], input: inputs[i], summary: &summary)
+            if let head = heads[i] { heap.push(time: head.timestampNanos, source: i) }
+        }
+        var sinceProgress = 0
+        while let (_, i) = heap.pop() {
+            guard let record = heads[i] else { continue }
+            summary.bytesRead += Int64(record.bytes.count) + 16
+            let result = FrameParser.parse(record.bytes, linkType: readers[i].linkType, timestampNanos: record.timestampNanos, counters: &summary.parse)
+            switch consume result {
+            case .probeRequest(let request):
+                let sensor = sensors[i]
+                guard gate.admit(request, sensor: sensor) == .admit else { break }
+                // Event time drives the key schedule: a due rotation first closes every slot
+                // heard under the old key, then destroys it (P4).
+                epoch.advance(to: floorSeconds(request.timestampNanos), scope: &tracker)
+                let slot = settings.privacy.keySlot(sensorZone: settings.sensors[sensor].zone)
+                tracker.observe(epoch.pseudonymiser.observe(request, sensor: sensor, keySlot: slot))
+                if tracker.hasClosedHours { try write(tracker.takeClosedHours()) }
+            case .other:
+                break
+            case .malformed:
+                break
+            }
+            heads[i] = try nextRecord(readers[i], input: inputs[i], summary: &summary)
+            if let head = heads[i] { heap.push(time: head.timestampNanos, source: i) }
+            sinceProgress += 1
+            if sinceProgress >= 4096, let progress {
+                sinceProgress = 0
+                progress.update(bytesRead: summary.bytesRead, totalBytes: totalBytes, frames: summary.parse.frames)
+            }
+        }
+        // End of input is treated as a shutdown: the hour in progress is written as partial.
+        try write(tracker.finish())
+        keys.destroy()
+        summary.gated = gate.counters.dropped
+        summary.tracker = tracker.counters
+        progress?.update(bytesRead: summary.bytesRead, totalBytes: totalBytes, frames: summary.parse.frames)
+        progress?.finish()
+        return summary
+    }
+
+    static func nextRecord(_ reader: CaptureFileReader, input: ReplayInput, summary: inout ReplaySummary) throws(ReplayError) -> CaptureRecord? {
+        do {
+            return try reader.next()
+        } catch {
+            if error.code == .truncated {
+                // Everything before the cut has been read; the rest of the file is lost.
+                summary.truncatedFiles += 1
+                return nil
+            }
+            throw ReplayError(error.message)
+        }
+    }
+
+    static func floorSeconds(_ nanos: Int64) -> Int64 {
+        nanos >= 0 ? nanos / 1_000_000_000 : (nanos + 1) / 1_000_000_000 - 1
+    }
+}
+
+/// A binary min-heap of file heads ordered by (capture time, file index), so equal times
+/// come out in command-line order and the merge is deterministic.
+struct MergeHeap {
+    private var items: [(time: Int64, source: Int)] = []
+
+    var isEmpty: Bool { items.isEmpty }
+
+    private static func less(_ a: (time: Int64, source: Int), _ b: (time: Int64, source: Int)) -> Bool {
+        a.time != b.time ? a.time < b.time : a.source < b.source
+    }
+
+    mutating func push(time: Int64, source: Int) {
+        items.append((time, source))
+        var child = items.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard MergeHeap.less(items[child], items[parent]) else { break }
+            items.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func pop() -> (time: Int64, source: Int)? {
+        guard !items.isEmpty else { return nil }
+        items.swapAt(0, items.count - 1)
+        let top = items.removeLast()
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var smallest = parent
+            if left < items.count, MergeHeap.less(items[left], items[smallest]) { smallest = left }
+            if right < items.count, MergeHeap.less(items[right], items[smallest]) { smallest = right }
+            if smallest == parent { break }
+            items.swapAt(parent, smallest)
+            parent = smallest
+        }
+        return top
+    }
+}

@@ -1,0 +1,180 @@
+import FootfallCapture
+import FootfallCore
+
+/// Counts of one UTC hour in ``CaptureFileStatistics``.
+public struct StatsHour: Sendable, Equatable {
+    /// Start of the hour, seconds since the Unix epoch (a multiple of 3600).
+    public var hourStart: Int64
+    public var probeRequests: Int
+    /// Distinct source addresses among the hour's probe requests.
+    public var distinctDevices: Int
+
+    public init(hourStart: Int64, probeRequests: Int, distinctDevices: Int) {
+        self.hourStart = hourStart
+        self.probeRequests = probeRequests
+        self.distinctDevices = distinctDevices
+    }
+}
+
+/// What `footfall stats` reports: frame counts over a set of captures, and how many distinct
+/// source addresses sent probe requests, overall and per UTC hour. Only counts: nothing in it
+/// identifies a device.
+public struct CaptureFileStatistics: Sendable, Equatable {
+    public var frames: Int
+    public var probeRequests: Int
+    public var badFCS: Int
+    public var malformed: Int
+    public var distinctDevices: Int
+    /// Hours that had at least one probe request, in time order.
+    public var perHour: [StatsHour]
+
+    public init(frames: Int, probeRequests: Int, badFCS: Int, malformed: Int, distinctDevices: Int, perHour: [StatsHour]) {
+        self.frames = frames
+        self.probeRequests = probeRequests
+        self.badFCS = badFCS
+        self.malformed = malformed
+        self.distinctDevices = distinctDevices
+        self.perHour = perHour
+    }
+
+    /// One JSON object, keys in a fixed order, e.g.
+    /// `{"frames": 3, "probe_requests": 2, …, "per_hour": [{"hour": "2024-03-14T12:00:00Z", …}]}`.
+    public func json() -> String {
+        var out = "{\"frames\": \(frames), \"probe_requests\": \(probeRequests), \"bad_fcs\": \(badFCS), \"malformed\": \(malformed), \"distinct_devices\": \(distinctDevices), \"per_hour\": ["
+        for (i, hour) in perHour.enumerated() {
+            if i > 0 { out += ", " }
+            out += "{\"hour\": \"\(UTCHour.iso8601(hourStart: hour.hourStart))\", \"probe_requests\": \(hour.probeRequests), \"distinct_devices\": \(hour.distinctDevices)}"
+        }
+        out += "]}"
+        return out
+    }
+
+    /// A short table for people.
+    public func table() -> String {
+        var lines = [
+            "frames            \(frames)",
+            "probe requests    \(probeRequests)",
+            "bad FCS           \(badFCS)",
+            "malformed         \(malformed)",
+            "distinct devices  \(distinctDevices)",
+        ]
+        if !perHour.isEmpty {
+            lines.append("")
+            lines.append(pad("hour (UTC)", 22) + pad("probe requests", 16, right: true) + pad("distinct devices", 18, right: true))
+            for hour in perHour {
+                lines.append(pad(UTCHour.iso8601(hourStart: hour.hourStart), 22) + pad("\(hour.probeRequests)", 16, right: true) + pad("\(hour.distinctDevices)", 18, right: true))
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
+        let fill = String(repeating: " ", count: max(0, width - text.count))
+        return right ? fill + text : text + fill
+    }
+}
+
+/// Accumulates ``CaptureFileStatistics`` over capture files read one after another.
+///
+/// Distinct devices are counted by pseudonym under a key made for this run only: the key is
+/// random, never stored, and overwritten when the collector goes away, so the sets of
+/// pseudonyms held here mean nothing once the run ends.
+public final class StatsCollector {
+    private let keys: KeyStore
+    private let pseudonymiser: Pseudonymiser
+    private var counters = ParseCounters()
+    private var devices = Set<Pseudonym>()
+    private var hours: [Int64: (probeRequests: Int, devices: Set<Pseudonym>)] = [:]
+
+    public init() {
+        keys = KeyStore()
+        pseudonymiser = Pseudonymiser(keys: keys)
+    }
+
+    deinit {
+        keys.destroy()
+    }
+
+    /// Reads one capture file to its end and adds its frames.
+    ///
+    /// - Parameter path: a pcap or pcapng file (radiotap or raw 802.11).
+    /// - Throws: the reader's ``CaptureError``. For `.truncated` and `.readFailed`, every
+    ///   record before the damaged one has been counted.
+    public func add(file path: String) throws(CaptureError) {
+        let reader = try CaptureFileReader(path: path)
+        let linkType = reader.linkType
+        while let record = try reader.next() {
+            add(record, linkType: linkType)
+        }
+    }
+
+    /// Adds one captured record.
+    public func add(_ record: CaptureRecord, linkType: LinkType) {
+        let result = FrameParser.parse(record.bytes, linkType: linkType, timestampNanos: record.timestampNanos, counters: &counters)
+        guard case .probeRequest(let request) = consume result else { return }
+        let hour = UTCHour.start(ofNanos: request.timestampNanos)
+        let device = pseudonymiser.pseudonym(of: request.source)
+        devices.insert(device)
+        hours[hour, default: (0, [])].probeRequests += 1
+        hours[hour, default: (0, [])].devices.insert(device)
+    }
+
+    /// The totals so far.
+    public var statistics: CaptureFileStatistics {
+        CaptureFileStatistics(
+            frames: counters.frames,
+            probeRequests: counters.probeRequests,
+            badFCS: counters.badFCS,
+            malformed: counters.malformed,
+            distinctDevices: devices.count,
+            perHour: hours.keys.sorted().map { hour in
+                StatsHour(hourStart: hour, probeRequests: hours[hour]!.probeRequests, distinctDevices: hours[hour]!.devices.count)
+            }
+        )
+    }
+
+    /// The parser's counters so far (frame classes and malformed reasons in detail).
+    public var parseCounters: ParseCounters { counters }
+}
+
+/// UTC hour arithmetic without a calendar library (the proleptic Gregorian calendar, as
+/// ISO 8601 uses).
+public enum UTCHour {
+    /// Start of the UTC hour containing `nanos`, seconds since the Unix epoch (floor, so
+    /// times before 1970 round down too).
+    public static func start(ofNanos nanos: Int64) -> Int64 {
+        floorDiv(floorDiv(nanos, 1_000_000_000), 3600) * 3600
+    }
+
+    /// `YYYY-MM-DDTHH:00:00Z` for an hour start.
+    public static func iso8601(hourStart: Int64) -> String {
+        let days = floorDiv(hourStart, 86_400)
+        let hour = (hourStart - days * 86_400) / 3600
+        let (year, month, day) = civil(daysSinceEpoch: days)
+        return "\(digits(year, 4))-\(digits(month, 2))-\(digits(day, 2))T\(digits(hour, 2)):00:00Z"
+    }
+
+    private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+        let q = a / b
+        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+    }
+
+    private static func digits(_ value: Int64, _ width: Int) -> String {
+        let text = String(value)
+        return String(repeating: "0", count: max(0, width - text.count)) + text
+    }
+
+    /// Days since 1970-01-01 to (year, month, day); H. Hinnant's `civil_from_days`.
+    private static func civil(daysSinceEpoch: Int64) -> (Int64, Int64, Int64) {
+        let z = daysSinceEpoch + 719_468
+        let era = floorDiv(z, 146_097)
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        return (year, month, day)
+    }
+}

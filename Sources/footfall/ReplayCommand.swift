@@ -1,0 +1,48 @@
+import ArgumentParser
+import FootfallPipeline
+import Foundation
+
+/// `footfall replay --config F --output DIR capture@sensor...`: the collector run over
+/// capture files, with time taken from the captures.
+struct ReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Turn capture files into hourly heatmap CSV files, as the live collector would.",
+        discussion: """
+            Records of all files are merged by capture time. End of input counts as a shutdown: \
+            the last hour is written with partial=true.
+            """
+    )
+
+    @Option(name: .shortAndLong, help: "The configuration file (YAML).")
+    var config: String
+
+    @Option(name: .shortAndLong, help: "Directory for the CSV files (overrides output.directory).")
+    var output: String?
+
+    @Argument(help: "Capture files (pcap or pcapng), each as <file>@<sensor id>.")
+    var captures: [String] = []
+
+    func validate() throws {
+        if captures.isEmpty { throw ValidationError("name at least one capture as <file>@<sensor id>") }
+        for capture in captures {
+            do { _ = try ReplayInput(argument: capture) } catch { throw ValidationError(error.message) }
+        }
+    }
+
+    func run() throws {
+        do {
+            let progress: (any ReplayProgress)? = TerminalProgress.isTerminal ? TerminalProgress() : nil
+            let summary = try Replay.run(configPath: config, outputDirectory: output, arguments: captures, progress: progress)
+            let p = summary.parse
+            var line = "replay: \(summary.filesWritten.count) files written (\(summary.hoursWritten) hours), \(p.frames) frames, \(p.probeRequests) probe requests, \(p.malformed) malformed"
+            if summary.gated > 0 { line += ", \(summary.gated) dropped by the gate" }
+            if summary.tracker.late > 0 { line += ", \(summary.tracker.late) late" }
+            if summary.truncatedFiles > 0 { line += ", \(summary.truncatedFiles) truncated files" }
+            printError(line)
+        } catch {
+            printError((error.isConfiguration ? "" : "footfall replay: error: ") + error.message)
+            throw ExitCode(error.isConfiguration ? 78 : 1)  // EX_CONFIG for a bad configuration
+        }
+    }
+}

@@ -1,0 +1,54 @@
+@testable import FootfallPipeline
+import FootfallConfig
+import FootfallCore
+import Foundation
+import Testing
+
+@Suite("Replay")
+struct ReplayTests {
+    @Test func captureArgumentsSplitAtTheLastAt() throws {
+        #expect(try ReplayInput(argument: "dir@x/day.pcap@position_1") == ReplayInput(path: "dir@x/day.pcap", sensorID: "position_1"))
+        #expect(throws: ReplayError.self) { try ReplayInput(argument: "day.pcap") }
+        #expect(throws: ReplayError.self) { try ReplayInput(argument: "day.pcap@") }
+    }
+
+    @Test func theMergeHeapYieldsHeadsInTimeThenFileOrder() {
+        var heap = MergeHeap()
+        for (time, source) in [(5, 0), (3, 1), (5, 2), (1, 3), (3, 0)] { heap.push(time: Int64(time), source: source) }
+        var order: [Int] = []
+        while let (_, source) = heap.pop() { order.append(source) }
+        #expect(order == [3, 0, 1, 0, 2])
+    }
+
+    @Test func anUnknownSensorIsRefusedBeforeAnythingIsRead() throws {
+        let settings = try ConfigLoader.load(path: repositoryRoot + "/config/examples/brno-lab.yaml")
+        #expect(throws: ReplayError.self) {
+            try Replay.run(settings: settings, outputDirectory: NSTemporaryDirectory(), inputs: [ReplayInput(path: "x.pcap", sensorID: "position_9")])
+        }
+    }
+
+    @Test
+    func replayingTheFixtureDayWritesOneHeatmapPerHourWithAnAllRow() throws {
+        let fixtures = repositoryRoot + "/Tests/Fixtures/brno-sc6-61/"
+        let out = NSTemporaryDirectory() + "footfall-replay-\(UUID().uuidString)"
+        let summary = try Replay.run(
+            configPath: repositoryRoot + "/config/examples/brno-lab.yaml", outputDirectory: out,
+            arguments: [fixtures + "2024-03-14_position_1.pcap@position_1", fixtures + "2024-03-14_position_2.pcap@position_2"])
+        #expect(summary.parse.probeRequests > 0)
+        let heatmaps = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasPrefix("heatmap-") }
+        #expect(!heatmaps.isEmpty)
+        #expect(heatmaps.count == summary.hoursWritten)
+        for name in heatmaps {
+            let text = try String(contentsOfFile: out + "/" + name, encoding: .utf8)
+            #expect(text.split(separator: "\r\n").contains { $0.split(separator: ",", omittingEmptySubsequences: false)[1] == "ALL" })
+        }
+        // Same inputs, same files.
+        let again = NSTemporaryDirectory() + "footfall-replay-\(UUID().uuidString)"
+        _ = try Replay.run(
+            configPath: repositoryRoot + "/config/examples/brno-lab.yaml", outputDirectory: again,
+            arguments: [fixtures + "2024-03-14_position_1.pcap@position_1", fixtures + "2024-03-14_position_2.pcap@position_2"])
+        for name in heatmaps {
+            #expect(try String(contentsOfFile: out + "/" + name, encoding: .utf8) == String(contentsOfFile: again + "/" + name, encoding: .utf8))
+        }
+    }
+}
