@@ -88,6 +88,8 @@ let package = Package(
             name: "footfall",
             dependencies: [
                 "FootfallPipeline",
+                "FootfallConfig",
+                "FootfallOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
