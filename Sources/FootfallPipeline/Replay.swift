@@ -67,6 +67,27 @@ public enum Replay {
         guard let clock = HourClock(identifier: settings.site.timeZone) else {
             throw ReplayError("unknown time zone \(settings.site.timeZone)")
         }
+        let writer = HourFileWriter(directory: outputDirectory ?? settings.output.directory, clock: clock)
+        var files: [String] = []
+        var hours = 0
+        var summary = try process(settings: settings, inputs: inputs, progress: progress) { (report: HourReport) throws(ReplayError) in
+            do throws(OutputError) {
+                files += try writer.write(Suppression.publish(report, privacy: settings.privacy))
+                hours += 1
+            } catch {
+                throw ReplayError(error.message)
+            }
+        }
+        summary.filesWritten = files
+        summary.hoursWritten = hours
+        return summary
+    }
+
+    /// The pipeline of ``run(settings:outputDirectory:inputs:progress:)`` up to the tracker:
+    /// every hour it closes goes to `sink`, oldest first, before suppression (shared with
+    /// `footfall evaluate`, which compares the hours with hand counts and writes nothing).
+    /// - Returns: what was read (`filesWritten` and `hoursWritten` are left to the sink).
+    public static func process(settings: Settings, inputs: [ReplayInput], progress: (any ReplayProgress)? = nil, sink: (HourReport) throws(ReplayError) -> Void) throws(ReplayError) -> ReplaySummary {
         guard !inputs.isEmpty else { throw ReplayError("no capture files given; name them as <file>@<sensor id>") }
         var sensors: [Int] = []
         for input in inputs {
@@ -87,7 +108,6 @@ public enum Replay {
                 totalBytes += size.int64Value
             }
         }
-        let writer = HourFileWriter(directory: outputDirectory ?? settings.output.directory, clock: clock)
         var summary = ReplaySummary()
 
         var optOut = OptOutList.empty
@@ -119,14 +139,7 @@ public enum Replay {
         var tracker = Tracker(settings: settings)
 
         func write(_ reports: [HourReport]) throws(ReplayError) {
-            for report in reports {
-                do {
-                    summary.filesWritten += try writer.write(Suppression.publish(report, privacy: settings.privacy))
-                    summary.hoursWritten += 1
-                } catch {
-                    throw ReplayError(error.message)
-                }
-            }
+            for report in reports { try sink(report) }
         }
 
         // k-way merge by capture time: each file is in time order, so only the head
