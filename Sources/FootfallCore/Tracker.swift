@@ -193,6 +193,12 @@ public struct Tracker {
     /// Devices currently held in the table (present, or kept as resident candidates).
     public var trackedDevices: Int { index.count }
 
+    /// Whether the entity with this pseudonym is held as a resident (tests check that known
+    /// fixed devices are recognised; nothing outside the core can make a pseudonym to ask).
+    func isResident(_ pseudonym: Pseudonym) -> Bool {
+        index[pseudonym].map { devices[Int($0)].resident } ?? false
+    }
+
     // MARK: - Device table
 
     mutating func allocate(_ pseudonym: Pseudonym, randomised: Bool) -> Int {
@@ -374,13 +380,14 @@ public struct Tracker {
             let hourEndSlot = hours[h].hour.end / slotSeconds
             let end = min(to, hourEndSlot)
             let n = end - start
-            zoneDwell[d * zc + Int(zone)] += Int32(n)
+            // Dwell runs to the end of the last placed slot; the presence tail is not dwell.
+            let dwellEnd = devices[d].lastPlacedSlot + 1
+            zoneDwell[d * zc + Int(zone)] += Int32(max(0, min(end, dwellEnd) - start))
             devices[d].presentSlots += Int32(n)
             let localID = devices[d].localID
             hours[h].heard[localID, default: 0] |= (1 << UInt64(zone))
             let zoneDwellAtEnd = zoneDwell[d * zc + Int(zone)]
-            // Dwell runs to the end of the last placed slot; the presence tail is not dwell.
-            let visitDwellAtEnd = Int32(min(end, devices[d].lastPlacedSlot + 1) - devices[d].visitStartSlot)
+            let visitDwellAtEnd = Int32(min(end, dwellEnd) - devices[d].visitStartSlot)
             let r = devices[d].runIndex
             if devices[d].runHourStart == hours[h].hour.start, r >= 0,
                hours[h].runs[Int(r)].end == start, hours[h].runs[Int(r)].zone == zone,

@@ -35,7 +35,7 @@ public struct VisitRules: Sendable, Equatable {
     /// far below it; a powered-on PC probes every minute.
     public var residentCoverage: Double
 
-    public init(slotSeconds: Int = 60, visitGapSeconds: Int = 600, presenceTailSeconds: Int = 300, minimumDwellSeconds: Int = 0, latenessSeconds: Int = 10, residentHours: Int = 6, residentWindowSeconds: Int = 1800, residentCoverage: Double = 0.9) {
+    public init(slotSeconds: Int = 60, visitGapSeconds: Int = 600, presenceTailSeconds: Int = 300, minimumDwellSeconds: Int = 120, latenessSeconds: Int = 10, residentHours: Int = 6, residentWindowSeconds: Int = 1800, residentCoverage: Double = 0.9) {
         self.slotSeconds = slotSeconds
         self.visitGapSeconds = visitGapSeconds
         self.presenceTailSeconds = presenceTailSeconds
