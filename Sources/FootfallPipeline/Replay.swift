@@ -88,6 +88,14 @@ public enum Replay {
     /// `footfall evaluate`, which compares the hours with hand counts and writes nothing).
     /// - Returns: what was read (`filesWritten` and `hoursWritten` are left to the sink).
     public static func process(settings: Settings, inputs: [ReplayInput], progress: (any ReplayProgress)? = nil, sink: (HourReport) throws(ReplayError) -> Void) throws(ReplayError) -> ReplaySummary {
+        try process(settings: settings, inputs: inputs, progress: progress, keys: nil, inspect: nil, sink: sink)
+    }
+
+    /// - Parameters:
+    ///   - keys: tests only: the key store to use instead of fresh locked memory.
+    ///   - inspect: tests only: called with the tracker and the keys after the end of input,
+    ///     before the keys are destroyed (to check which known devices became residents).
+    static func process(settings: Settings, inputs: [ReplayInput], progress: (any ReplayProgress)?, keys injected: KeyStore?, inspect: ((borrowing Tracker, KeyStore) -> Void)?, sink: (HourReport) throws(ReplayError) -> Void) throws(ReplayError) -> ReplaySummary {
         guard !inputs.isEmpty else { throw ReplayError("no capture files given; name them as <file>@<sensor id>") }
         var sensors: [Int] = []
         for input in inputs {
@@ -133,8 +141,8 @@ public enum Replay {
         }
         let keySlots = settings.privacy.keySlotCount(zoneCount: settings.zones.count)
         // Locked, undumpable key memory where the system allows it (P3); plain memory otherwise.
-        let keyMemory = try? LockedKeyMemory(wordCount: 2 * keySlots)
-        let keys = keyMemory.map { KeyStore(slots: keySlots, memory: $0.words, memoryOwner: $0) } ?? KeyStore(slots: keySlots)
+        let keyMemory = injected == nil ? try? LockedKeyMemory(wordCount: 2 * keySlots) : nil
+        let keys = injected ?? keyMemory.map { KeyStore(slots: keySlots, memory: $0.words, memoryOwner: $0) } ?? KeyStore(slots: keySlots)
         var epoch = KeyEpoch(keys: keys, schedule: schedule)
         var tracker = Tracker(settings: settings)
 
@@ -180,6 +188,7 @@ public enum Replay {
         }
         // End of input is treated as a shutdown: the hour in progress is written as partial.
         try write(tracker.finish())
+        inspect?(tracker, keys)
         keys.destroy()
         summary.gated = gate.counters.dropped
         summary.tracker = tracker.counters
