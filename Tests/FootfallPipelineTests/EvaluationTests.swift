@@ -146,7 +146,7 @@ struct EvaluationTests {
     ]
 
     /// How many of the PCs probe in each day's captures: not all of them were switched on
-    /// (2024-03-16 was a Saturday), and dc:fb:48:68:be:e4 is in none of the four captures
+    /// (2024-03-16 was a Saturday), and the first PC of the list is in none of the four captures
     /// (13 distinct PCs in all, counted with tshark).
     @Test(arguments: [("2024-02-08", 11), ("2024-03-07", 12), ("2024-03-14", 13), ("2024-03-16", 0)])
     func replayingAFixtureDayRecognisesTheLabPCsAsResidents(day: String, switchedOn: Int) throws {
