@@ -2,11 +2,17 @@
 /// into one ``HourReport`` per local hour. A pure function of (observations, settings): no
 /// clock, no I/O, no randomness; see OUTPUT.md for every definition it implements.
 ///
+/// What is counted as one device follows `privacy.randomised_addresses`: the address, or for
+/// a randomised address under `group` its keyed element fingerprint (P10). The estimate it
+/// produces (`avg_present` of the ALL row) is measured against hand counts in EVALUATION.md.
+///
 /// How the work is split (DESIGN.md "Hot path budget"):
-/// - per observation: one dictionary probe on the pseudonym and a few integer updates to
-///   the device's current slot (strongest signal and the sensor that heard it);
-/// - per device and slot (when the slot can no longer change): the zone decision, the
-///   visit logic and one presence run appended to the slot's hour;
+/// - per observation: one dictionary probe on the device's pseudonym (address or
+///   fingerprint) and a few integer updates to its current slot (strongest signal and the
+///   sensor that heard it);
+/// - per device and slot (when the slot can no longer change): the fast resident rule (a
+///   shift and a population count), the zone decision, the visit logic and one presence run
+///   appended to the slot's hour; the presence tail when a visit ends;
 /// - per hour: distinct counts, percentiles and flows, from the hour's runs.
 ///
 /// Everything keyed by pseudonyms lives in the device table, which ``reset()`` drops at a
