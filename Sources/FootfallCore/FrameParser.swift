@@ -27,7 +27,13 @@ public enum MalformedReason: Int, CaseIterable, Sendable, CustomStringConvertibl
     case radiotapField
     /// Fewer bytes than the 802.11 header needs for its type.
     case shortFrame
-    /// A probe request whose information elements overrun the frame.
+    /// Information elements that overrun the frame, where they make the frame unusable.
+    ///
+    /// The 802.11 parser does not produce it: a probe request whose elements overrun the
+    /// frame is still a probe request (tshark counts it as one too), so it is returned with
+    /// ``ElementSummary/truncated`` set and counted in ``ParseCounters/probeRequests`` and
+    /// ``ParseCounters/truncatedElements``. Counting it here as well would count one frame
+    /// twice and break `frames == probeRequests + other + malformed`.
     case elements
     /// A TZSP datagram that could not be decoded.
     case encapsulation
@@ -59,14 +65,21 @@ public enum FrameClass: Int, CaseIterable, Sendable, CustomStringConvertible {
 
 /// Counters the parser keeps; plain integers in fixed fields (no heap storage, so updating
 /// them never allocates), bounded dimensions, nothing per device.
+///
+/// Every record lands in exactly one bucket, so
+/// `frames == probeRequests + otherTotal + malformed` always holds (``isConsistent``);
+/// `badFCS` and `truncatedElements` are subsets of `probeRequests`, not buckets of their own.
 public struct ParseCounters: Sendable, Equatable {
     /// Every record handed to the parser.
     public var frames: Int = 0
     /// Frames with a complete 24-byte management header and type/subtype 0/4 (including
     /// those whose elements or FCS are bad).
     public var probeRequests: Int = 0
-    /// Probe requests whose radiotap flags reported a failed FCS.
+    /// Probe requests whose radiotap flags reported a failed FCS (a subset of `probeRequests`).
     public var badFCS: Int = 0
+    /// Probe requests whose information elements were cut short or overran the frame (a
+    /// subset of `probeRequests`; see ``MalformedReason/elements``).
+    public var truncatedElements: Int = 0
     // Other frames by 802.11 type (management frames other than probe requests count as management).
     public var otherManagement: Int = 0
     public var otherControl: Int = 0
@@ -128,10 +141,23 @@ public struct ParseCounters: Sendable, Equatable {
         }
     }
 
+    /// Well-formed frames that were not probe requests, whatever their type.
+    public var otherTotal: Int {
+        otherManagement + otherControl + otherData + otherExtension
+    }
+
+    /// Whether every frame was counted in exactly one bucket and the subset counters stay
+    /// within `probeRequests`. Always true for counters only the parser updated.
+    public var isConsistent: Bool {
+        frames == probeRequests + otherTotal + malformed
+            && badFCS <= probeRequests && truncatedElements <= probeRequests
+    }
+
     public mutating func add(_ other: ParseCounters) {
         frames += other.frames
         probeRequests += other.probeRequests
         badFCS += other.badFCS
+        truncatedElements += other.truncatedElements
         for c in FrameClass.allCases { self[other: c] += other[other: c] }
         for r in MalformedReason.allCases { self[r] += other[r] }
     }
