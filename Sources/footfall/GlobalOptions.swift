@@ -5,7 +5,7 @@ import Synchronization
 
 /// Options every subcommand takes (`@OptionGroup var global: GlobalOptions`).
 struct GlobalOptions: ParsableArguments {
-    @Option(help: "How much to log on stderr: trace, debug, info, notice, warning, error or critical.")
+    @Option(help: "How much to log on stderr.")
     var logLevel: Logger.Level = .info
 
     /// Sets up logging to stderr at the chosen level (once per process) and returns a logger.

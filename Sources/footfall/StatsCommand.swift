@@ -18,10 +18,11 @@ struct StatsCommand: AsyncParsableCommand {
         Exit status:
           0   every file was read to its end
           64  bad arguments
-          65  a file is damaged (it ends in the middle of a record, or a record cannot be \
-        read): the numbers printed count every record before the damage, and stderr names \
-        the file and the byte offset
-          66  a file cannot be opened or is not an 802.11 capture: nothing is printed
+          65  a file is damaged (cut short, or a record cannot be read); stderr
+              names the file and the byte offset, and the numbers printed count
+              every record before the damage
+          66  a file cannot be opened or is not an 802.11 capture; nothing is
+              printed
         """
     )
 

@@ -108,4 +108,40 @@ struct TZSPTests {
         #expect(counters.truncatedHeader == 1)
         #expect(counters.rejected == 4)
     }
+
+    @Test func theTZSPSignalBecomesTheProbeRequestsSignal() throws {
+        let bytes = TZSPBytes.header80211 + [10, 1, 0xC4, 1] + TZSPBytes.frame
+        let header = try TZSPBytes.decode(bytes)
+        var counters = ParseCounters()
+        var signal: Int8?
+        var isProbeRequest = false
+        bytes.withUnsafeBytes { buffer in
+            let result = header.parseFrame(in: buffer, timestampNanos: 1_710_417_600_000_000_000, counters: &counters)
+            switch consume result {
+            case .probeRequest(let request):
+                isProbeRequest = true
+                signal = request.signalDBm
+            case .other:
+                break
+            case .malformed:
+                break
+            }
+        }
+        #expect(isProbeRequest)
+        #expect(signal == -60)
+        #expect(counters.probeRequests == 1)
+    }
+
+    @Test func aFrameThatIsNotAProbeRequestIsCountedByTheParserAsUsual() throws {
+        var beacon = TZSPBytes.frame
+        beacon[0] = 0x80 // management subtype 8
+        let bytes = TZSPBytes.header80211 + [1] + beacon
+        let header = try TZSPBytes.decode(bytes)
+        var counters = ParseCounters()
+        bytes.withUnsafeBytes { buffer in
+            _ = header.parseFrame(in: buffer, timestampNanos: 0, counters: &counters)
+        }
+        #expect(counters.frames == 1)
+        #expect(counters.probeRequests == 0)
+    }
 }
