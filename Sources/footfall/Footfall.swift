@@ -13,6 +13,7 @@ struct Footfall: AsyncParsableCommand {
             CheckConfigCommand.self,
             ReplayCommand.self,
             AuditCommand.self,
+            RunCommand.self,
         ]
     )
 }
