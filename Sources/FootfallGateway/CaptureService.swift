@@ -55,16 +55,19 @@ final class CaptureControl: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Mirrors `state.stopping` so the per-packet check takes no lock.
+    private let stoppingFlag = Atomic(false)
     /// How long the capture keeps reading after shutdown was asked for, so frames already in
     /// the kernel buffer reach the pipeline; it stops earlier at the first read timeout.
     static let drainDuration: Duration = .milliseconds(500)
 
-    var isStopping: Bool { state.withLock { $0.stopping } }
+    var isStopping: Bool { stoppingFlag.load(ordering: .acquiring) }
 
     /// Whether the reading thread should stop now: shutdown was asked for and the drain time
     /// is over (or the source had nothing more to read).
     func shouldStopReading(sawTimeout: Bool) -> Bool {
-        state.withLock { s in
+        guard stoppingFlag.load(ordering: .acquiring) else { return false }
+        return state.withLock { s in
             guard s.stopping else { return false }
             return sawTimeout || (s.stopDeadline.map { ContinuousClock.now >= $0 } ?? true)
         }
@@ -74,6 +77,7 @@ final class CaptureControl: Sendable {
         let source: (any FrameSource)? = state.withLock { s in
             if !s.stopping {
                 s.stopping = true
+                stoppingFlag.store(true, ordering: .releasing)
                 s.stopDeadline = ContinuousClock.now + CaptureControl.drainDuration
             }
             return s.current

@@ -116,7 +116,7 @@ public struct PcapSourceFactory: FrameSourceFactory {
         switch spec.kind {
         case .monitor(let interface, let sensor):
             let capture = try LiveCapture(interface: interface, filter: .probeRequests, logger: logger)
-            return MonitorSource(capture: capture, sensor: Int32(sensor), ring: ring, metrics: metrics, sourceIndex: index)
+            return MonitorSource(capture: capture, sensor: Int32(sensor), ring: ring, metrics: metrics, sourceIndex: index, name: spec.name, logger: logger)
         case .tzsp(let interface, let port, let routes):
             let capture = try TZSPCapture(interface: interface, port: port, logger: logger)
             return TZSPSource(capture: capture, demux: TZSPDemux(routes: routes), ring: ring, metrics: metrics, sourceIndex: index, name: spec.name, logger: logger)
@@ -133,6 +133,16 @@ struct KernelDropTracker {
         defer { last = total }
         return total >= last ? Int(clamping: total - last) : 0
     }
+
+    /// Publishes new kernel drops (metric, and a warning at most every statistics interval).
+    mutating func publish(_ statistics: CaptureStatistics, source: Int, name: String, metrics: GatewayMetrics, logger: Logger) {
+        let dropped = increment(for: statistics)
+        guard dropped > 0 else { return }
+        metrics.kernelDropped(source: source, by: dropped)
+        logger.warning("packets dropped by the kernel or the driver before footfall read them", metadata: [
+            "source": "\(name)", "capture.dropped": "\(statistics.dropped)", "capture.interface_dropped": "\(statistics.interfaceDropped)",
+        ])
+    }
 }
 
 /// A monitor-mode interface: radiotap frames, already filtered to probe requests by BPF.
@@ -142,15 +152,19 @@ final class MonitorSource: FrameSource, @unchecked Sendable {
     private let ring: FrameRing
     private let metrics: GatewayMetrics
     private let sourceIndex: Int
+    private let name: String
+    private let logger: Logger
     // Touched on the source's thread only.
     private var drops = KernelDropTracker()
 
-    init(capture: LiveCapture, sensor: Int32, ring: FrameRing, metrics: GatewayMetrics, sourceIndex: Int) {
+    init(capture: LiveCapture, sensor: Int32, ring: FrameRing, metrics: GatewayMetrics, sourceIndex: Int, name: String, logger: Logger) {
         self.capture = capture
         self.sensor = sensor
         self.ring = ring
         self.metrics = metrics
         self.sourceIndex = sourceIndex
+        self.name = name
+        self.logger = logger
     }
 
     func pump() throws(CaptureError) -> PumpEvent {
@@ -169,7 +183,7 @@ final class MonitorSource: FrameSource, @unchecked Sendable {
 
     func publishStatistics() {
         if let statistics = try? capture.statistics() {
-            metrics.kernelDropped(source: sourceIndex, by: drops.increment(for: statistics))
+            drops.publish(statistics, source: sourceIndex, name: name, metrics: metrics, logger: logger)
         }
     }
 }
@@ -278,7 +292,7 @@ final class TZSPSource: FrameSource, @unchecked Sendable {
 
     func publishStatistics() {
         if let statistics = try? capture.statistics() {
-            metrics.kernelDropped(source: sourceIndex, by: drops.increment(for: statistics))
+            drops.publish(statistics, source: sourceIndex, name: name, metrics: metrics, logger: logger)
         }
         let now = capture.counters
         for reason in TZSP.DecodeError.allCases where now[reason] > published[reason] {
