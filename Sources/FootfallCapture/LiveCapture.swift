@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import CPcap
 import FootfallCore
 import Logging
@@ -51,9 +56,14 @@ public enum LiveCaptureEvent {
 /// A live capture on one interface: `pcap_create`, immediate mode, a read timeout, a BPF
 /// filter, and a pull loop over `pcap_next_ex`.
 ///
+/// The handle is non-blocking and ``next()`` waits in `poll(2)` on libpcap's selectable
+/// descriptor and on a wake-up pipe, with the read timeout. (A blocking `pcap_next_ex` does
+/// not return on its timeout on Linux when no packet arrives, so a quiet interface would
+/// never give the caller a chance to tick its clock.)
+///
 /// Call ``next()`` from one thread at a time. ``stop()`` may be called from any thread: it
-/// sets a flag and calls `pcap_breakloop`, and the reading thread sees `.stopped` at the
-/// latest after one read timeout.
+/// sets a flag, calls `pcap_breakloop` and writes to the wake-up pipe, so a waiting
+/// ``next()`` returns `.stopped` at once.
 public final class LiveCapture: @unchecked Sendable {
     public let interface: String
     public let linkType: LinkType
@@ -64,6 +74,10 @@ public final class LiveCapture: @unchecked Sendable {
     private let fractionUnit: Int64
     private let stopRequested = Atomic<Bool>(false)
     private let logger: Logger
+    /// libpcap's selectable descriptor (`pcap_get_selectable_fd`).
+    private let captureDescriptor: Int32
+    private let readTimeoutMilliseconds: Int32
+    private let wakeUp: WakeUpPipe
 
     /// Opens and activates a capture.
     ///
@@ -111,6 +125,15 @@ public final class LiveCapture: @unchecked Sendable {
         let linkType = try Self.chooseLinkType(handle: handle, interface: interface, filter: filter)
         try Self.install(filter: filter, on: handle, interface: interface)
 
+        let (nonblockStatus, nonblockMessage) = withErrorBuffer { errbuf in pcap_setnonblock(p, 1, errbuf) }
+        let descriptor = pcap_get_selectable_fd(p)
+        guard nonblockStatus == 0, descriptor >= 0 else {
+            throw CaptureError(code: .cannotOpen, message: "interface \(interface): cannot wait for packets without blocking (\(nonblockMessage))")
+        }
+        self.captureDescriptor = descriptor
+        self.readTimeoutMilliseconds = readTimeoutMilliseconds
+        self.wakeUp = try WakeUpPipe(interface: interface)
+
         self.fractionUnit = pcap_get_tstamp_precision(p) == Int32(PCAP_TSTAMP_PRECISION_NANO) ? 1 : 1000
         self.interface = interface
         self.filter = filter
@@ -125,39 +148,57 @@ public final class LiveCapture: @unchecked Sendable {
 
     /// The next packet, a timeout, or `.stopped`.
     ///
+    /// Waits at most about one read timeout when no packet comes.
+    ///
     /// - Throws: `.interfaceGone` when libpcap reports an error on the interface (it went
     ///   down or disappeared): close this capture and open a new one after a backoff.
     public func next() throws(CaptureError) -> LiveCaptureEvent {
-        if stopRequested.load(ordering: .acquiring) { return .stopped }
-        var header: UnsafeMutablePointer<pcap_pkthdr>?
-        var data: UnsafePointer<UInt8>?
-        let status = pcap_next_ex(handle.pointer, &header, &data)
-        switch status {
-        case 1:
-            guard let header, let data else { return .timeout }
-            return .record(CaptureRecord(
-                bytes: UnsafeRawBufferPointer(start: data, count: Int(header.pointee.caplen)),
-                timestampNanos: timestampNanos(seconds: header.pointee.ts.tv_sec, fraction: header.pointee.ts.tv_usec, fractionUnit: fractionUnit)
-            ))
-        case 0:
-            return stopRequested.load(ordering: .acquiring) ? .stopped : .timeout
-        case PCAP_ERROR_BREAK:
-            return .stopped
-        default:
+        var waited = false
+        while true {
             if stopRequested.load(ordering: .acquiring) { return .stopped }
-            throw CaptureError(
-                code: .interfaceGone,
-                message: "interface \(interface): capture failed (\(handle.lastError)); the interface may have gone down or been removed. footfall will reopen it when it is back"
-            )
+            var header: UnsafeMutablePointer<pcap_pkthdr>?
+            var data: UnsafePointer<UInt8>?
+            let status = pcap_next_ex(handle.pointer, &header, &data)
+            switch status {
+            case 1:
+                guard let header, let data else { return .timeout }
+                return .record(CaptureRecord(
+                    bytes: UnsafeRawBufferPointer(start: data, count: Int(header.pointee.caplen)),
+                    timestampNanos: timestampNanos(seconds: header.pointee.ts.tv_sec, fraction: header.pointee.ts.tv_usec, fractionUnit: fractionUnit)
+                ))
+            case 0:
+                // Nothing buffered. Wait once for the descriptor, a stop, or the timeout.
+                if waited { return .timeout }
+                waited = true
+                if wait() == 0 { return stopRequested.load(ordering: .acquiring) ? .stopped : .timeout }
+            case PCAP_ERROR_BREAK:
+                return .stopped
+            default:
+                if stopRequested.load(ordering: .acquiring) { return .stopped }
+                throw CaptureError(
+                    code: .interfaceGone,
+                    message: "interface \(interface): capture failed (\(handle.lastError)); the interface may have gone down or been removed. footfall will reopen it when it is back"
+                )
+            }
+        }
+    }
+
+    /// `poll(2)` on the capture descriptor and the wake-up pipe; the number of ready descriptors.
+    private func wait() -> Int32 {
+        var descriptors = (
+            pollfd(fd: captureDescriptor, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: wakeUp.readEnd, events: Int16(POLLIN), revents: 0)
+        )
+        return withUnsafeMutablePointer(to: &descriptors) { pointer in
+            pointer.withMemoryRebound(to: pollfd.self, capacity: 2) { poll($0, 2, readTimeoutMilliseconds) }
         }
     }
 
     /// Asks the reading thread to stop; safe from any thread, idempotent.
     public func stop() {
         if stopRequested.exchange(true, ordering: .acquiringAndReleasing) == false {
-            // Wakes a thread blocked in pcap_next_ex on Linux (libpcap ≥ 1.10); otherwise the
-            // flag is seen after one read timeout.
             pcap_breakloop(handle.pointer)
+            wakeUp.signal()
         }
     }
 
@@ -237,5 +278,35 @@ public final class LiveCapture: @unchecked Sendable {
         guard pcap_setfilter(handle.pointer, &program) == 0 else {
             throw CaptureError(code: .filterFailed, message: "interface \(interface): cannot install the filter '\(filter.expression)' (\(handle.lastError))")
         }
+    }
+}
+
+/// A pipe whose read end ``LiveCapture`` polls next to the capture, so ``LiveCapture/stop()``
+/// can wake a waiting reader at once. Owns both descriptors and closes them in `deinit`.
+private struct WakeUpPipe: ~Copyable {
+    let readEnd: Int32
+    let writeEnd: Int32
+
+    init(interface: String) throws(CaptureError) {
+        var ends: (Int32, Int32) = (-1, -1)
+        let status = withUnsafeMutablePointer(to: &ends) { pointer in
+            pointer.withMemoryRebound(to: Int32.self, capacity: 2) { pipe($0) }
+        }
+        guard status == 0 else {
+            throw CaptureError(code: .cannotOpen, message: "interface \(interface): cannot create a pipe (errno \(errno)); the process may be out of file descriptors")
+        }
+        readEnd = ends.0
+        writeEnd = ends.1
+    }
+
+    /// Makes the read end readable; one byte is enough, it is never read.
+    func signal() {
+        var byte: UInt8 = 1
+        _ = write(writeEnd, &byte, 1)
+    }
+
+    deinit {
+        close(readEnd)
+        close(writeEnd)
     }
 }
