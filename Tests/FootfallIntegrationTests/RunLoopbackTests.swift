@@ -12,7 +12,7 @@ import Testing
 /// probe requests as TZSP datagrams from two access point addresses on loopback.
 @Suite("footfall run over TZSP on loopback", .serialized)
 struct RunLoopbackTests {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let packageRoot = Tools.packageRoot
 
     /// Live capture on `lo` needs root (or CAP_NET_RAW). Whenever the tests run as root
     /// (as CI does) the test runs; otherwise it is skipped with that reason.
@@ -103,19 +103,12 @@ struct RunLoopbackTests {
 
     // MARK: - Helpers
 
-    /// The built `footfall` executable next to the test bundle (`.build/debug`), or
-    /// `FOOTFALL_BINARY` when set.
+    /// The built `footfall` executable, found as the stats tests find it.
     static func footfallBinary() throws -> URL {
-        if let path = ProcessInfo.processInfo.environment["FOOTFALL_BINARY"] { return URL(fileURLWithPath: path) }
-        var candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("footfall")]
-        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
-            candidates.append(bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("footfall"))
+        guard let path = Footfall.binary else {
+            throw TestFailure("the footfall binary was not found; run `swift build --build-tests` first or set FOOTFALL_BINARY")
         }
-        candidates.append(packageRoot.appendingPathComponent(".build/debug/footfall"))
-        for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate.path) {
-            return candidate
-        }
-        throw TestFailure("the footfall binary is not built (looked in \(candidates.map(\.path))); run swift build first")
+        return URL(fileURLWithPath: path)
     }
 
     struct TestFailure: Error, CustomStringConvertible {
