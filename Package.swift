@@ -114,6 +114,8 @@ let package = Package(
             dependencies: [
                 "FootfallPipeline",
                 "FootfallGateway",
+                "FootfallConfig",
+                "FootfallOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -113,7 +113,8 @@ public enum Audit {
         let countColumns = kind == .heatmap ? heatmapCountColumns : flowsCountColumns
         var rows = 0
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // Split on any line end: RFC 4180 files end lines with CRLF, which Swift treats as one Character.
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             lineNumber += 1
             let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
             for problem in identifierLikeTokens(in: line) {

@@ -25,6 +25,11 @@ public struct PipelineCore: ~Copyable {
     /// - Throws: when the site's time zone or the key rotation is invalid (FootfallConfig
     ///   has already refused both, so only hand-built settings get here).
     public init(settings: Settings, optOut: OptOutList = .empty) throws(PipelineError) {
+        try self.init(settings: settings, optOut: optOut, keys: nil)
+    }
+
+    /// - Parameter injected: tests only: the key store to use instead of fresh locked memory.
+    init(settings: Settings, optOut: OptOutList, keys injected: KeyStore?) throws(PipelineError) {
         let gate: Gate
         let schedule: KeySchedule
         do {
@@ -35,8 +40,8 @@ public struct PipelineCore: ~Copyable {
         }
         let keySlots = settings.privacy.keySlotCount(zoneCount: settings.zones.count)
         // Locked, undumpable key memory where the system allows it (P3); plain memory otherwise.
-        let keyMemory = try? LockedKeyMemory(wordCount: 2 * keySlots)
-        let keys = keyMemory.map { $0.makeKeyStore(slots: keySlots) } ?? KeyStore(slots: keySlots)
+        let keyMemory = injected == nil ? try? LockedKeyMemory(wordCount: 2 * keySlots) : nil
+        let keys = injected ?? keyMemory.map { $0.makeKeyStore(slots: keySlots) } ?? KeyStore(slots: keySlots)
         self.settings = settings
         self.gate = gate
         self.epoch = KeyEpoch(keys: keys, schedule: schedule)
@@ -91,7 +96,14 @@ public struct PipelineCore: ~Copyable {
     /// End of input or shutdown: every open hour is closed (the one in progress as
     /// `partial`) and the key is destroyed. Call once; the core hashes nothing afterwards.
     public mutating func finish() -> [HourReport] {
+        finish(inspect: nil)
+    }
+
+    /// - Parameter inspect: tests only: sees the tracker and the keys after the last hour
+    ///   closed, before the keys are destroyed.
+    mutating func finish(inspect: ((borrowing Tracker, KeyStore) -> Void)?) -> [HourReport] {
         let reports = tracker.finish()
+        inspect?(tracker, epoch.keys)
         epoch.keys.destroy()
         return reports
     }

@@ -67,6 +67,35 @@ public enum Replay {
         guard let clock = HourClock(identifier: settings.site.timeZone) else {
             throw ReplayError("unknown time zone \(settings.site.timeZone)")
         }
+        let writer = HourFileWriter(directory: outputDirectory ?? settings.output.directory, clock: clock)
+        var files: [String] = []
+        var hours = 0
+        var summary = try process(settings: settings, inputs: inputs, progress: progress) { (report: HourReport) throws(ReplayError) in
+            do throws(OutputError) {
+                files += try writer.write(Suppression.publish(report, privacy: settings.privacy))
+                hours += 1
+            } catch {
+                throw ReplayError(error.message)
+            }
+        }
+        summary.filesWritten = files
+        summary.hoursWritten = hours
+        return summary
+    }
+
+    /// The pipeline of ``run(settings:outputDirectory:inputs:progress:)`` up to the tracker:
+    /// every hour it closes goes to `sink`, oldest first, before suppression (shared with
+    /// `footfall evaluate`, which compares the hours with hand counts and writes nothing).
+    /// - Returns: what was read (`filesWritten` and `hoursWritten` are left to the sink).
+    public static func process(settings: Settings, inputs: [ReplayInput], progress: (any ReplayProgress)? = nil, sink: (HourReport) throws(ReplayError) -> Void) throws(ReplayError) -> ReplaySummary {
+        try process(settings: settings, inputs: inputs, progress: progress, keys: nil, inspect: nil, sink: sink)
+    }
+
+    /// - Parameters:
+    ///   - keys: tests only: the key store to use instead of fresh locked memory.
+    ///   - inspect: tests only: called with the tracker and the keys after the end of input,
+    ///     before the keys are destroyed (to check which known devices became residents).
+    static func process(settings: Settings, inputs: [ReplayInput], progress: (any ReplayProgress)?, keys injected: KeyStore?, inspect: ((borrowing Tracker, KeyStore) -> Void)?, sink: (HourReport) throws(ReplayError) -> Void) throws(ReplayError) -> ReplaySummary {
         guard !inputs.isEmpty else { throw ReplayError("no capture files given; name them as <file>@<sensor id>") }
         var sensors: [Int] = []
         for input in inputs {
@@ -87,25 +116,17 @@ public enum Replay {
                 totalBytes += size.int64Value
             }
         }
-        let writer = HourFileWriter(directory: outputDirectory ?? settings.output.directory, clock: clock)
         var summary = ReplaySummary()
 
         var core: PipelineCore
         do {
-            core = try PipelineCore(settings: settings, optOut: PipelineCore.loadOptOutList(settings: settings))
+            core = try PipelineCore(settings: settings, optOut: PipelineCore.loadOptOutList(settings: settings), keys: injected)
         } catch {
             throw ReplayError(error.message)
         }
 
         func write(_ reports: [HourReport]) throws(ReplayError) {
-            for report in reports {
-                do {
-                    summary.filesWritten += try writer.write(Suppression.publish(report, privacy: settings.privacy))
-                    summary.hoursWritten += 1
-                } catch {
-                    throw ReplayError(error.message)
-                }
-            }
+            for report in reports { try sink(report) }
         }
 
         // k-way merge by capture time: each file is in time order, so only the head
@@ -139,7 +160,7 @@ public enum Replay {
             }
         }
         // End of input is treated as a shutdown: the hour in progress is written as partial.
-        try write(core.finish())
+        try write(core.finish(inspect: inspect))
         summary.gated = core.gateCounters.dropped
         summary.tracker = core.tracker.counters
         progress?.update(bytesRead: summary.bytesRead, totalBytes: totalBytes, frames: summary.parse.frames)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FootfallConfig
 import FootfallOutput
 import Foundation
 
@@ -16,22 +17,40 @@ struct AuditCommand: ParsableCommand {
         """
     )
 
+    @OptionGroup var global: GlobalOptions
+
     @Argument(help: "The output directory to check.")
     var outputDirectory: String
 
-    @Option(help: "Smallest count that may be published (privacy.k).")
-    var k: Int = 5
+    @Option(name: .shortAndLong, help: "The configuration the files were written with: takes k and the retention from it.")
+    var config: String?
 
-    @Option(help: "Retention in days (output.retention_days); 0 skips the age check.")
-    var retentionDays: Int = 90
+    @Option(help: "Smallest count that may be published (default: privacy.k of --config, else 5).")
+    var k: Int?
+
+    @Option(help: "Retention in days (default: output.retention_days of --config, else 90); 0 skips the age check.")
+    var retentionDays: Int?
 
     func validate() throws {
-        guard k >= 1 else { throw ValidationError("--k must be at least 1") }
-        guard retentionDays >= 0 else { throw ValidationError("--retention-days must be 0 or more") }
+        if let k, k < 1 { throw ValidationError("--k must be at least 1") }
+        if let retentionDays, retentionDays < 0 { throw ValidationError("--retention-days must be 0 or more") }
     }
 
     func run() throws {
         let now = Int64(Date().timeIntervalSince1970)
+        var k = 5, retentionDays = 90
+        if let config {
+            do {
+                let settings = try ConfigLoader.load(path: config)
+                k = settings.privacy.k
+                retentionDays = settings.output.retentionDays
+            } catch {
+                printError("\(error)")
+                throw ExitCode(78)  // EX_CONFIG
+            }
+        }
+        k = self.k ?? k
+        retentionDays = self.retentionDays ?? retentionDays
         let report: AuditReport
         do {
             report = try Audit.run(directory: outputDirectory, k: k, retentionDays: retentionDays == 0 ? nil : retentionDays, now: now)

@@ -9,6 +9,8 @@ struct CheckConfigCommand: ParsableCommand {
         abstract: "Validate a configuration file and print what it means."
     )
 
+    @OptionGroup var global: GlobalOptions
+
     @Argument(help: "The configuration file (YAML).")
     var file: String
 

@@ -14,6 +14,8 @@ struct ReplayCommand: ParsableCommand {
             """
     )
 
+    @OptionGroup var global: GlobalOptions
+
     @Option(name: .shortAndLong, help: "The configuration file (YAML).")
     var config: String
 

@@ -30,9 +30,10 @@ struct AuditTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         try TestCSV.writeCleanDirectory(dir)
         let file = dir.appendingPathComponent("heatmap-2024-03-07T10.csv")
-        var lines = try String(contentsOf: file, encoding: .utf8).components(separatedBy: "\n")
+        // The writer ends lines with CRLF (RFC 4180), which Swift counts as one Character.
+        var lines = try String(contentsOf: file, encoding: .utf8).split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
         lines[1] = lines[1].replacingOccurrences(of: "entrance", with: spelling)
-        try lines.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
+        try lines.joined(separator: "\r\n").write(to: file, atomically: true, encoding: .utf8)
         let report = try audit(dir)
         #expect(!report.isClean)
         #expect(report.findings.contains { $0.file == "heatmap-2024-03-07T10.csv" && $0.line == 2 })

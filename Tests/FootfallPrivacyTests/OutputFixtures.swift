@@ -1,6 +1,7 @@
 import FootfallCore
 import FootfallOutput
 import Foundation
+import Testing
 
 /// Renders published hours the way the CSV files are specified (PRIVACY.md, P6): withheld
 /// cells empty, `suppressed` the withheld column names joined by `;`. Used to build output
@@ -53,10 +54,11 @@ enum TestCSV {
         return Suppression.apply(report, k: 5)
     }
 
-    /// Writes a clean output directory: one heatmap and one flows file for the sample hour.
+    /// Writes a clean output directory with footfall's own writer (CRLF line ends, atomic
+    /// files): one heatmap and one flows file for the sample hour.
     static func writeCleanDirectory(_ dir: URL) throws {
-        let h = sampleHour()
-        try heatmap([h]).write(to: dir.appendingPathComponent("heatmap-2024-03-07T10.csv"), atomically: true, encoding: .utf8)
-        try flows([h]).write(to: dir.appendingPathComponent("flows-2024-03-07T10.csv"), atomically: true, encoding: .utf8)
+        let writer = HourFileWriter(directory: dir.path, clock: HourClock(identifier: "Europe/Prague")!)
+        let written = try writer.write(sampleHour())
+        #expect(written.count == 2)
     }
 }

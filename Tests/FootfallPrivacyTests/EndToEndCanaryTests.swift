@@ -1,0 +1,95 @@
+import FootfallTestSupport
+import Foundation
+import Testing
+
+/// The built `footfall` executable (`swift build` puts it in `.build/debug`), or the one
+/// named by `FOOTFALL_BINARY`.
+func footfallBinary() -> URL? {
+    if let path = ProcessInfo.processInfo.environment["FOOTFALL_BINARY"], FileManager.default.isExecutableFile(atPath: path) {
+        return URL(fileURLWithPath: path)
+    }
+    for configuration in ["debug", "release"] {
+        let url = repositoryRoot.appendingPathComponent(".build/\(configuration)/footfall")
+        if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+    }
+    return nil
+}
+
+/// Runs the binary, returning its exit status and everything it printed (stdout then stderr).
+func runFootfall(_ binary: URL, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    process.currentDirectoryURL = repositoryRoot
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    // Read both pipes to the end before waiting, so a chatty trace log cannot fill a pipe.
+    let group = DispatchGroup()
+    nonisolated(unsafe) var errData = Data()
+    group.enter()
+    DispatchQueue.global().async {
+        errData = err.fileHandleForReading.readDataToEndOfFile()
+        group.leave()
+    }
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+}
+
+/// The canary an auditor runs: the real `footfall` executable replays every bundled capture
+/// (all four days, both sensors) with trace logging on, prints statistics and audits its own
+/// output; then every file it wrote and every line it printed or logged is scanned for every
+/// source address of the input, in every common spelling and as unsalted MD5/SHA-1/SHA-256
+/// (full and 12-hex-digit prefixes). There must be no hit (P1, P6, P14).
+@Suite("P1 P14 end-to-end canary")
+struct EndToEndCanaryTests {
+    static let days = ["2024-02-08", "2024-03-07", "2024-03-14", "2024-03-16"]
+
+    @Test func rawMACNeverWrittenOrLoggedByTheExecutable() throws {
+        guard let binary = footfallBinary() else {
+            Issue.record("the footfall executable is not built: run `swift build` before `swift test` (README, Quick start)")
+            return
+        }
+        var addresses = Set<UInt64>()
+        for day in Self.days { addresses.formUnion(try fixtureSources(day: day)) }
+        #expect(addresses.count > 1_000)
+        let scanner = IdentifierScanner(addresses: addresses)
+
+        let output = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: output) }
+        var printed: [(String, String)] = []
+        var captures: [String] = []
+        for day in Self.days {
+            let inputs = (1 ... 2).map { "Tests/Fixtures/brno-sc6-61/\(day)_position_\($0).pcap" }
+            captures += inputs
+            let replay = try runFootfall(binary, [
+                "replay", "--log-level", "trace",
+                "--config", "config/examples/brno-lab.yaml", "--output", output.path,
+            ] + inputs.enumerated().map { "\($1)@position_\($0 + 1)" })
+            #expect(replay.status == 0, "replay of \(day) failed: \(replay.stderr.suffix(500))")
+            printed.append(("replay \(day) stdout", replay.stdout))
+            printed.append(("replay \(day) stderr", replay.stderr))
+        }
+        let stats = try runFootfall(binary, ["stats", "--json", "--log-level", "trace"] + captures)
+        #expect(stats.status == 0)
+        printed.append(("stats stdout", stats.stdout))
+        printed.append(("stats stderr", stats.stderr))
+        // Its own output passes the auditor's check (retention off: the captures are from 2024).
+        let audit = try runFootfall(binary, ["audit", output.path, "--config", "config/examples/brno-lab.yaml", "--retention-days", "0", "--log-level", "trace"])
+        #expect(audit.status == 0, "audit of replay output: \(audit.stdout.prefix(800))")
+        printed.append(("audit stdout", audit.stdout))
+        printed.append(("audit stderr", audit.stderr))
+
+        // The canary is live: files were written and the scanner sees what a careless line would print.
+        let written = try FileManager.default.contentsOfDirectory(atPath: output.path)
+        #expect(written.filter { $0.hasPrefix("heatmap-") }.count >= 40)
+        #expect(!scanner.scan("probe from " + IdentifierScanner.hex(addresses.first!), source: "control").isEmpty)
+
+        var findings = scanner.scan(directory: output)
+        for (source, text) in printed { findings += scanner.scan(text, source: source) }
+        #expect(findings.isEmpty, "\(findings.prefix(5))")
+    }
+}
