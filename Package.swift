@@ -30,6 +30,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
     ],
     targets: [
         .systemLibrary(
@@ -84,10 +88,32 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // `footfall run`: live sources, lifecycle, metrics endpoint.
+        .target(
+            name: "FootfallGateway",
+            dependencies: [
+                "FootfallCore",
+                "FootfallPlatform",
+                "FootfallCapture",
+                "FootfallConfig",
+                "FootfallOutput",
+                "FootfallPipeline",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift
+        ),
         .executableTarget(
             name: "footfall",
             dependencies: [
                 "FootfallPipeline",
+                "FootfallGateway",
                 "FootfallConfig",
                 "FootfallOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -116,6 +142,26 @@ let package = Package(
             dependencies: ["FootfallPipeline", "FootfallConfig", "FootfallOutput", "FootfallCore"],
             swiftSettings: strictSwift
         ),
+        // Helpers shared by the test targets (the identifier scanner of the privacy tests).
+        .target(
+            name: "FootfallTestSupport",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            path: "Tests/FootfallTestSupport",
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "FootfallGatewayTests",
+            dependencies: [
+                "FootfallGateway",
+                "FootfallPipeline",
+                "FootfallConfig",
+                "FootfallOutput",
+                "FootfallCore",
+                "FootfallTestSupport",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strictSwift
+        ),
         // Everything an auditor runs to check the privacy promises (PRIVACY.md).
         .testTarget(
             name: "FootfallPrivacyTests",
@@ -124,6 +170,7 @@ let package = Package(
                 "FootfallPlatform",
                 "FootfallOutput",
                 "FootfallPipeline",
+                "FootfallTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSwift
@@ -131,7 +178,7 @@ let package = Package(
         // Runs the built `footfall` binary against real captures (tshark is the oracle).
         .testTarget(
             name: "FootfallIntegrationTests",
-            dependencies: [],
+            dependencies: ["FootfallTestSupport"],
             swiftSettings: strictSwift
         ),
     ]

@@ -24,8 +24,8 @@ public struct Tracker {
     let clock: HourClock
     let strict: Bool
     let zoneIDs: [String]
-    let zoneThreshold: [Int16]
-    let sensorZone: [Int32]
+    var zoneThreshold: [Int16]  // var: reloadable (Tracker+Clock.swift)
+    var sensorZone: [Int32]  // var: reloadable (Tracker+Clock.swift)
     let slotNanos: Int64
     let latenessNanos: Int64
     let slotSeconds: Int64

@@ -118,33 +118,12 @@ public enum Replay {
         }
         var summary = ReplaySummary()
 
-        var optOut = OptOutList.empty
-        if let path = settings.privacy.optOutFile {
-            var watcher = OptOutFileWatcher(path: path)
-            do {
-                optOut = try watcher.loadIfChanged() ?? .empty
-            } catch {
-                throw ReplayError("privacy.opt_out_file: \(error.message)")
-            }
-        }
-        var gate: Gate
+        var core: PipelineCore
         do {
-            gate = try Gate(settings: settings, optOut: optOut)
+            core = try PipelineCore(settings: settings, optOut: PipelineCore.loadOptOutList(settings: settings), keys: injected)
         } catch {
-            throw ReplayError(error.description)
+            throw ReplayError(error.message)
         }
-        let schedule: KeySchedule
-        do {
-            schedule = try KeySchedule(rotation: settings.privacy.effectiveRotation, timeZoneIdentifier: settings.site.timeZone)
-        } catch {
-            throw ReplayError(error.description)
-        }
-        let keySlots = settings.privacy.keySlotCount(zoneCount: settings.zones.count)
-        // Locked, undumpable key memory where the system allows it (P3); plain memory otherwise.
-        let keyMemory = injected == nil ? try? LockedKeyMemory(wordCount: 2 * keySlots) : nil
-        let keys = injected ?? keyMemory.map { KeyStore(slots: keySlots, memory: $0.words, memoryOwner: $0) } ?? KeyStore(slots: keySlots)
-        var epoch = KeyEpoch(keys: keys, schedule: schedule)
-        var tracker = Tracker(settings: settings)
 
         func write(_ reports: [HourReport]) throws(ReplayError) {
             for report in reports { try sink(report) }
@@ -165,14 +144,8 @@ public enum Replay {
             let result = FrameParser.parse(record.bytes, linkType: readers[i].linkType, timestampNanos: record.timestampNanos, counters: &summary.parse)
             switch consume result {
             case .probeRequest(let request):
-                let sensor = sensors[i]
-                guard gate.admit(request, sensor: sensor) == .admit else { break }
-                // Event time drives the key schedule: a due rotation first closes every slot
-                // heard under the old key, then destroys it (P4).
-                epoch.advance(to: floorSeconds(request.timestampNanos), scope: &tracker)
-                let slot = settings.privacy.keySlot(sensorZone: settings.sensors[sensor].zone)
-                tracker.observe(epoch.pseudonymiser.observe(request, sensor: sensor, keySlot: slot))
-                if tracker.hasClosedHours { try write(tracker.takeClosedHours()) }
+                core.process(request, sensor: sensors[i])
+                if core.hasClosedHours { try write(core.takeClosedHours()) }
             case .other:
                 break
             case .malformed:
@@ -187,11 +160,9 @@ public enum Replay {
             }
         }
         // End of input is treated as a shutdown: the hour in progress is written as partial.
-        try write(tracker.finish())
-        inspect?(tracker, keys)
-        keys.destroy()
-        summary.gated = gate.counters.dropped
-        summary.tracker = tracker.counters
+        try write(core.finish(inspect: inspect))
+        summary.gated = core.gateCounters.dropped
+        summary.tracker = core.tracker.counters
         progress?.update(bytesRead: summary.bytesRead, totalBytes: totalBytes, frames: summary.parse.frames)
         progress?.finish()
         return summary

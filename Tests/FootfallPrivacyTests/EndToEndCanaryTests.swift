@@ -1,3 +1,4 @@
+import FootfallTestSupport
 import Foundation
 import Testing
 

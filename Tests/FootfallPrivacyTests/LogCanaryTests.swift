@@ -3,6 +3,7 @@ import FootfallOutput
 import FootfallPlatform
 import Crypto
 import Foundation
+import FootfallTestSupport
 import Logging
 import Synchronization
 import Testing

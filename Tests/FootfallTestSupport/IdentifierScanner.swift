@@ -9,7 +9,7 @@ import Foundation
 /// removed, the rest lower-cased, and every 12-digit window looked up in a set — so one pass
 /// catches all separator styles and both cases. Digit-only runs are also compared with the
 /// decimal value of each address.
-struct IdentifierScanner {
+public struct IdentifierScanner: Sendable {
     /// 12-hex-digit needles: address in transmission order, in reversed byte order, and the
     /// first 12 hex digits of every digest.
     private var needles12: Set<String> = []
@@ -17,17 +17,17 @@ struct IdentifierScanner {
     private var digests: Set<String> = []
     /// Decimal values of the 48-bit addresses (both byte orders).
     private var decimals: Set<String> = []
-    let addressCount: Int
+    public let addressCount: Int
 
-    struct Finding: CustomStringConvertible, Equatable {
-        var source: String
-        var kind: String
+    public struct Finding: CustomStringConvertible, Equatable, Sendable {
+        public var source: String
+        public var kind: String
         /// Where in the source; the matched text is deliberately not kept.
-        var offset: Int
-        var description: String { "\(source) @\(offset): \(kind)" }
+        public var offset: Int
+        public var description: String { "\(source) @\(offset): \(kind)" }
     }
 
-    init<S: Sequence>(addresses: S) where S.Element == UInt64 {
+    public init<S: Sequence>(addresses: S) where S.Element == UInt64 {
         var count = 0
         for mac in addresses {
             count += 1
@@ -47,19 +47,19 @@ struct IdentifierScanner {
         addressCount = count
     }
 
-    static func reversed(_ mac: UInt64) -> UInt64 { (mac.byteSwapped >> 16) & 0xFFFF_FFFF_FFFF }
+    public static func reversed(_ mac: UInt64) -> UInt64 { (mac.byteSwapped >> 16) & 0xFFFF_FFFF_FFFF }
 
-    static func hex(_ mac: UInt64) -> String {
+    public static func hex(_ mac: UInt64) -> String {
         let s = String(mac, radix: 16)
         return String(repeating: "0", count: 12 - s.count) + s
     }
 
-    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+    public static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
         digest.map { String(format: "%02x", $0) }.joined()
     }
 
     /// `aabbccddeeff` → colon, dash, dot (`aabb.ccdd.eeff`) and bare spellings, lower and upper case.
-    static func spellings(_ plain: String) -> [String] {
+    public static func spellings(_ plain: String) -> [String] {
         let c = Array(plain)
         let pairs = stride(from: 0, to: 12, by: 2).map { String(c[$0 ..< $0 + 2]) }
         let quads = stride(from: 0, to: 12, by: 4).map { String(c[$0 ..< $0 + 4]) }
@@ -68,7 +68,7 @@ struct IdentifierScanner {
     }
 
     /// Every trace of an address in `text`; `source` names where the text came from.
-    func scan(_ text: String, source: String) -> [Finding] {
+    public func scan(_ text: String, source: String) -> [Finding] {
         var findings: [Finding] = []
         var run: [UInt8] = []
         var runStart = 0
@@ -119,7 +119,7 @@ struct IdentifierScanner {
     }
 
     /// Scans every regular file under `directory`.
-    func scan(directory: URL) -> [Finding] {
+    public func scan(directory: URL) -> [Finding] {
         var findings: [Finding] = []
         guard let e = FileManager.default.enumerator(atPath: directory.path) else { return [] }
         while let p = e.nextObject() as? String {

@@ -1,0 +1,122 @@
+import FootfallConfig
+import FootfallCore
+import FootfallOutput
+import FootfallPipeline
+import FootfallPlatform
+import Logging
+import Prometheus
+import ServiceLifecycle
+import UnixSignals
+
+/// An error that stops `footfall run`, with a message for the operator.
+public struct GatewayError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    /// The configuration file was invalid (exit status 78, EX_CONFIG).
+    public var isConfiguration = false
+    public init(_ message: String, isConfiguration: Bool = false) {
+        self.message = message
+        self.isConfiguration = isConfiguration
+    }
+    public var description: String { message }
+}
+
+/// `footfall run`: every live source of the configuration at once → one pipeline → hourly
+/// files, as a `ServiceGroup`.
+///
+/// Start order: metrics endpoint, writer, pipeline, one capture service per source. SIGTERM
+/// and SIGINT shut down in reverse: the captures stop (draining the kernel buffer for at most
+/// half a second), the pipeline drains the ring and closes the hour in progress as partial,
+/// the writer writes it, the metrics endpoint goes last.
+public enum Gateway {
+    /// Runs until SIGTERM or SIGINT.
+    /// - Parameters:
+    ///   - configPath: the configuration file (also what SIGHUP reloads).
+    ///   - outputDirectory: overrides `output.directory` when given.
+    ///   - logger: the process logger (stderr, for journald).
+    ///   - factory: opens the live sources (libpcap unless a test says otherwise).
+    /// - Throws: ``GatewayError`` for an invalid configuration (`isConfiguration`) or a
+    ///   failure that stopped the collector.
+    public static func run(configPath: String, outputDirectory: String?, logger: Logger, factory: any FrameSourceFactory = PcapSourceFactory()) async throws(GatewayError) {
+        // Before the key exists: no core dumps, not ptrace-attachable (P3).
+        let hardening = ProcessHardening.apply()
+        for problem in hardening.problems { logger.warning("process hardening: \(problem)") }
+
+        let settings: Settings
+        do {
+            settings = try ConfigLoader.load(path: configPath)
+        } catch {
+            throw GatewayError(error.description, isConfiguration: true)
+        }
+        let (sources, fileSensors) = SourcePlan.sources(for: settings)
+        if !fileSensors.isEmpty {
+            logger.notice("sensors fed from capture files are not live and are ignored by run (use footfall replay)", metadata: ["config.file_sensors": "\(fileSensors.joined(separator: ","))"])
+        }
+        guard !sources.isEmpty else {
+            throw GatewayError("\(configPath): no live source; give at least one sensor an interface or a tzsp stream", isConfiguration: true)
+        }
+        guard let clock = HourClock(identifier: settings.site.timeZone) else {
+            throw GatewayError("unknown time zone \(settings.site.timeZone)", isConfiguration: true)
+        }
+
+        var optOutWatcher = settings.privacy.optOutFile.map { OptOutFileWatcher(path: $0) }
+        let list: OptOutList
+        do {
+            list = try optOutWatcher?.loadIfChanged() ?? .empty
+        } catch {
+            throw GatewayError("privacy.opt_out_file: \(error.message)", isConfiguration: true)
+        }
+        let core: PipelineCore
+        do {
+            core = try PipelineCore(settings: settings, optOut: list)
+        } catch {
+            throw GatewayError(error.message)
+        }
+        switch core.keyLockStatus {
+        case .locked: break
+        case .notLocked(let reason): logger.warning("key memory not locked: \(reason)")
+        case nil: logger.warning("key memory not locked: no locked memory could be mapped; the key is in ordinary memory")
+        }
+
+        let directory = outputDirectory ?? settings.output.directory
+        let metrics = GatewayMetrics(registry: PrometheusCollectorRegistry(), sensorIDs: settings.sensors.map(\.id), sourceNames: sources.map(\.name))
+        let ring = FrameRing()
+        let writerCore = HourWriterCore(sink: HourFileWriter(directory: directory, clock: clock), metrics: metrics, logger: logger)
+        let writer = WriterService(core: writerCore, logger: logger)
+        let pipeline = LivePipeline(core: core, optOutWatcher: optOutWatcher, ring: ring, metrics: metrics, output: writer, logger: logger)
+
+        var summary = configurationMetadata(settings)
+        summary["run.sources"] = "\(sources.map(\.name).joined(separator: ","))"
+        summary["run.output"] = "\(directory)"
+        summary["run.metrics"] = "\(settings.metrics.enabled ? "\(settings.metrics.address):\(settings.metrics.port)" : "off")"
+        logger.info("footfall run starting", metadata: summary)
+
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if settings.metrics.enabled {
+            services.append(.init(service: MetricsService(host: settings.metrics.address, port: Int(settings.metrics.port), metrics: metrics, logger: logger)))
+        }
+        services.append(.init(service: writer))
+        services.append(.init(service: PipelineService(pipeline: pipeline, configPath: configPath, metrics: metrics, logger: logger)))
+        for (index, spec) in sources.enumerated() {
+            services.append(.init(service: CaptureService(spec: spec, index: index, factory: factory, ring: ring, metrics: metrics, logger: logger)))
+        }
+        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
+        // A stuck shutdown must not keep the process (and the key) alive.
+        configuration.maximumGracefulShutdownDuration = .seconds(15)
+        let group = ServiceGroup(configuration: configuration)
+        do {
+            try await group.run()
+        } catch let error as GatewayError {
+            throw error
+        } catch {
+            throw GatewayError("stopped: \(error)")
+        }
+        let counters = pipeline.counters
+        logger.info("footfall run stopped", metadata: [
+            "run.frames": "\(counters.parse.frames)",
+            "run.probe_requests": "\(counters.parse.probeRequests)",
+            "run.malformed": "\(counters.parse.malformed)",
+            "run.gate_dropped": "\(counters.gate.dropped)",
+            "run.ring_dropped": "\(counters.ring.droppedFull + counters.ring.droppedOversize)",
+        ])
+    }
+}

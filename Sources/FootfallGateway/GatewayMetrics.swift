@@ -1,0 +1,112 @@
+import FootfallCore
+import Metrics
+import Prometheus
+
+/// Every metric `footfall run` exports, created once at start-up.
+///
+/// Dimensions are bounded by the configuration (sensor id, source name) or by a fixed list
+/// (reason); nothing is ever labelled per device. The opt-out count is folded into the gate
+/// total (see ``FootfallCore/GateCounters``). The registry is injected, so tests read the
+/// same text the endpoint serves.
+public final class GatewayMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+
+    let frames: [Metrics.Counter]
+    let probeRequests: [Metrics.Counter]
+    let malformed: [Metrics.Counter]
+    let gateDropped: Metrics.Counter
+    let late: Metrics.Counter
+    let ringDroppedFull: Metrics.Counter
+    let ringDroppedOversize: Metrics.Counter
+    let activeDevices: Metrics.Gauge
+    let keyAge: Metrics.Gauge
+    let keyRotations: Metrics.Counter
+    let lastFileWritten: Metrics.Gauge
+    let hoursWritten: Metrics.Counter
+    let writeErrors: Metrics.Counter
+    let pendingHours: Metrics.Gauge
+    let reloadsApplied: Metrics.Counter
+    let reloadsRejected: Metrics.Counter
+    let sourceUp: [Metrics.Gauge]
+    let sourceOpenFailures: [Metrics.Counter]
+    let kernelDrops: [Metrics.Counter]
+    let unknownSenders: [Metrics.Counter]
+    let tzspRejected: [[Metrics.Counter]]
+    let tzspNotIPv4: [Metrics.Counter]
+
+    /// - Parameters:
+    ///   - registry: where the metrics live (the endpoint serves it).
+    ///   - sensorIDs: the configuration's sensor ids, in order.
+    ///   - sourceNames: the live sources' names, in order (see ``SourceSpec/name``).
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), sensorIDs: [String], sourceNames: [String]) {
+        self.registry = registry
+        let factory = PrometheusMetricsFactory(registry: registry)
+        func counter(_ name: String, _ dimensions: [(String, String)] = []) -> Metrics.Counter {
+            Metrics.Counter(label: name, dimensions: dimensions, factory: factory)
+        }
+        func gauge(_ name: String, _ dimensions: [(String, String)] = []) -> Metrics.Gauge {
+            Metrics.Gauge(label: name, dimensions: dimensions, factory: factory)
+        }
+        frames = sensorIDs.map { counter("footfall_frames_total", [("sensor", $0)]) }
+        probeRequests = sensorIDs.map { counter("footfall_probe_requests_total", [("sensor", $0)]) }
+        malformed = MalformedReason.allCases.map { counter("footfall_malformed_frames_total", [("reason", $0.description)]) }
+        gateDropped = counter("footfall_gate_dropped_total")
+        late = counter("footfall_late_observations_total")
+        ringDroppedFull = counter("footfall_ring_dropped_total", [("reason", "full")])
+        ringDroppedOversize = counter("footfall_ring_dropped_total", [("reason", "oversize")])
+        activeDevices = gauge("footfall_active_devices")
+        keyAge = gauge("footfall_key_age_seconds")
+        keyRotations = counter("footfall_key_rotations_total")
+        lastFileWritten = gauge("footfall_last_file_written_timestamp_seconds")
+        hoursWritten = counter("footfall_hours_written_total")
+        writeErrors = counter("footfall_write_errors_total")
+        pendingHours = gauge("footfall_pending_hours")
+        reloadsApplied = counter("footfall_config_reloads_total", [("result", "applied")])
+        reloadsRejected = counter("footfall_config_reloads_total", [("result", "rejected")])
+        sourceUp = sourceNames.map { gauge("footfall_source_up", [("source", $0)]) }
+        sourceOpenFailures = sourceNames.map { counter("footfall_source_failures_total", [("source", $0)]) }
+        kernelDrops = sourceNames.map { counter("footfall_kernel_dropped_total", [("source", $0)]) }
+        unknownSenders = sourceNames.map { counter("footfall_tzsp_unknown_sender_total", [("source", $0)]) }
+        tzspRejected = sourceNames.map { name in
+            TZSP.DecodeError.allCases.map { counter("footfall_tzsp_rejected_total", [("source", name), ("reason", $0.description)]) }
+        }
+        tzspNotIPv4 = sourceNames.map { counter("footfall_tzsp_rejected_total", [("source", $0), ("reason", "not_ipv4_udp")]) }
+        for up in sourceUp { up.record(0) }
+    }
+
+    /// The Prometheus text exposition of every metric.
+    public func exposition() -> String { registry.emitToString() }
+
+    // MARK: - Updates from the sources' threads
+
+    func setSourceUp(_ source: Int, _ up: Bool) {
+        guard sourceUp.indices.contains(source) else { return }
+        sourceUp[source].record(up ? 1 : 0)
+    }
+
+    func sourceFailed(_ source: Int) {
+        guard sourceOpenFailures.indices.contains(source) else { return }
+        sourceOpenFailures[source].increment()
+    }
+
+    func kernelDropped(source: Int, by count: Int) {
+        guard count > 0, kernelDrops.indices.contains(source) else { return }
+        kernelDrops[source].increment(by: count)
+    }
+
+    func unknownSenders(source: Int, by count: Int) {
+        guard count > 0, unknownSenders.indices.contains(source) else { return }
+        unknownSenders[source].increment(by: count)
+    }
+
+    func tzspRejected(source: Int, reason: TZSP.DecodeError, by count: Int) {
+        guard count > 0, tzspRejected.indices.contains(source),
+              let r = TZSP.DecodeError.allCases.firstIndex(of: reason) else { return }
+        tzspRejected[source][r].increment(by: count)
+    }
+
+    func tzspNotIPv4(source: Int, by count: Int) {
+        guard count > 0, tzspNotIPv4.indices.contains(source) else { return }
+        tzspNotIPv4[source].increment(by: count)
+    }
+}

@@ -1,0 +1,368 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+import FootfallCore
+import FootfallPipeline
+import FootfallPlatform
+import Logging
+import Synchronization
+
+/// Where the pipeline sends finished hours (the writer service in production).
+public protocol HourOutput: Sendable {
+    /// Hours closed by the tracker, already suppressed, oldest first.
+    func publish(_ hours: [PublishedHour])
+    /// Once a second, so the writer can retry a failed write.
+    func tick()
+    /// No more hours will come.
+    func close()
+}
+
+/// The two clocks live mode needs. Injected so tests can step the wall clock back.
+public protocol GatewayClock: Sendable {
+    /// Wall-clock time, nanoseconds since the Unix epoch (`CLOCK_REALTIME`): may jump.
+    func wallNanos() -> Int64
+    /// Monotonic time, nanoseconds since an arbitrary start (`CLOCK_MONOTONIC`): never jumps.
+    func monotonicNanos() -> Int64
+}
+
+public struct SystemGatewayClock: GatewayClock {
+    public init() {}
+
+    public func wallNanos() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+    }
+
+    public func monotonicNanos() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+    }
+}
+
+/// The pipeline thread of `footfall run`: takes frames out of the ring, runs them through the
+/// shared ``PipelineCore`` (parse → gate → pseudonymise → tracker), ticks the clock once a
+/// second, applies reloads, and hands closed hours to the writer.
+///
+/// Everything except ``requestFinish()``, ``requestReload(_:)`` and the read-only
+/// ``counters`` runs on the one pipeline thread (``run()``), which owns the key epoch and the
+/// tracker; that is what makes the `@unchecked Sendable` sound.
+///
+/// Time: frames carry their capture time; with no frames the wall clock moves event time on.
+/// Event time never goes backwards for the tracker: a frame or tick earlier than the newest
+/// event time is held at it, so a wall-clock step back freezes event time until the clock has
+/// caught up (logged once) instead of producing negative durations. Intervals (the tick,
+/// the key's age) are measured on the monotonic clock.
+public final class LivePipeline: @unchecked Sendable {
+    private var core: PipelineCore
+    private let ring: FrameRing
+    private let metrics: GatewayMetrics
+    private let output: any HourOutput
+    private let logger: Logger
+    private let clock: any GatewayClock
+
+    // Pipeline thread only.
+    private var parse = ParseCounters()
+    private var published = Published()
+    private var framesPerSensor: [Int]
+    private var probesPerSensor: [Int]
+    private var eventNanos: Int64 = .min
+    private var lastTickMonotonic: Int64 = .min
+    private var keyStartMonotonic: Int64
+    private var lastOptOutCheckMonotonic: Int64
+    private var optOutWatcher: OptOutFileWatcher?
+    private var clockBehindLogged = false
+
+    // Any thread.
+    private let finishRequested = Atomic<Bool>(false)
+    private let pendingReload = Mutex<Settings?>(nil)
+    private let snapshot = Mutex(LivePipelineCounters())
+
+    /// Metric values already published (the metrics take increments).
+    private struct Published {
+        var parse = ParseCounters()
+        var gateDropped = 0
+        var late = 0
+        var ring = FrameRingCounters()
+        var framesPerSensor: [Int] = []
+        var probesPerSensor: [Int] = []
+    }
+
+    /// Tick interval: hours close and keys rotate within a second of the wall clock.
+    static let tickNanos: Int64 = 1_000_000_000
+    /// The opt-out file is looked at this often (a `stat`, and a read when it changed).
+    static let optOutCheckNanos: Int64 = 10_000_000_000
+
+    /// - Parameters:
+    ///   - core: the shared core, built from the settings (its key is fresh).
+    ///   - optOutWatcher: the watcher the opt-out list was loaded with, so later changes to
+    ///     the file are picked up; `nil` when there is no opt-out file.
+    public init(core: consuming PipelineCore, optOutWatcher: OptOutFileWatcher? = nil, ring: FrameRing, metrics: GatewayMetrics, output: any HourOutput, logger: Logger, clock: any GatewayClock = SystemGatewayClock()) {
+        let sensorCount = core.settings.sensors.count
+        self.core = core
+        self.ring = ring
+        self.metrics = metrics
+        self.output = output
+        self.logger = logger
+        self.clock = clock
+        self.optOutWatcher = optOutWatcher
+        self.framesPerSensor = Array(repeating: 0, count: sensorCount)
+        self.probesPerSensor = Array(repeating: 0, count: sensorCount)
+        self.published.framesPerSensor = framesPerSensor
+        self.published.probesPerSensor = probesPerSensor
+        let now = clock.monotonicNanos()
+        self.keyStartMonotonic = now
+        self.lastOptOutCheckMonotonic = now
+    }
+
+    // MARK: - Any thread
+
+    /// Asks ``run()`` to drain the ring, write the hour in progress and return.
+    public func requestFinish() {
+        finishRequested.store(true, ordering: .releasing)
+        ring.wake()
+    }
+
+    /// Hands new settings to the pipeline thread, which applies them at its next wake-up
+    /// (or refuses them with a logged error and keeps the old ones).
+    public func requestReload(_ settings: Settings) {
+        pendingReload.withLock { $0 = settings }
+        ring.wake()
+    }
+
+    /// Counts for the shutdown summary and tests, as of the last tick.
+    public var counters: LivePipelineCounters { snapshot.withLock { $0 } }
+
+    // MARK: - Pipeline thread
+
+    /// The pipeline thread's loop: until ``requestFinish()``, then drain and finish.
+    public func run() {
+        while !finishRequested.load(ordering: .acquiring) {
+            drain(timeoutNanos: Self.tickNanos)
+            applyPendingReload()
+            let now = clock.monotonicNanos()
+            if lastTickMonotonic == .min || now - lastTickMonotonic >= Self.tickNanos {
+                lastTickMonotonic = now
+                tick()
+            }
+        }
+        // The captures have stopped (they shut down first): what is left in the ring is
+        // the last of the input.
+        while drain(timeoutNanos: 0) > 0 {}
+        finish()
+    }
+
+    /// Takes every frame out of the ring (waiting up to `timeoutNanos` for the first).
+    /// - Returns: how many frames were processed.
+    @discardableResult
+    public func drain(timeoutNanos: Int64) -> Int {
+        ring.consume(timeoutNanos: timeoutNanos) { bytes, meta in
+            self.process(bytes, meta: meta)
+        }
+    }
+
+    /// One frame from the ring.
+    func process(_ bytes: UnsafeRawBufferPointer, meta: FrameMeta) {
+        let sensor = Int(meta.sensor)
+        guard sensor >= 0, sensor < framesPerSensor.count else { return }
+        framesPerSensor[sensor] += 1
+        // Event time never goes backwards (see the type's documentation).
+        let t = max(meta.timestampNanos, eventNanos)
+        eventNanos = t
+        let result: ParseResult
+        if meta.linkType == .ieee80211, meta.signalDBm != nil {
+            // A frame out of a TZSP stream: the access point's signal reading goes in.
+            let header = TZSPHeader(payload: 0 ..< bytes.count, signalDBm: meta.signalDBm, encapsulation: TZSP.Encapsulation.ieee80211.rawValue)
+            result = header.parseFrame(in: bytes, timestampNanos: t, counters: &parse)
+        } else {
+            result = FrameParser.parse(bytes, linkType: meta.linkType, timestampNanos: t, counters: &parse)
+        }
+        switch consume result {
+        case .probeRequest(let request):
+            probesPerSensor[sensor] += 1
+            core.process(request, sensor: sensor)
+            if core.hasClosedHours { publish(core.takeClosedHours()) }
+        case .other:
+            break
+        case .malformed:
+            break
+        }
+    }
+
+    /// Once a second: wall-clock time moves event time on (hours close, keys rotate even
+    /// when nobody is around), the opt-out file is checked, metrics are brought up to date.
+    public func tick() {
+        let wall = clock.wallNanos()
+        let monotonic = clock.monotonicNanos()
+        if eventNanos != .min, wall < eventNanos - 2_000_000_000 {
+            if !clockBehindLogged {
+                clockBehindLogged = true
+                logger.warning(
+                    "the wall clock is behind the newest event time (it was set back); event time is held until the clock catches up",
+                    metadata: ["clock.behind_seconds": "\((eventNanos - wall) / 1_000_000_000)"]
+                )
+            }
+        } else {
+            clockBehindLogged = false
+        }
+        eventNanos = max(eventNanos, wall)
+        if core.advanceClock(toNanos: eventNanos) {
+            keyStartMonotonic = monotonic
+            metrics.keyRotations.increment()
+            logger.info("pseudonym key rotated; the old key is destroyed", metadata: ["key.generation": "\(core.keyGeneration)"])
+        }
+        if core.hasClosedHours { publish(core.takeClosedHours()) }
+        if optOutWatcher != nil, monotonic - lastOptOutCheckMonotonic >= Self.optOutCheckNanos {
+            lastOptOutCheckMonotonic = monotonic
+            checkOptOutFile()
+        }
+        metrics.keyAge.record(Double(max(0, monotonic - keyStartMonotonic)) / 1e9)
+        publishMetrics()
+        output.tick()
+    }
+
+    /// Applies settings handed over by ``requestReload(_:)``, if any.
+    public func applyPendingReload() {
+        guard let settings = pendingReload.withLock({ value -> Settings? in
+            defer { value = nil }
+            return value
+        }) else { return }
+        do throws(PipelineError) {
+            var watcher = settings.privacy.optOutFile.map { OptOutFileWatcher(path: $0) }
+            let list: OptOutList
+            do {
+                list = try watcher?.loadIfChanged() ?? .empty
+            } catch {
+                throw PipelineError("privacy.opt_out_file: \(error.message)")
+            }
+            try core.reload(settings: settings, optOut: list)
+            optOutWatcher = watcher
+            metrics.reloadsApplied.increment()
+            logger.notice("configuration reloaded; counts and key kept", metadata: configurationMetadata(settings))
+        } catch {
+            metrics.reloadsRejected.increment()
+            logger.error("configuration reload rejected: \(error.message)")
+        }
+    }
+
+    /// End of input: the hour in progress is closed as partial and handed to the writer,
+    /// the key is destroyed, the writer is told that nothing more comes.
+    public func finish() {
+        publish(core.finish())
+        publishMetrics()
+        output.close()
+    }
+
+    private func checkOptOutFile() {
+        guard var watcher = optOutWatcher else { return }
+        do {
+            if let list = try watcher.loadIfChanged() {
+                core.replaceOptOutList(list)
+                logger.notice("opt-out list reloaded", metadata: ["opt_out.entries": "\(list.count)"])
+            }
+        } catch {
+            logger.error("\(error.message)")
+        }
+        optOutWatcher = watcher
+    }
+
+    private func publish(_ reports: [HourReport]) {
+        guard !reports.isEmpty else { return }
+        let privacy = core.settings.privacy
+        output.publish(reports.map { Suppression.publish($0, privacy: privacy) })
+    }
+
+    private func publishMetrics() {
+        for sensor in framesPerSensor.indices {
+            let frames = framesPerSensor[sensor] - published.framesPerSensor[sensor]
+            if frames > 0 { metrics.frames[sensor].increment(by: frames) }
+            let probes = probesPerSensor[sensor] - published.probesPerSensor[sensor]
+            if probes > 0 { metrics.probeRequests[sensor].increment(by: probes) }
+        }
+        published.framesPerSensor = framesPerSensor
+        published.probesPerSensor = probesPerSensor
+        for (i, reason) in MalformedReason.allCases.enumerated() {
+            let n = parse[reason] - published.parse[reason]
+            if n > 0 { metrics.malformed[i].increment(by: n) }
+        }
+        published.parse = parse
+        let gate = core.gateCounters
+        if gate.dropped > published.gateDropped { metrics.gateDropped.increment(by: gate.dropped - published.gateDropped) }
+        published.gateDropped = gate.dropped
+        let tracker = core.tracker.counters
+        if tracker.late > published.late { metrics.late.increment(by: tracker.late - published.late) }
+        published.late = tracker.late
+        let ringNow = ring.statistics
+        if ringNow.droppedFull > published.ring.droppedFull { metrics.ringDroppedFull.increment(by: Int(ringNow.droppedFull - published.ring.droppedFull)) }
+        if ringNow.droppedOversize > published.ring.droppedOversize { metrics.ringDroppedOversize.increment(by: Int(ringNow.droppedOversize - published.ring.droppedOversize)) }
+        if ringNow.droppedFull > published.ring.droppedFull || ringNow.droppedOversize > published.ring.droppedOversize {
+            logger.warning("frames dropped between capture and pipeline (the pipeline fell behind)", metadata: [
+                "ring.dropped_full": "\(ringNow.droppedFull)", "ring.dropped_oversize": "\(ringNow.droppedOversize)",
+            ])
+        }
+        published.ring = ringNow
+        metrics.activeDevices.record(core.tracker.trackedDevices)
+        let counters = LivePipelineCounters(
+            parse: parse, gate: gate, tracker: tracker, ring: ringNow,
+            framesPerSensor: framesPerSensor, probeRequestsPerSensor: probesPerSensor,
+            activeDevices: core.tracker.trackedDevices, keyGeneration: core.keyGeneration,
+            eventTimeNanos: eventNanos == .min ? nil : eventNanos,
+            zoneThresholds: core.settings.zones.map(\.rssiThreshold)
+        )
+        snapshot.withLock { $0 = counters }
+    }
+}
+
+/// What the pipeline counted; integers only, nothing per device.
+public struct LivePipelineCounters: Sendable, Equatable {
+    public var parse = ParseCounters()
+    public var gate = GateCounters()
+    public var tracker = TrackerCounters()
+    public var ring = FrameRingCounters()
+    public var framesPerSensor: [Int] = []
+    public var probeRequestsPerSensor: [Int] = []
+    public var activeDevices = 0
+    public var keyGeneration = 0
+    /// Newest event time, nanoseconds since the Unix epoch.
+    public var eventTimeNanos: Int64?
+    /// Zone thresholds in force (dBm), to confirm a reload.
+    public var zoneThresholds: [Int] = []
+
+    public init() {}
+
+    init(parse: ParseCounters, gate: GateCounters, tracker: TrackerCounters, ring: FrameRingCounters, framesPerSensor: [Int], probeRequestsPerSensor: [Int], activeDevices: Int, keyGeneration: Int, eventTimeNanos: Int64?, zoneThresholds: [Int]) {
+        self.parse = parse
+        self.gate = gate
+        self.tracker = tracker
+        self.ring = ring
+        self.framesPerSensor = framesPerSensor
+        self.probeRequestsPerSensor = probeRequestsPerSensor
+        self.activeDevices = activeDevices
+        self.keyGeneration = keyGeneration
+        self.eventTimeNanos = eventTimeNanos
+        self.zoneThresholds = zoneThresholds
+    }
+}
+
+/// Log metadata describing a configuration: counts and ids of zones and sensors, rotation
+/// and k. Never an identifier of a person (zone and sensor ids are the operator's names).
+func configurationMetadata(_ settings: Settings) -> Logger.Metadata {
+    let rotation: String
+    switch settings.privacy.effectiveRotation {
+    case .hourly: rotation = "hourly"
+    case .daily(let hour, let minute): rotation = "daily \(hour < 10 ? "0" : "")\(hour):\(minute < 10 ? "0" : "")\(minute)"
+    }
+    return [
+        "config.zones": "\(settings.zones.map { "\($0.id)(\($0.rssiThreshold) dBm)" }.joined(separator: ","))",
+        "config.sensors": "\(settings.sensors.count)",
+        "privacy.k": "\(settings.privacy.k)",
+        "privacy.rotation": "\(rotation)",
+        "privacy.strict": "\(settings.privacy.strict)",
+    ]
+}

@@ -1,0 +1,309 @@
+import FootfallCapture
+import FootfallCore
+import Logging
+
+/// One live source of `footfall run`: a monitor-mode interface, or a TZSP stream on one
+/// (interface, port) shared by every access point that sends to it.
+public struct SourceSpec: Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// A monitor-mode interface delivering radiotap frames, heard by one sensor.
+        case monitor(interface: String, sensor: Int)
+        /// A TZSP stream; each datagram's sender address picks the sensor.
+        case tzsp(interface: String, port: UInt16, routes: [TZSPRoute])
+    }
+
+    public var kind: Kind
+
+    public init(kind: Kind) { self.kind = kind }
+
+    /// A short, bounded label for logs and metrics: `wlan1mon` or `tzsp:lo:37008`.
+    public var name: String {
+        switch kind {
+        case .monitor(let interface, _): interface
+        case .tzsp(let interface, let port, _): "tzsp:\(interface):\(port)"
+        }
+    }
+
+    public var description: String { name }
+}
+
+/// Which sensor an access point's TZSP datagrams belong to.
+public struct TZSPRoute: Sendable, Equatable {
+    public var sender: IPv4Address
+    /// Index into the configuration's sensors.
+    public var sensor: Int
+
+    public init(sender: IPv4Address, sensor: Int) {
+        self.sender = sender
+        self.sensor = sensor
+    }
+}
+
+public enum SourcePlan {
+    /// The live sources a configuration asks for: one per monitor interface and one per
+    /// distinct TZSP (interface, port). Sensors fed from files are not live and are listed
+    /// in `fileSensors` (their ids) so the caller can say so.
+    public static func sources(for settings: Settings) -> (sources: [SourceSpec], fileSensors: [String]) {
+        var sources: [SourceSpec] = []
+        var fileSensors: [String] = []
+        for (index, sensor) in settings.sensors.enumerated() {
+            switch sensor.feed {
+            case .interface(let interface):
+                // One capture per interface: a second sensor on the same interface would
+                // only hear the same frames again.
+                let taken = sources.contains {
+                    if case .monitor(let i, _) = $0.kind { return i == interface }
+                    return false
+                }
+                if !taken { sources.append(SourceSpec(kind: .monitor(interface: interface, sensor: index))) }
+            case .tzsp(let interface, let port, let senderAddress):
+                guard let sender = IPv4Address(dottedQuad: senderAddress) else { continue }
+                let route = TZSPRoute(sender: sender, sensor: index)
+                if let at = sources.firstIndex(where: {
+                    if case .tzsp(let i, let p, _) = $0.kind { return i == interface && p == port }
+                    return false
+                }), case .tzsp(let i, let p, var routes) = sources[at].kind {
+                    routes.append(route)
+                    sources[at].kind = .tzsp(interface: i, port: p, routes: routes)
+                } else {
+                    sources.append(SourceSpec(kind: .tzsp(interface: interface, port: port, routes: [route])))
+                }
+            case .file:
+                fileSensors.append(sensor.id)
+            }
+        }
+        return (sources, fileSensors)
+    }
+}
+
+/// What one pull from a live source did.
+public enum PumpEvent: Sendable, Equatable {
+    /// A packet was read (and handed to the ring, counted, or dropped).
+    case packet
+    /// The read timeout passed without a packet.
+    case timeout
+    /// ``FrameSource/stop()`` was called.
+    case stopped
+}
+
+/// An opened live source. ``pump()`` is called in a loop on the source's own thread (pcap
+/// reads block); ``stop()`` may be called from any thread.
+public protocol FrameSource: AnyObject, Sendable {
+    /// Reads the next packet and hands the frame it carries to the ring.
+    /// - Throws: `.interfaceGone` when the interface went away; the caller reopens it later.
+    func pump() throws(CaptureError) -> PumpEvent
+    /// Makes a blocked ``pump()`` return `.stopped` (now, or after one read timeout).
+    func stop()
+    /// Publishes kernel and decoder counts to the metrics; called on the source's thread
+    /// every few seconds.
+    func publishStatistics()
+}
+
+/// Opens live sources; the pcap-backed one in production, failing or scripted ones in tests.
+public protocol FrameSourceFactory: Sendable {
+    /// - Parameters:
+    ///   - spec: what to open.
+    ///   - index: the source's index in the metrics.
+    /// - Throws: `.cannotOpen` and friends: the caller retries with backoff.
+    func open(_ spec: SourceSpec, index: Int, ring: FrameRing, metrics: GatewayMetrics, logger: Logger) throws(CaptureError) -> any FrameSource
+}
+
+/// Opens libpcap captures.
+public struct PcapSourceFactory: FrameSourceFactory {
+    public init() {}
+
+    public func open(_ spec: SourceSpec, index: Int, ring: FrameRing, metrics: GatewayMetrics, logger: Logger) throws(CaptureError) -> any FrameSource {
+        switch spec.kind {
+        case .monitor(let interface, let sensor):
+            let capture = try LiveCapture(interface: interface, filter: .probeRequests, logger: logger)
+            return MonitorSource(capture: capture, sensor: Int32(sensor), ring: ring, metrics: metrics, sourceIndex: index, name: spec.name, logger: logger)
+        case .tzsp(let interface, let port, let routes):
+            let capture = try TZSPCapture(interface: interface, port: port, logger: logger)
+            return TZSPSource(capture: capture, demux: TZSPDemux(routes: routes), ring: ring, metrics: metrics, sourceIndex: index, name: spec.name, logger: logger)
+        }
+    }
+}
+
+/// Kernel drop counts since the capture opened, turned into increments.
+struct KernelDropTracker {
+    private var last: UInt64 = 0
+
+    mutating func increment(for statistics: CaptureStatistics) -> Int {
+        let total = statistics.dropped &+ statistics.interfaceDropped
+        defer { last = total }
+        return total >= last ? Int(clamping: total - last) : 0
+    }
+
+    /// Publishes new kernel drops (metric, and a warning at most every statistics interval).
+    mutating func publish(_ statistics: CaptureStatistics, source: Int, name: String, metrics: GatewayMetrics, logger: Logger) {
+        let dropped = increment(for: statistics)
+        guard dropped > 0 else { return }
+        metrics.kernelDropped(source: source, by: dropped)
+        logger.warning("packets dropped by the kernel or the driver before footfall read them", metadata: [
+            "source": "\(name)", "capture.dropped": "\(statistics.dropped)", "capture.interface_dropped": "\(statistics.interfaceDropped)",
+        ])
+    }
+}
+
+/// A monitor-mode interface: radiotap frames, already filtered to probe requests by BPF.
+final class MonitorSource: FrameSource, @unchecked Sendable {
+    private let capture: LiveCapture
+    private let sensor: Int32
+    private let ring: FrameRing
+    private let metrics: GatewayMetrics
+    private let sourceIndex: Int
+    private let name: String
+    private let logger: Logger
+    // Touched on the source's thread only.
+    private var drops = KernelDropTracker()
+
+    init(capture: LiveCapture, sensor: Int32, ring: FrameRing, metrics: GatewayMetrics, sourceIndex: Int, name: String, logger: Logger) {
+        self.capture = capture
+        self.sensor = sensor
+        self.ring = ring
+        self.metrics = metrics
+        self.sourceIndex = sourceIndex
+        self.name = name
+        self.logger = logger
+    }
+
+    func pump() throws(CaptureError) -> PumpEvent {
+        switch try capture.next() {
+        case .record(let record):
+            ring.push(record.bytes, meta: FrameMeta(timestampNanos: record.timestampNanos, sensor: sensor, linkType: capture.linkType))
+            return .packet
+        case .timeout:
+            return .timeout
+        case .stopped:
+            return .stopped
+        }
+    }
+
+    func stop() { capture.stop() }
+
+    func publishStatistics() {
+        if let statistics = try? capture.statistics() {
+            drops.publish(statistics, source: sourceIndex, name: name, metrics: metrics, logger: logger)
+        }
+    }
+}
+
+/// Picks the sensor of each TZSP datagram by its sender's IPv4 address and hands the bare
+/// 802.11 frame inside to the ring. Datagrams from a sender the configuration does not name
+/// are counted and dropped: they may come from a misconfigured or foreign access point.
+public struct TZSPDemux: Sendable {
+    /// (sender address, sensor index), a handful of entries: a linear scan beats hashing.
+    private let routes: [(sender: UInt32, sensor: Int32)]
+    /// Datagrams whose sender no sensor names.
+    public private(set) var unknownSenders = 0
+    /// Datagrams dropped because the ring was full or the frame longer than a slot.
+    public private(set) var ringDrops = 0
+
+    public init(routes: [TZSPRoute]) {
+        self.routes = routes.map { ($0.sender.value, Int32($0.sensor)) }
+    }
+
+    /// The sensor a sender's frames belong to, or `nil`.
+    public func sensor(for sender: IPv4Address) -> Int32? {
+        for route in routes where route.sender == sender.value { return route.sensor }
+        return nil
+    }
+
+    public enum Outcome: Sendable, Equatable {
+        case queued(sensor: Int32)
+        case unknownSender
+        case ringDropped
+    }
+
+    /// Routes one decoded TZSP datagram.
+    /// - Parameters:
+    ///   - sender: the access point's address (from the IPv4 header).
+    ///   - header: the decoded TZSP header (encapsulation 802.11 only; others never get here).
+    ///   - datagram: the UDP payload the header was decoded from, borrowed for the call.
+    ///   - timestampNanos: capture time.
+    ///   - ring: where the frame goes.
+    public mutating func route(sender: IPv4Address, header: TZSPHeader, datagram: UnsafeRawBufferPointer, timestampNanos: Int64, into ring: FrameRing) -> Outcome {
+        guard let sensor = sensor(for: sender) else {
+            unknownSenders += 1
+            return .unknownSender
+        }
+        let frame = UnsafeRawBufferPointer(rebasing: datagram[header.payload])
+        let meta = FrameMeta(timestampNanos: timestampNanos, sensor: sensor, linkType: .ieee80211, signalDBm: header.signalDBm)
+        guard ring.push(frame, meta: meta) else {
+            ringDrops += 1
+            return .ringDropped
+        }
+        return .queued(sensor: sensor)
+    }
+}
+
+/// A TZSP stream on one (interface, port).
+final class TZSPSource: FrameSource, @unchecked Sendable {
+    private let capture: TZSPCapture
+    private let ring: FrameRing
+    private let metrics: GatewayMetrics
+    private let sourceIndex: Int
+    private let name: String
+    private let logger: Logger
+    // Touched on the source's thread only.
+    private var demux: TZSPDemux
+    private var drops = KernelDropTracker()
+    private var published = TZSPCounters()
+    private var publishedUnknown = 0
+    private var lastUnknownLog: ContinuousClock.Instant?
+
+    init(capture: TZSPCapture, demux: TZSPDemux, ring: FrameRing, metrics: GatewayMetrics, sourceIndex: Int, name: String, logger: Logger) {
+        self.capture = capture
+        self.demux = demux
+        self.ring = ring
+        self.metrics = metrics
+        self.sourceIndex = sourceIndex
+        self.name = name
+        self.logger = logger
+    }
+
+    func pump() throws(CaptureError) -> PumpEvent {
+        switch try capture.next() {
+        case .datagram(let datagram):
+            if demux.route(sender: datagram.sender, header: datagram.header, datagram: datagram.bytes, timestampNanos: datagram.timestampNanos, into: ring) == .unknownSender {
+                noteUnknown(datagram.sender)
+            }
+            return .packet
+        case .timeout:
+            return .timeout
+        case .stopped:
+            return .stopped
+        }
+    }
+
+    /// At most one line a minute. The sender is an access point's address (infrastructure,
+    /// not a visitor), so it may be logged; nothing of the frame inside is.
+    private func noteUnknown(_ sender: IPv4Address) {
+        let now = ContinuousClock.now
+        if let last = lastUnknownLog, now - last < .seconds(60) { return }
+        lastUnknownLog = now
+        logger.warning(
+            "TZSP datagrams from a sender no sensor names are dropped; add it to sensors[].tzsp.sender if it is one of yours",
+            metadata: ["source": "\(name)", "tzsp.sender": "\(sender)"]
+        )
+    }
+
+    func stop() { capture.stop() }
+
+    func publishStatistics() {
+        if let statistics = try? capture.statistics() {
+            drops.publish(statistics, source: sourceIndex, name: name, metrics: metrics, logger: logger)
+        }
+        let now = capture.counters
+        for reason in TZSP.DecodeError.allCases where now[reason] > published[reason] {
+            metrics.tzspRejected(source: sourceIndex, reason: reason, by: now[reason] - published[reason])
+        }
+        let notIP = (now.undecodableIP + now.fragments) - (published.undecodableIP + published.fragments)
+        if notIP > 0 { metrics.tzspNotIPv4(source: sourceIndex, by: notIP) }
+        published = now
+        if demux.unknownSenders > publishedUnknown {
+            metrics.unknownSenders(source: sourceIndex, by: demux.unknownSenders - publishedUnknown)
+            publishedUnknown = demux.unknownSenders
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import FootfallCore
+import FootfallOutput
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Writes one published hour; ``FootfallOutput/HourFileWriter`` in production (atomic: a
+/// failed write leaves no file behind), a failing stand-in in tests.
+public protocol HourFileSink: Sendable {
+    /// - Returns: the names of the files written.
+    func write(_ hour: PublishedHour) throws(OutputError) -> [String]
+}
+
+// `write(_: some PublishableHour)` is the witness.
+extension HourFileWriter: HourFileSink {}
+
+/// The writer's state: hours waiting to be written, oldest first. A write that fails (full
+/// disk, read-only file system) keeps the hour in memory and it is tried again on the next
+/// tick, so an outage loses nothing as long as the process lives. Only published (already
+/// suppressed) hours are held: counts, no pseudonyms.
+public final class HourWriterCore: @unchecked Sendable {
+    private let sink: any HourFileSink
+    private let metrics: GatewayMetrics
+    private let logger: Logger
+    private let clock: any GatewayClock
+    // Touched by the writer's task only (one at a time).
+    private var pending: [PublishedHour] = []
+    private var failing = false
+
+    public init(sink: any HourFileSink, metrics: GatewayMetrics, logger: Logger, clock: any GatewayClock = SystemGatewayClock()) {
+        self.sink = sink
+        self.metrics = metrics
+        self.logger = logger
+        self.clock = clock
+    }
+
+    /// Hours waiting to be written.
+    public var pendingCount: Int { pending.count }
+
+    public func enqueue(_ hours: [PublishedHour]) {
+        pending.append(contentsOf: hours)
+        metrics.pendingHours.record(pending.count)
+    }
+
+    /// Writes the waiting hours in order, stopping at the first failure.
+    /// - Returns: `true` when nothing is left waiting.
+    @discardableResult
+    public func flush() -> Bool {
+        while let hour = pending.first {
+            do {
+                let names = try sink.write(hour)
+                pending.removeFirst()
+                metrics.hoursWritten.increment()
+                metrics.lastFileWritten.record(Double(clock.wallNanos() / 1_000_000_000))
+                if failing {
+                    failing = false
+                    logger.notice("writing works again; the hours kept in memory are written")
+                }
+                for name in names where name.hasPrefix("heatmap-") {
+                    logger.info("hourly file written", metadata: ["output.file": "\(name)", "output.partial": "\(hour.partial)"])
+                }
+            } catch {
+                metrics.writeErrors.increment()
+                if !failing {
+                    // Once per outage; the metric counts every attempt.
+                    logger.error("cannot write an hourly file; the hour is kept in memory and retried every second", metadata: ["output.error": "\(error.message)"])
+                }
+                failing = true
+                break
+            }
+        }
+        metrics.pendingHours.record(pending.count)
+        return pending.isEmpty
+    }
+}
+
+/// The writer service: receives published hours from the pipeline thread and writes them.
+///
+/// It ends after the pipeline closed its stream (the pipeline shuts down before it) and its
+/// own graceful shutdown was signalled, so the hour in progress at shutdown is on disk
+/// before the process exits.
+public final class WriterService: Service, HourOutput {
+    private enum Message: Sendable {
+        case hours([PublishedHour])
+        case tick
+    }
+
+    private let core: HourWriterCore
+    private let logger: Logger
+    private let stream: AsyncStream<Message>
+    private let continuation: AsyncStream<Message>.Continuation
+    /// Attempts at the end before giving up on hours that cannot be written.
+    static let finalAttempts = 3
+
+    public init(core: HourWriterCore, logger: Logger) {
+        self.core = core
+        self.logger = logger
+        (stream, continuation) = AsyncStream.makeStream(of: Message.self)
+    }
+
+    public func publish(_ hours: [PublishedHour]) { continuation.yield(.hours(hours)) }
+    public func tick() { continuation.yield(.tick) }
+    public func close() { continuation.finish() }
+
+    public func run() async throws {
+        for await message in stream {
+            switch message {
+            case .hours(let hours):
+                core.enqueue(hours)
+                core.flush()
+            case .tick:
+                if core.pendingCount > 0 { core.flush() }
+            }
+        }
+        var attempt = 1
+        while !core.flush() && attempt < Self.finalAttempts {
+            attempt += 1
+            try? await Task.sleep(for: .seconds(1))
+        }
+        if core.pendingCount > 0 {
+            logger.critical("hours could not be written before exit and are lost", metadata: ["output.lost_hours": "\(core.pendingCount)"])
+            throw GatewayError("\(core.pendingCount) hour(s) could not be written; see the log for the reason")
+        }
+        // Stay until told to go, so the group sees this service end in its turn.
+        try? await gracefulShutdown()
+    }
+}

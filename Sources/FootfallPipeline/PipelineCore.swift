@@ -1,0 +1,187 @@
+import FootfallCore
+import FootfallPlatform
+
+/// The core every driver shares (`replay` over files, `run` over live sources): gate →
+/// key epoch → pseudonymiser → tracker, for one configuration and one key.
+///
+/// A value that must stay on one thread: it owns the key epoch and the tracker, so a key
+/// rotation can never race the hashing of a frame. Frames go in with ``process(_:sensor:)``,
+/// time without frames with ``advanceClock(toNanos:)`` (live mode), closed hours come out
+/// of ``takeClosedHours()`` and, at the end, ``finish()``.
+public struct PipelineCore: ~Copyable {
+    public private(set) var settings: Settings
+    public private(set) var gate: Gate
+    var epoch: KeyEpoch
+    public private(set) var tracker: Tracker
+    /// Whether the key memory is locked in RAM (P3); `nil` when no locked memory could be
+    /// mapped at all and the key lives in ordinary memory.
+    public let keyLockStatus: LockedKeyMemory.LockStatus?
+    /// Gate counts of gates replaced by ``reload(settings:)``, so totals survive a reload.
+    private var earlierGateCounters = GateCounters()
+
+    /// - Parameters:
+    ///   - settings: the validated configuration.
+    ///   - optOut: the opt-out list in force (see ``loadOptOutList(settings:)``).
+    /// - Throws: when the site's time zone or the key rotation is invalid (FootfallConfig
+    ///   has already refused both, so only hand-built settings get here).
+    public init(settings: Settings, optOut: OptOutList = .empty) throws(PipelineError) {
+        try self.init(settings: settings, optOut: optOut, keys: nil)
+    }
+
+    /// - Parameter injected: tests only: the key store to use instead of fresh locked memory.
+    init(settings: Settings, optOut: OptOutList, keys injected: KeyStore?) throws(PipelineError) {
+        let gate: Gate
+        let schedule: KeySchedule
+        do {
+            gate = try Gate(settings: settings, optOut: optOut)
+            schedule = try KeySchedule(rotation: settings.privacy.effectiveRotation, timeZoneIdentifier: settings.site.timeZone)
+        } catch {
+            throw PipelineError(error.description)
+        }
+        let keySlots = settings.privacy.keySlotCount(zoneCount: settings.zones.count)
+        // Locked, undumpable key memory where the system allows it (P3); plain memory otherwise.
+        let keyMemory = injected == nil ? try? LockedKeyMemory(wordCount: 2 * keySlots) : nil
+        let keys = injected ?? keyMemory.map { $0.makeKeyStore(slots: keySlots) } ?? KeyStore(slots: keySlots)
+        self.settings = settings
+        self.gate = gate
+        self.epoch = KeyEpoch(keys: keys, schedule: schedule)
+        self.tracker = Tracker(settings: settings)
+        self.keyLockStatus = keyMemory?.lockStatus
+    }
+
+    /// Reads the opt-out file named by the settings, if any.
+    /// - Throws: when the file cannot be read or parsed (the message names the key and the
+    ///   line, never the text).
+    public static func loadOptOutList(settings: Settings) throws(PipelineError) -> OptOutList {
+        guard let path = settings.privacy.optOutFile else { return .empty }
+        var watcher = OptOutFileWatcher(path: path)
+        do {
+            return try watcher.loadIfChanged() ?? .empty
+        } catch {
+            throw PipelineError("privacy.opt_out_file: \(error.message)")
+        }
+    }
+
+    // MARK: - Frames and time
+
+    /// One parsed probe request heard by `sensor` (index into the configuration's sensors).
+    /// Its event time is its capture timestamp; the raw address ends here.
+    public mutating func process(_ request: consuming ProbeRequest, sensor: Int) {
+        guard gate.admit(request, sensor: sensor) == .admit else { return }
+        // Event time drives the key schedule: a due rotation first closes every slot heard
+        // under the old key, then destroys it (P4).
+        epoch.advance(to: PipelineCore.floorSeconds(request.timestampNanos), scope: &tracker)
+        let slot = settings.privacy.keySlot(sensorZone: settings.sensors[sensor].zone)
+        tracker.observe(epoch.pseudonymiser.observe(request, sensor: sensor, keySlot: slot))
+    }
+
+    /// Live mode: event time moves on without a frame (the once-a-second tick). Closes hours
+    /// by the clock and rotates the key on schedule.
+    /// - Parameter nanos: event time, nanoseconds since the Unix epoch; earlier than the
+    ///   newest event time is ignored.
+    /// - Returns: `true` when the key was rotated.
+    @discardableResult
+    public mutating func advanceClock(toNanos nanos: Int64) -> Bool {
+        let rotated = epoch.advance(to: PipelineCore.floorSeconds(nanos), scope: &tracker)
+        tracker.advanceClock(toNanos: nanos)
+        return rotated
+    }
+
+    /// Whether ``takeClosedHours()`` has something.
+    public var hasClosedHours: Bool { tracker.hasClosedHours }
+
+    /// Hours the tracker closed since the last call, oldest first, before suppression.
+    public mutating func takeClosedHours() -> [HourReport] { tracker.takeClosedHours() }
+
+    /// End of input or shutdown: every open hour is closed (the one in progress as
+    /// `partial`) and the key is destroyed. Call once; the core hashes nothing afterwards.
+    public mutating func finish() -> [HourReport] {
+        finish(inspect: nil)
+    }
+
+    /// - Parameter inspect: tests only: sees the tracker and the keys after the last hour
+    ///   closed, before the keys are destroyed.
+    mutating func finish(inspect: ((borrowing Tracker, KeyStore) -> Void)?) -> [HourReport] {
+        let reports = tracker.finish()
+        inspect?(tracker, epoch.keys)
+        epoch.keys.destroy()
+        return reports
+    }
+
+    // MARK: - Live state
+
+    /// Gate counts since the start, across reloads.
+    public var gateCounters: GateCounters {
+        var total = earlierGateCounters
+        let now = gate.counters
+        for reason in GateDropReason.allCases { total[reason] += now[reason] }
+        total.admitted += now.admitted
+        return total
+    }
+
+    /// How many keys have been replaced since the start (rotations).
+    public var keyGeneration: Int { epoch.keys.generation }
+
+    /// When the current key will be replaced, seconds since the Unix epoch (`nil` before
+    /// the first event).
+    public var nextRotationSeconds: Int64? { epoch.nextRotationSeconds }
+
+    // MARK: - Reload
+
+    /// Why ``reload(settings:optOut:)`` refused new settings.
+    public static func restartReason(from old: Settings, to new: Settings) -> String? {
+        if old.site.timeZone != new.site.timeZone { return "site.time_zone changed" }
+        if old.zones.map(\.id) != new.zones.map(\.id) { return "zones were added, removed, renamed or reordered" }
+        if old.sensors.map(\.id) != new.sensors.map(\.id) { return "sensors were added, removed, renamed or reordered" }
+        if old.sensors.map(\.feed) != new.sensors.map(\.feed) { return "a sensor's interface or TZSP stream changed" }
+        if old.privacy.effectiveRotation != new.privacy.effectiveRotation { return "privacy.rotation changed" }
+        if old.privacy.strict != new.privacy.strict { return "privacy.strict changed" }
+        if old.privacy.randomisedAddresses != new.privacy.randomisedAddresses { return "privacy.randomised_addresses changed" }
+        if old.privacy.epsilon != new.privacy.epsilon { return "privacy.epsilon changed" }
+        if old.visits != new.visits { return "visits changed" }
+        if old.output != new.output { return "output changed" }
+        if old.metrics != new.metrics { return "metrics changed" }
+        return nil
+    }
+
+    /// Puts new settings in force without a key change and without losing counts: zone
+    /// thresholds and names, sensor placement, opening hours, the RSSI floor, `k` and the
+    /// opt-out list. Anything the running tables are built on needs a restart.
+    /// - Throws: when the new settings change something only a restart can (the message
+    ///   says what); the old settings stay in force.
+    public mutating func reload(settings new: Settings, optOut: OptOutList) throws(PipelineError) {
+        if let reason = PipelineCore.restartReason(from: settings, to: new) {
+            throw PipelineError("\(reason); restart footfall to apply it (the running configuration stays in force)")
+        }
+        guard tracker.canApplyPlacement(from: new) else {
+            throw PipelineError("zones or sensors changed; restart footfall to apply it (the running configuration stays in force)")
+        }
+        let newGate: Gate
+        do {
+            newGate = try Gate(settings: new, optOut: optOut)
+        } catch {
+            throw PipelineError(error.description)
+        }
+        earlierGateCounters = gateCounters
+        gate = newGate
+        tracker.applyPlacement(from: new)
+        settings = new
+    }
+
+    /// A new opt-out list (the file changed), from the next frame on.
+    public mutating func replaceOptOutList(_ list: OptOutList) {
+        gate.replaceOptOutList(list)
+    }
+
+    static func floorSeconds(_ nanos: Int64) -> Int64 {
+        nanos >= 0 ? nanos / 1_000_000_000 : (nanos + 1) / 1_000_000_000 - 1
+    }
+}
+
+/// An error of the shared pipeline, with a message for the operator. Never contains frame
+/// contents or identifiers.
+public struct PipelineError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

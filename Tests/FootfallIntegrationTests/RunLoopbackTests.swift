@@ -1,0 +1,233 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+import FootfallTestSupport
+import Foundation
+import Testing
+
+/// Runs the built `footfall run` against config/examples/tzsp-loopback.yaml and feeds it real
+/// probe requests as TZSP datagrams from two access point addresses on loopback.
+@Suite("footfall run over TZSP on loopback", .serialized)
+struct RunLoopbackTests {
+    static let packageRoot = Tools.packageRoot
+
+    /// Live capture on `lo` needs root (or CAP_NET_RAW). Whenever the tests run as root
+    /// (as CI does) the test runs; otherwise it is skipped with that reason.
+    static var canCapture: Bool { geteuid() == 0 }
+
+    @Test(
+        "the partial hour counts exactly the devices sent, split by sender, and nothing identifies them",
+        .enabled(if: RunLoopbackTests.canCapture, "skipped: needs root for live capture on lo (CI runs the tests as root)")
+    )
+    func partialHourCountsEveryDeviceSentAndNothingIdentifiesThem() throws {
+        let binary = try Self.footfallBinary()
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("footfall-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: output) }
+        let logFile = output.deletingLastPathComponent().appendingPathComponent("footfall-run-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: logFile) }
+
+        // Probe requests of globally administered addresses only, so the randomised-address
+        // policy does not matter; each device goes through one access point.
+        let frames = try Self.probeRequests(in: Self.packageRoot.appendingPathComponent("Tests/Fixtures/brno-sc6-61/2024-03-07_position_2.pcap"), perDevice: 3)
+        let devices = Array(Set(frames.map(\.source))).sorted()
+        let entrance = Set(devices.enumerated().filter { $0.offset % 2 == 0 }.map(\.element))
+        let checkout = Set(devices).subtracting(entrance)
+        // Default k is 5: enough distinct devices per zone that nothing is suppressed.
+        try #require(entrance.count >= 5 && checkout.count >= 5)
+
+        // Start well inside an hour, so everything lands in the one partial hour.
+        Self.waitUntilNotNearHourBoundary()
+
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["run", "--config", Self.packageRoot.appendingPathComponent("config/examples/tzsp-loopback.yaml").path, "--output", output.path, "--log-level", "trace"]
+        let log = try FileHandle(forWritingTo: logFile)
+        process.standardError = log
+        process.standardOutput = log
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+
+        try #require(Self.waitFor(seconds: 30) { (try? String(contentsOf: logFile, encoding: .utf8))?.contains("capturing") == true || !process.isRunning },
+                     "footfall run never logged that it is capturing")
+        try #require(process.isRunning, "footfall run exited early: \((try? String(contentsOf: logFile, encoding: .utf8)) ?? "")")
+
+        let fromEntrance = try UDPSender(bindTo: "127.0.0.2")
+        let fromCheckout = try UDPSender(bindTo: "127.0.0.3")
+        for frame in frames {
+            let datagram = Self.tzsp(frame.bytes, signalDBm: -45)
+            if entrance.contains(frame.source) {
+                try fromEntrance.send(datagram, to: "127.0.0.1", port: 37008)
+            } else {
+                try fromCheckout.send(datagram, to: "127.0.0.1", port: 37008)
+            }
+        }
+        // Let the capture thread take the datagrams out of the kernel buffer before shutdown
+        // (shutdown drains too; this only makes the test independent of that bound).
+        Thread.sleep(forTimeInterval: 1)
+
+        kill(process.processIdentifier, SIGTERM)
+        let exited = Self.waitFor(seconds: 10) { !process.isRunning }
+        #expect(exited, "footfall run did not exit within 10 s of SIGTERM")
+        guard exited else { return }
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 0)
+        try log.close()
+
+        let heatmaps = try FileManager.default.contentsOfDirectory(atPath: output.path).filter { $0.hasPrefix("heatmap-") }
+        try #require(heatmaps.count == 1, "expected one heatmap file, found \(heatmaps)")
+        let text = try String(contentsOf: output.appendingPathComponent(heatmaps[0]), encoding: .utf8)
+        let rows = Self.rows(text)
+        #expect(rows["ALL"]?["partial"] == "true")
+        #expect(rows["ALL"]?["devices"] == "\(devices.count)")
+        #expect(rows["entrance"]?["devices"] == "\(entrance.count)")
+        #expect(rows["checkout"]?["devices"] == "\(checkout.count)")
+
+        // Files are private to the service's group (0640).
+        for name in try FileManager.default.contentsOfDirectory(atPath: output.path) {
+            let mode = (try FileManager.default.attributesOfItem(atPath: output.appendingPathComponent(name).path)[.posixPermissions] as? NSNumber)?.intValue
+            #expect(mode == 0o640, "\(name) has mode \(String(mode ?? 0, radix: 8))")
+        }
+
+        // No sent address in any spelling (or digest) in what was written or logged, at trace level.
+        let scanner = IdentifierScanner(addresses: devices)
+        #expect(scanner.scan(directory: output).isEmpty)
+        let logText = try String(contentsOf: logFile, encoding: .utf8)
+        #expect(!logText.isEmpty)
+        #expect(scanner.scan(logText, source: "stderr").isEmpty)
+    }
+
+    // MARK: - Helpers
+
+    /// The built `footfall` executable, found as the stats tests find it.
+    static func footfallBinary() throws -> URL {
+        guard let path = Footfall.binary else {
+            throw TestFailure("the footfall binary was not found; run `swift build --build-tests` first or set FOOTFALL_BINARY")
+        }
+        return URL(fileURLWithPath: path)
+    }
+
+    struct TestFailure: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    struct Frame {
+        var source: UInt64
+        var bytes: [UInt8]
+    }
+
+    /// The bare 802.11 probe requests of a radiotap pcap (radiotap header stripped), from
+    /// globally administered unicast sources only, at most `perDevice` per source.
+    static func probeRequests(in url: URL, perDevice: Int) throws -> [Frame] {
+        let bytes = [UInt8](try Data(contentsOf: url))
+        func u32(_ i: Int) -> Int { Int(bytes[i]) | Int(bytes[i + 1]) << 8 | Int(bytes[i + 2]) << 16 | Int(bytes[i + 3]) << 24 }
+        guard bytes.count >= 24, u32(0) == 0xA1B2_C3D4, u32(20) == 127 else { throw TestFailure("\(url.lastPathComponent): expected a little-endian radiotap pcap") }
+        var frames: [Frame] = []
+        var seen: [UInt64: Int] = [:]
+        var offset = 24
+        while offset + 16 <= bytes.count {
+            let caplen = u32(offset + 8)
+            let start = offset + 16
+            offset = start + caplen
+            guard offset <= bytes.count, caplen >= 4 else { break }
+            let radiotapLength = Int(bytes[start + 2]) | Int(bytes[start + 3]) << 8  // it_len, little-endian
+            let frame = Array(bytes[(start + radiotapLength) ..< offset])
+            // Frame control 0x40: management, probe request; addr2 at 10 ..< 16.
+            guard frame.count >= 24, frame[0] & 0xFC == 0x40 else { continue }
+            // Bit 0 of the first octet: group; bit 1: locally administered.
+            guard frame[10] & 0x03 == 0 else { continue }
+            let source = frame[10 ..< 16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            guard seen[source, default: 0] < perDevice else { continue }
+            seen[source, default: 0] += 1
+            frames.append(Frame(source: source, bytes: frame))
+        }
+        return frames
+    }
+
+    /// TZSP v1, type 0 (received tag list), encapsulation 18 (802.11), tag 10 (signal, dBm),
+    /// end tag, then the frame; big-endian header fields.
+    static func tzsp(_ frame: [UInt8], signalDBm: Int8) -> [UInt8] {
+        [1, 0, 0, 18, 10, 1, UInt8(bitPattern: signalDBm), 1] + frame
+    }
+
+    /// `zone → column → value` of a heatmap file.
+    static func rows(_ text: String) -> [String: [String: String]] {
+        let lines = text.split(whereSeparator: \.isNewline).map(String.init)
+        guard let header = lines.first?.split(separator: ",", omittingEmptySubsequences: false).map(String.init) else { return [:] }
+        var result: [String: [String: String]] = [:]
+        for line in lines.dropFirst() {
+            // No field of these rows contains a comma except the quoted `suppressed` list.
+            var fields: [String] = []
+            var current = ""
+            var quoted = false
+            for c in line {
+                if c == "\"" { quoted.toggle() } else if c == ",", !quoted { fields.append(current); current = "" } else { current.append(c) }
+            }
+            fields.append(current)
+            let row = Dictionary(zip(header, fields), uniquingKeysWith: { a, _ in a })
+            if let zone = row["zone"] { result[zone] = row }
+        }
+        return result
+    }
+
+    static func waitFor(seconds: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return condition()
+    }
+
+    /// Hours close at the top of the hour (in every time zone footfall supports, offsets
+    /// are whole quarter hours); the test keeps 30 s away from any quarter hour.
+    static func waitUntilNotNearHourBoundary() {
+        while true {
+            let intoQuarter = Int(Date().timeIntervalSince1970) % 900
+            if intoQuarter >= 5 && intoQuarter < 870 { return }
+            Thread.sleep(forTimeInterval: 1)
+        }
+    }
+}
+
+/// A UDP socket bound to one loopback address (the access point being imitated).
+final class UDPSender {
+    let fd: Int32
+
+    init(bindTo address: String) throws {
+        #if canImport(Glibc)
+        fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        #else
+        fd = socket(AF_INET, SOCK_DGRAM, 0)
+        #endif
+        guard fd >= 0 else { throw RunLoopbackTests.TestFailure("socket: errno \(errno)") }
+        var local = sockaddr_in()
+        local.sin_family = sa_family_t(AF_INET)
+        local.sin_port = 0
+        inet_pton(AF_INET, address, &local.sin_addr)
+        let bound = withUnsafePointer(to: &local) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { close(fd); throw RunLoopbackTests.TestFailure("bind \(address): errno \(errno)") }
+    }
+
+    deinit { close(fd) }
+
+    func send(_ bytes: [UInt8], to address: String, port: UInt16) throws {
+        var remote = sockaddr_in()
+        remote.sin_family = sa_family_t(AF_INET)
+        remote.sin_port = port.bigEndian
+        inet_pton(AF_INET, address, &remote.sin_addr)
+        let sent = bytes.withUnsafeBytes { buffer in
+            withUnsafePointer(to: &remote) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, buffer.baseAddress, buffer.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        }
+        guard sent == bytes.count else { throw RunLoopbackTests.TestFailure("sendto: errno \(errno)") }
+    }
+}
