@@ -1,10 +1,10 @@
 /// Turns observations (in capture-time order, give or take ``VisitRules/latenessSeconds``)
 /// into one ``HourReport`` per local hour. A pure function of (observations, settings): no
-/// clock, no I/O, no randomness; see OUTPUT.md for every definition it implements.
+/// clock, no I/O, no randomness; see README "Output files and definitions" for every definition it implements.
 ///
 /// What is counted as one device follows `privacy.randomised_addresses`: the address, or for
 /// a randomised address under `group` its keyed element fingerprint (P10). The estimate it
-/// produces (`avg_present` of the ALL row) is measured against hand counts in EVALUATION.md.
+/// produces (`avg_present` of the ALL row) is measured against hand counts in README "Accuracy".
 ///
 /// How the work is split (DESIGN.md "Hot path budget"):
 /// - per observation: one dictionary probe on the device's pseudonym (address or
