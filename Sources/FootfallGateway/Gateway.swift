@@ -80,7 +80,7 @@ public enum Gateway {
         let directory = outputDirectory ?? settings.output.directory
         let metrics = GatewayMetrics(registry: PrometheusCollectorRegistry(), sensorIDs: settings.sensors.map(\.id), sourceNames: sources.map(\.name))
         let ring = FrameRing()
-        let writerCore = HourWriterCore(sink: HourFileWriter(directory: directory, clock: clock), metrics: metrics, logger: logger)
+        let writerCore = HourWriterCore(sink: HourFileWriter(directory: directory, clock: clock), metrics: metrics, logger: logger, retention: (directory, settings.output.retentionDays))
         let writer = WriterService(core: writerCore, logger: logger)
         let pipeline = LivePipeline(core: core, optOutWatcher: optOutWatcher, ring: ring, metrics: metrics, output: writer, logger: logger)
 

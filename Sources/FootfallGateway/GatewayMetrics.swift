@@ -24,6 +24,8 @@ public final class GatewayMetrics: Sendable {
     let lastFileWritten: Metrics.Gauge
     let hoursWritten: Metrics.Counter
     let writeErrors: Metrics.Counter
+    /// Output files deleted because they were past `output.retention_days` (P17).
+    let filesExpired: Metrics.Counter
     let pendingHours: Metrics.Gauge
     let reloadsApplied: Metrics.Counter
     let reloadsRejected: Metrics.Counter
@@ -60,6 +62,7 @@ public final class GatewayMetrics: Sendable {
         lastFileWritten = gauge("footfall_last_file_written_timestamp_seconds")
         hoursWritten = counter("footfall_hours_written_total")
         writeErrors = counter("footfall_write_errors_total")
+        filesExpired = counter("footfall_files_expired_total")
         pendingHours = gauge("footfall_pending_hours")
         reloadsApplied = counter("footfall_config_reloads_total", [("result", "applied")])
         reloadsRejected = counter("footfall_config_reloads_total", [("result", "rejected")])

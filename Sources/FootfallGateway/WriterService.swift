@@ -1,5 +1,6 @@
 import FootfallCore
 import FootfallOutput
+import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -26,12 +27,40 @@ public final class HourWriterCore: @unchecked Sendable {
     // Touched by the writer's task only (one at a time).
     private var pending: [PublishedHour] = []
     private var failing = false
+    /// Where expired output files are deleted (P17), and after how many days.
+    private let retention: (directory: String, days: Int)?
+    private var lastSweepSeconds: Int64?
+    /// How often the output directory is swept for expired files.
+    static let sweepIntervalSeconds: Int64 = 3600
 
-    public init(sink: any HourFileSink, metrics: GatewayMetrics, logger: Logger, clock: any GatewayClock = SystemGatewayClock()) {
+    /// - Parameter retention: the output directory and `output.retention_days`; files past it
+    ///   are deleted at start and then once an hour (P17). `nil` deletes nothing.
+    public init(sink: any HourFileSink, metrics: GatewayMetrics, logger: Logger, clock: any GatewayClock = SystemGatewayClock(), retention: (directory: String, days: Int)? = nil) {
         self.sink = sink
         self.metrics = metrics
         self.logger = logger
         self.clock = clock
+        self.retention = retention
+    }
+
+    /// Deletes output files past retention, at most once per ``sweepIntervalSeconds``
+    /// (the writer's tick calls it every second). Failures are logged and counted, and tried
+    /// again at the next interval.
+    public func sweepIfDue() {
+        guard let retention else { return }
+        let now = clock.wallNanos() / 1_000_000_000
+        if let last = lastSweepSeconds, now - last < Self.sweepIntervalSeconds, now >= last { return }
+        lastSweepSeconds = now
+        do {
+            let result = try Retention.sweep(directory: retention.directory, olderThanDays: retention.days, now: now)
+            if !result.deleted.isEmpty {
+                metrics.filesExpired.increment(by: result.deleted.count)
+                logger.info("output files past retention deleted", metadata: ["output.deleted": "\(result.deleted.count)", "output.retention_days": "\(retention.days)"])
+            }
+        } catch {
+            metrics.writeErrors.increment()
+            logger.error("cannot delete output files past retention; trying again in an hour", metadata: ["output.error": "\(error)"])
+        }
     }
 
     /// Hours waiting to be written.
@@ -46,6 +75,7 @@ public final class HourWriterCore: @unchecked Sendable {
     /// - Returns: `true` when nothing is left waiting.
     @discardableResult
     public func flush() -> Bool {
+        sweepIfDue()
         while let hour = pending.first {
             do {
                 let names = try sink.write(hour)
@@ -109,7 +139,7 @@ public final class WriterService: Service, HourOutput {
                 core.enqueue(hours)
                 core.flush()
             case .tick:
-                if core.pendingCount > 0 { core.flush() }
+                if core.pendingCount > 0 { core.flush() } else { core.sweepIfDue() }
             }
         }
         var attempt = 1

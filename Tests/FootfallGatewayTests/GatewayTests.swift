@@ -250,6 +250,27 @@ struct WriterTests {
     }
 }
 
+extension WriterTests {
+    /// P17 in the running collector: the writer deletes its own files once they are past
+    /// `output.retention_days`, at start and then hourly, and leaves everything else alone.
+    @Test func collectorDeletesOutputFilesPastRetention() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("footfall-retention-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // tenTwenty is 2024-03-07 10:20 local; with 3 days' retention, 03-03 is past, 03-05 is not.
+        for name in ["heatmap-2024-03-03T09.csv", "flows-2024-03-03T09.csv", "heatmap-2024-03-05T09.csv", "notes.txt"] {
+            try "x\n".write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+        let metrics = GatewayMetrics(sensorIDs: [], sourceNames: [])
+        let (logger, _) = RecordingLogHandler.logger()
+        let writer = HourWriterCore(sink: FlakySink(), metrics: metrics, logger: logger, clock: ManualClock(wallNanos: tenTwenty), retention: (dir.path, 3))
+        writer.sweepIfDue()
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: dir.path))
+        #expect(left == ["heatmap-2024-03-05T09.csv", "notes.txt"])
+        #expect(metrics.exposition().contains("footfall_files_expired_total 2"))
+    }
+}
+
 @Suite("Live time")
 struct LiveClockTests {
     @Test func backwardClockStepNeverGivesNegativeDurationsOrEarlierHours() throws {
