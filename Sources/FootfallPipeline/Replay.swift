@@ -28,6 +28,8 @@ public struct ReplayError: Error, CustomStringConvertible, Sendable {
     public var message: String
     /// The configuration file was invalid (`message` lists every problem).
     public var isConfiguration = false
+    /// A capture file could not be opened or is not 802.11.
+    public var isUnreadableInput = false
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }
@@ -40,8 +42,11 @@ public struct ReplaySummary: Sendable {
     /// Probe requests the gate dropped (opt-out, RSSI floor, randomised policy, closed hours).
     public var gated = 0
     public var tracker = TrackerCounters()
-    /// Capture files that ended in the middle of a record (everything before it was used).
+    /// Capture files that ended in the middle of a record, or could not be read further
+    /// (everything before the damage was used).
     public var truncatedFiles = 0
+    /// What was wrong with each damaged file: its name and the byte offset of the damage.
+    public var damage: [String] = []
     public var bytesRead: Int64 = 0
 
     public init() {}
@@ -110,7 +115,9 @@ public enum Replay {
             do {
                 readers.append(try CaptureFileReader(path: input.path))
             } catch {
-                throw ReplayError(error.message)
+                var failure = ReplayError(error.message)
+                failure.isUnreadableInput = true
+                throw failure
             }
             if let size = (try? FileManager.default.attributesOfItem(atPath: input.path))?[.size] as? NSNumber {
                 totalBytes += size.int64Value
@@ -172,9 +179,10 @@ public enum Replay {
         do {
             return try reader.next()
         } catch {
-            if error.code == .truncated {
-                // Everything before the cut has been read; the rest of the file is lost.
+            if error.code == .truncated || error.code == .readFailed {
+                // Everything before the damage has been read; the rest of the file is lost.
                 summary.truncatedFiles += 1
+                summary.damage.append(error.message)
                 return nil
             }
             throw ReplayError(error.message)

@@ -33,18 +33,27 @@ struct ReplayCommand: ParsableCommand {
     }
 
     func run() throws {
+        let logger = global.makeLogger()
+        let summary: ReplaySummary
         do {
             let progress: (any ReplayProgress)? = TerminalProgress.isTerminal ? TerminalProgress() : nil
-            let summary = try Replay.run(configPath: config, outputDirectory: output, arguments: captures, progress: progress)
-            let p = summary.parse
-            var line = "replay: \(summary.filesWritten.count) files written (\(summary.hoursWritten) hours), \(p.frames) frames, \(p.probeRequests) probe requests, \(p.malformed) malformed"
-            if summary.gated > 0 { line += ", \(summary.gated) dropped by the gate" }
-            if summary.tracker.late > 0 { line += ", \(summary.tracker.late) late" }
-            if summary.truncatedFiles > 0 { line += ", \(summary.truncatedFiles) truncated files" }
-            printError(line)
+            logger.debug("replay starting", metadata: ["replay.captures": "\(captures.count)"])
+            summary = try Replay.run(configPath: config, outputDirectory: output, arguments: captures, progress: progress)
         } catch {
             printError((error.isConfiguration ? "" : "footfall replay: error: ") + error.message)
-            throw ExitCode(error.isConfiguration ? 78 : 1)  // EX_CONFIG for a bad configuration
+            // sysexits: EX_CONFIG for a bad configuration, EX_NOINPUT for an unreadable capture.
+            throw ExitCode(error.isConfiguration ? 78 : error.isUnreadableInput ? 66 : 1)
+        }
+        let p = summary.parse
+        var line = "replay: \(summary.filesWritten.count) files written (\(summary.hoursWritten) hours), \(p.frames) frames, \(p.probeRequests) probe requests, \(p.malformed) malformed"
+        if summary.gated > 0 { line += ", \(summary.gated) dropped by the gate" }
+        if summary.tracker.late > 0 { line += ", \(summary.tracker.late) late" }
+        if summary.truncatedFiles > 0 { line += ", \(summary.truncatedFiles) damaged files" }
+        printError(line)
+        if !summary.damage.isEmpty {
+            for message in summary.damage { printError("footfall replay: warning: \(message)") }
+            printError("footfall replay: some input was damaged; the files above count everything before the damage (exit status 65)")
+            throw ExitCode(65)  // EX_DATAERR
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import FootfallTestSupport
 import Testing
 
 /// Runs the built `footfall` binary on the real captures and checks `stats` against tshark,
@@ -138,7 +139,7 @@ struct StatsMatchesTsharkTests {
 // MARK: - Helpers
 
 enum Tools {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let packageRoot = FootfallTestSupport.packageRoot
 
     static let fixtureNames: [String] = [
         "2024-02-08_position_1.pcap", "2024-02-08_position_2.pcap",
@@ -185,51 +186,11 @@ enum Tools {
         return formatter.string(from: Date(timeIntervalSince1970: epochSeconds.rounded(.down)))
     }
 
-    struct RunResult {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
+    typealias RunResult = ProgramResult
 
     /// Runs a program to its end, collecting both outputs.
     static func run(_ executable: String, _ arguments: [String]) throws -> RunResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read stderr on another thread so neither pipe can fill up and block the child.
-        let errData = LockedData()
-        let errHandle = err.fileHandleForReading
-        let errReader = Thread { errData.set(errHandle.readDataToEndOfFile()) }
-        errReader.start()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let errBytes = errData.waitForValue()
-        return RunResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errBytes, as: UTF8.self))
-    }
-}
-
-/// Hands the stderr bytes from the reader thread to the test.
-final class LockedData: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var value: Data?
-
-    func set(_ data: Data) {
-        condition.lock()
-        value = data
-        condition.signal()
-        condition.unlock()
-    }
-
-    func waitForValue() -> Data {
-        condition.lock()
-        defer { condition.unlock() }
-        while value == nil { condition.wait() }
-        return value!
+        try runProgram(executable, arguments)
     }
 }
 
@@ -239,23 +200,10 @@ extension [String: Any] {
 
 /// The built `footfall` binary.
 enum Footfall {
-    /// `FOOTFALL_BINARY` if set; else next to the test bundle (SwiftPM puts every product of
-    /// a build in one directory); else `.build/debug/footfall` under the package root.
-    static let binary: String? = {
-        var candidates: [String] = []
-        if let explicit = ProcessInfo.processInfo.environment["FOOTFALL_BINARY"] { candidates.append(explicit) }
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        // On macOS the test bundle is a directory tree (…/footfallPackageTests.xctest/Contents/MacOS).
-        for _ in 0 ..< 4 {
-            candidates.append(dir.appendingPathComponent("footfall").path)
-            dir = dir.deletingLastPathComponent()
-        }
-        candidates.append(Tools.packageRoot.appendingPathComponent(".build/debug/footfall").path)
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }()
+    static let binary: String? = FootfallExecutable.path
 
     static func run(_ arguments: [String]) throws -> Tools.RunResult {
-        let binary = try #require(binary, "the footfall binary was not found; run `swift build --build-tests` first or set FOOTFALL_BINARY")
+        let binary = try #require(binary, "\(FootfallExecutable.notBuilt)")
         return try Tools.run(binary, arguments)
     }
 

@@ -2,43 +2,6 @@ import FootfallTestSupport
 import Foundation
 import Testing
 
-/// The built `footfall` executable (`swift build` puts it in `.build/debug`), or the one
-/// named by `FOOTFALL_BINARY`.
-func footfallBinary() -> URL? {
-    if let path = ProcessInfo.processInfo.environment["FOOTFALL_BINARY"], FileManager.default.isExecutableFile(atPath: path) {
-        return URL(fileURLWithPath: path)
-    }
-    for configuration in ["debug", "release"] {
-        let url = repositoryRoot.appendingPathComponent(".build/\(configuration)/footfall")
-        if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-    }
-    return nil
-}
-
-/// Runs the binary, returning its exit status and everything it printed (stdout then stderr).
-func runFootfall(_ binary: URL, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = binary
-    process.arguments = arguments
-    process.currentDirectoryURL = repositoryRoot
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    // Read both pipes to the end before waiting, so a chatty trace log cannot fill a pipe.
-    let group = DispatchGroup()
-    nonisolated(unsafe) var errData = Data()
-    group.enter()
-    DispatchQueue.global().async {
-        errData = err.fileHandleForReading.readDataToEndOfFile()
-        group.leave()
-    }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
-}
-
 /// The canary an auditor runs: the real `footfall` executable replays every bundled capture
 /// (all four days, both sensors) with trace logging on, prints statistics and audits its own
 /// output; then every file it wrote and every line it printed or logged is scanned for every
@@ -49,8 +12,8 @@ struct EndToEndCanaryTests {
     static let days = ["2024-02-08", "2024-03-07", "2024-03-14", "2024-03-16"]
 
     @Test func rawMACNeverWrittenOrLoggedByTheExecutable() throws {
-        guard let binary = footfallBinary() else {
-            Issue.record("the footfall executable is not built: run `swift build` before `swift test` (README, Quick start)")
+        guard FootfallExecutable.path != nil else {
+            Issue.record("\(FootfallExecutable.notBuilt)")
             return
         }
         var addresses = Set<UInt64>()
@@ -65,7 +28,7 @@ struct EndToEndCanaryTests {
         for day in Self.days {
             let inputs = (1 ... 2).map { "Tests/Fixtures/brno-sc6-61/\(day)_position_\($0).pcap" }
             captures += inputs
-            let replay = try runFootfall(binary, [
+            let replay = try FootfallExecutable.run([
                 "replay", "--log-level", "trace",
                 "--config", "config/examples/brno-lab.yaml", "--output", output.path,
             ] + inputs.enumerated().map { "\($1)@position_\($0 + 1)" })
@@ -73,12 +36,12 @@ struct EndToEndCanaryTests {
             printed.append(("replay \(day) stdout", replay.stdout))
             printed.append(("replay \(day) stderr", replay.stderr))
         }
-        let stats = try runFootfall(binary, ["stats", "--json", "--log-level", "trace"] + captures)
+        let stats = try FootfallExecutable.run(["stats", "--json", "--log-level", "trace"] + captures)
         #expect(stats.status == 0)
         printed.append(("stats stdout", stats.stdout))
         printed.append(("stats stderr", stats.stderr))
         // Its own output passes the auditor's check (retention off: the captures are from 2024).
-        let audit = try runFootfall(binary, ["audit", output.path, "--config", "config/examples/brno-lab.yaml", "--retention-days", "0", "--log-level", "trace"])
+        let audit = try FootfallExecutable.run(["audit", output.path, "--config", "config/examples/brno-lab.yaml", "--retention-days", "0", "--log-level", "trace"])
         #expect(audit.status == 0, "audit of replay output: \(audit.stdout.prefix(800))")
         printed.append(("audit stdout", audit.stdout))
         printed.append(("audit stderr", audit.stderr))

@@ -3,6 +3,7 @@
 // to compare key-dependent values. Production code outside FootfallCore cannot do this (see
 // `sourcesOutsideCoreNeverReachIntoRawAddressBits`).
 @testable import FootfallCore
+import FootfallTestSupport
 import Foundation
 
 /// A probe request from `mac` (48 bits, first octet most significant), as the parser makes it.
@@ -43,7 +44,7 @@ struct SeededGenerator: RandomNumberGenerator {
 }
 
 /// The repository root, found from this file's path (Tests/FootfallPrivacyTests/…).
-let repositoryRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let repositoryRoot: URL = FootfallTestSupport.packageRoot
 let fixturesDirectory = repositoryRoot.appendingPathComponent("Tests/Fixtures/brno-sc6-61")
 let sourcesDirectory = repositoryRoot.appendingPathComponent("Sources")
 
