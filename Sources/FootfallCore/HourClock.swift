@@ -110,6 +110,18 @@ public struct LocalTime: Sendable, Equatable {
         return "\(sign)\(pad(magnitude / 60))\(separator)\(pad(magnitude % 60))"
     }
 
+    /// (year, month, day) to days since 1970-01-01, proleptic Gregorian; H. Hinnant's
+    /// `days_from_civil`, the inverse of ``civil(fromDays:)``.
+    public static func days(fromCivil year: Int, month: Int, day: Int) -> Int64 {
+        let y = Int64(month <= 2 ? year - 1 : year)
+        let era = floorDiv(y, 400)
+        let yoe = y - era * 400
+        let m = Int64(month)
+        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + Int64(day) - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
     /// Days since 1970-01-01 to (year, month, day); H. Hinnant's `civil_from_days`.
     static func civil(fromDays z0: Int64) -> (Int, Int, Int) {
         let z = z0 + 719_468

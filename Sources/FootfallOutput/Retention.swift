@@ -1,3 +1,4 @@
+import FootfallCore
 import Foundation
 
 /// The names of footfall's own output files, and the period each one covers.
@@ -58,20 +59,9 @@ public struct OutputFileName: Sendable, Equatable {
             let allowed = Set("0123456789:+-Z".utf8)
             guard chars[index...].allSatisfy({ allowed.contains($0) }) else { return nil }
         }
-        let days = OutputFileName.daysFromCivil(year: year, month: month, day: day)
+        let days = LocalTime.days(fromCivil: year, month: month, day: day)
         periodStart = days * 86400 + Int64((hour ?? 0) * 3600)
         periodSeconds = hour == nil ? 86400 : 3600
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int64 {
-        let y = Int64(month <= 2 ? year - 1 : year)
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let m = Int64(month)
-        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + Int64(day) - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146097 + doe - 719468
     }
 
     /// The file is past retention: its whole period ended more than `days` days before `now`.

@@ -133,7 +133,7 @@ public enum GroundTruth {
                 second += Double(fraction) / pow(10, Double(chars.count - 20))
             }
         }
-        let days = daysFromCivil(year: year, month: month, day: day)
+        let days = LocalTime.days(fromCivil: year, month: month, day: day)
         return Double(days * 86_400 + Int64(hour * 3600 + minute * 60)) + second
     }
 
@@ -144,17 +144,6 @@ public enum GroundTruth {
         let whole = Int64(local.rounded(.down))
         let first = clock.utcOffset(at: whole)
         return local - Double(clock.utcOffset(at: whole - Int64(first)))
-    }
-
-    /// Days since 1970-01-01 of a civil date; H. Hinnant's `days_from_civil`.
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int64 {
-        let y = Int64(month <= 2 ? year - 1 : year)
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let m = Int64(month)
-        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + Int64(day) - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
     }
 }
 
