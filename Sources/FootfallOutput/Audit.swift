@@ -112,11 +112,7 @@ public enum Audit {
         let columns = header.split(separator: ",").map(String.init)
         let countColumns = kind == .heatmap ? heatmapCountColumns : flowsCountColumns
         var rows = 0
-        var lineNumber = 0
-        // Split on any line end: RFC 4180 files end lines with CRLF, which Swift treats as one Character.
-        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
-            lineNumber += 1
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
+        for (lineNumber, line) in OutputCSV.lines(text) {
             for problem in identifierLikeTokens(in: line) {
                 findings.append(AuditFinding(file: file, line: lineNumber, message: problem))
             }
@@ -129,7 +125,7 @@ public enum Audit {
             }
             if line.isEmpty { continue }
             rows += 1
-            let fields = splitCSV(line)
+            let fields = OutputCSV.fields(line)
             guard fields.count == columns.count else {
                 findings.append(AuditFinding(file: file, line: lineNumber, message: "\(fields.count) fields, expected \(columns.count)"))
                 continue
@@ -148,40 +144,6 @@ public enum Audit {
             }
         }
         return rows
-    }
-
-    /// Splits one CSV line (RFC 4180 quoting).
-    static func splitCSV(_ line: Substring) -> [String] {
-        var fields: [String] = []
-        var current = ""
-        var quoted = false
-        var iterator = line.makeIterator()
-        var pendingQuote = false
-        while let c = iterator.next() {
-            if quoted {
-                if pendingQuote {
-                    pendingQuote = false
-                    if c == "\"" { current.append("\""); continue }
-                    quoted = false
-                } else if c == "\"" {
-                    pendingQuote = true
-                    continue
-                } else {
-                    current.append(c)
-                    continue
-                }
-            }
-            if c == "," {
-                fields.append(current)
-                current = ""
-            } else if c == "\"" && current.isEmpty {
-                quoted = true
-            } else {
-                current.append(c)
-            }
-        }
-        fields.append(current)
-        return fields
     }
 
     /// `YYYY-MM-DDTHH:00:00` with an optional offset (`Z`, `±HH:MM`, `±HHMM`), or whole

@@ -14,6 +14,7 @@ struct Footfall: AsyncParsableCommand {
             ReplayCommand.self,
             EvaluateCommand.self,
             AuditCommand.self,
+            RenderCommand.self,
             RunCommand.self,
         ]
     )
