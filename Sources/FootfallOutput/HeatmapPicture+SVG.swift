@@ -6,7 +6,7 @@ import Foundation
 extension HeatmapPicture {
     enum Layout {
         static let margin = 24.0
-        static let cellWidth = 54.0
+        static let cellWidth = 50.0
         static let cellHeight = 34.0
         /// Space between the zone rows and the site row.
         static let siteGap = 8.0
@@ -29,14 +29,15 @@ extension HeatmapPicture {
         let f = x - Double(i)
         let a = viridis[i], b = viridis[i + 1]
         let rgb = [a.0 + (b.0 - a.0) * f, a.1 + (b.1 - a.1) * f, a.2 + (b.2 - a.2) * f]
-        // Relative luminance (WCAG 2.1, sRGB approximated by gamma 2.2) decides the text colour.
+        // Relative luminance (WCAG 2.1, sRGB approximated by gamma 2.2) decides the text colour:
+        // above 0.18 near-black text has the higher contrast ratio (WCAG 2.1 §1.4.3), below it white.
         let lum = 0.2126 * pow22(rgb[0] / 255) + 0.7152 * pow22(rgb[1] / 255) + 0.0722 * pow22(rgb[2] / 255)
         let hex = rgb.map { v -> String in
             let n = Int(v.rounded())
             let digits = "0123456789abcdef".map { $0 }
             return String([digits[n / 16], digits[n % 16]])
         }.joined()
-        return ("#" + hex, lum > 0.28)
+        return ("#" + hex, lum > 0.18)
     }
 
     /// sRGB to linear light, approximated by gamma 2.2 (enough to pick a text colour).
@@ -66,9 +67,20 @@ extension HeatmapPicture {
         return r == r.rounded() ? String(Int(r)) : String(r)
     }
 
-    /// A legend value in the metric's own format.
-    static func legendValue(_ v: Double, metric: HeatmapMetric) -> String {
-        metric == .averagePresent ? HeatmapCSV.fixed2(v) : String(Int(v.rounded()))
+    /// The top of the colour scale and its tick step: the day's largest value rounded up to a
+    /// multiple of a 1–2–2.5–5 step (at most five steps), so the legend reads in round numbers.
+    static func scale(maximum: Double, integral: Bool) -> (top: Double, step: Double) {
+        guard maximum > 0, maximum.isFinite else { return (1, integral ? 1 : 0.25) }
+        let rough = maximum / 5
+        let magnitude = pow(10, (log10(rough)).rounded(.down))
+        var step = magnitude * 10
+        for m in [1, 2, 2.5, 5] where m * magnitude >= rough {
+            if integral && (m * magnitude).rounded() != m * magnitude { continue }
+            step = m * magnitude
+            break
+        }
+        if integral { step = max(step, 1) }
+        return ((maximum / step).rounded(.up) * step, step)
     }
 
     /// The picture of one day.
@@ -94,19 +106,27 @@ extension HeatmapPicture {
         let gridBottom = zoneCount == 0 ? gridTop : rowY(zoneCount - 1) + L.cellHeight
         let gridRight = gridLeft + Double(columnCount) * L.cellWidth
 
-        // The scale: 0 to the largest value of the day.
-        var maximum = 0.0
+        // The scales: 0 to the largest value of the day. For counts and people present the
+        // site row is about the sum of the zones and would push every zone into the dark end,
+        // so it gets a scale of its own; dwell is comparable across rows and shares one.
+        let separateSite = metric != .medianDwell && hasSite && zoneCount > 1
+        var zoneMaximum = 0.0, siteMaximum = 0.0
         for z in 0 ..< zoneCount {
             for h in 0 ..< columnCount {
-                if case .value(let v, _) = day.cell(zone: z, hour: h, metric: metric) { maximum = max(maximum, v) }
+                guard case .value(let v, _) = day.cell(zone: z, hour: h, metric: metric) else { continue }
+                if separateSite && day.zones[z].isSite { siteMaximum = max(siteMaximum, v) } else { zoneMaximum = max(zoneMaximum, v) }
             }
         }
-        let scaleTop = maximum > 0 ? maximum : 1
+        let integral = metric != .averagePresent
+        let zoneScale = scale(maximum: zoneMaximum, integral: integral)
+        let siteScale = separateSite ? scale(maximum: siteMaximum, integral: integral) : zoneScale
 
         var body = ""
         // Title.
+        let weekdays = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+        let weekday = day.hours.first.map { weekdays[LocalTime(utcSeconds: $0.utcStart + 43200, utcOffsetSeconds: $0.utcOffsetSeconds).weekday - 1] } ?? ""
         let offsetText = mixedOffsets ? "clocks changed this day" : "UTC\(day.hours.first?.offsetLabel ?? "")"
-        body += "<text x=\"\(L.margin)\" y=\"38\" font-size=\"20\" font-weight=\"bold\" fill=\"#1a1a1a\">Footfall \(xml(day.date)) — \(xml(metric.caption))</text>\n"
+        body += "<text x=\"\(L.margin)\" y=\"38\" font-size=\"20\" font-weight=\"bold\" fill=\"#1a1a1a\">Footfall, \(weekday) \(xml(day.date)) — \(xml(metric.caption))</text>\n"
         body += "<text x=\"\(L.margin)\" y=\"62\" font-size=\"13\" fill=\"#555\">One row per zone, one column per local hour (\(xml(offsetText))); ALL is the whole site. Values as in the hourly CSV files.</text>\n"
 
         // Column headers.
@@ -146,7 +166,7 @@ extension HeatmapPicture {
                 let open = "<g class=\"cell\" data-zone=\"\(xml(zone.text))\" data-hour=\"\(iso)\" data-partial=\"\(hour.partial)\""
                 switch cell {
                 case .value(let v, let text):
-                    let (fill, dark) = colour(v / scaleTop)
+                    let (fill, dark) = colour(v / (zone.isSite ? siteScale.top : zoneScale.top))
                     let size = text.count > 6 ? 10 : 12
                     body += "\(open) data-state=\"value\"><title>\(xml(name)) \(xml(hour.label)): \(xml(text))</title><rect \(rect) fill=\"\(fill)\"/>"
                     body += "<text x=\"\(cx)\" y=\"\(cy)\" font-size=\"\(size)\" text-anchor=\"middle\" dominant-baseline=\"central\" fill=\"\(dark ? "#1a1a1a" : "#ffffff")\">\(xml(text))</text></g>\n"
@@ -168,14 +188,24 @@ extension HeatmapPicture {
         // Legend: the scale, then the special cells.
         var y = gridBottom + 34
         let barWidth = 260.0
-        body += "<text x=\"\(L.margin)\" y=\"\(y + 10)\" font-size=\"12\" fill=\"#1a1a1a\">\(xml(metric.rawValue))</text>\n"
         let barLeft = L.margin + 110
-        body += "<rect x=\"\(barLeft)\" y=\"\(y)\" width=\"\(barWidth)\" height=\"14\" fill=\"url(#scale)\" stroke=\"#999\" stroke-width=\"0.5\"/>\n"
-        for (i, f) in [0.0, 0.25, 0.5, 0.75, 1.0].enumerated() {
-            let x = barLeft + barWidth * f
-            let anchor = i == 0 ? "start" : (i == 4 ? "end" : "middle")
-            body += "<line x1=\"\(x)\" y1=\"\(y + 14)\" x2=\"\(x)\" y2=\"\(y + 18)\" stroke=\"#666\"/>"
-            body += "<text x=\"\(x)\" y=\"\(y + 30)\" font-size=\"11\" text-anchor=\"\(anchor)\" fill=\"#444\">\(xml(legendValue(scaleTop * f, metric: metric)))</text>\n"
+        func bar(_ label: String, _ scale: (top: Double, step: Double), at y: Double) {
+            body += "<text x=\"\(L.margin)\" y=\"\(y + 11)\" font-size=\"12\" fill=\"#1a1a1a\">\(xml(label))</text>\n"
+            body += "<rect x=\"\(barLeft)\" y=\"\(y)\" width=\"\(barWidth)\" height=\"14\" fill=\"url(#scale)\" stroke=\"#999\" stroke-width=\"0.5\"/>\n"
+            let ticks = Int((scale.top / scale.step).rounded())
+            for i in 0 ... ticks {
+                let value = Double(i) * scale.step
+                let x = barLeft + barWidth * value / scale.top
+                let anchor = i == 0 ? "start" : (i == ticks ? "end" : "middle")
+                body += "<line x1=\"\(x)\" y1=\"\(y + 14)\" x2=\"\(x)\" y2=\"\(y + 18)\" stroke=\"#666\"/>"
+                body += "<text x=\"\(x)\" y=\"\(y + 30)\" font-size=\"11\" text-anchor=\"\(anchor)\" fill=\"#444\">\(xml(number(value)))</text>\n"
+            }
+        }
+        if separateSite {
+            bar("zones", zoneScale, at: y)
+            bar("ALL (site)", siteScale, at: y + 44)
+        } else {
+            bar(metric.rawValue, zoneScale, at: y)
         }
         var x = barLeft + barWidth + 36
         func swatch(_ shape: String, _ label: String, width: Double) {
@@ -192,7 +222,7 @@ extension HeatmapPicture {
         let legendRight = x
 
         // Flows of the day.
-        y += 62
+        y += separateSite ? 106 : 62
         body += "<text x=\"\(L.margin)\" y=\"\(y)\" font-size=\"15\" font-weight=\"bold\" fill=\"#1a1a1a\">Zone-to-zone flows, whole day (transitions summed over the hours)</text>\n"
         y += 12
         var flowsRight = L.margin

@@ -115,6 +115,13 @@ struct RenderTests {
         #expect(cafe.attributes["data-state"] == "withheld")
         #expect(cafe.text == "< k")
         #expect(svg.cell(zone: "entrance", hour: "2024-03-21T10:00:00+01:00")?.attributes["data-state"] != nil)
+        // An hour without visits in a zone has no dwell: an empty cell, not a withheld one.
+        var quiet = Self.busyZones(1)
+        quiet[2] = ZoneHour(zone: "checkout", devices: 0, visitors: 0, visits: 0, averagePresent: 0, peakPresent: 0, medianDwellSeconds: nil, p90DwellSeconds: nil, passersby: 0)
+        try writeHour(dir, start: Self.march21(11), zones: quiet)
+        let dwell = try render(dir, metric: .medianDwell)
+        #expect(dwell.cell(zone: "checkout", hour: "2024-03-21T11:00:00+01:00")?.attributes["data-state"] == "empty")
+        #expect(dwell.cell(zone: "checkout", hour: "2024-03-21T11:00:00+01:00")?.text == "–")
         // The hatch is defined in the document itself.
         #expect(svg.contains { $0.name == "pattern" && $0.attributes["id"] == "withheld" })
     }
