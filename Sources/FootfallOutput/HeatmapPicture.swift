@@ -213,7 +213,7 @@ public enum HeatmapPicture {
               (1 ... 12).contains(month), (1 ... 31).contains(day), hour < 24, oh < 24, om < 60
         else { return nil }
         let offset = (c[19] == UInt8(ascii: "-") ? -1 : 1) * (oh * 3600 + om * 60)
-        let local = OutputFileName.daysFromCivil(year: year, month: month, day: day) * 86400 + Int64(hour * 3600)
+        let local = LocalTime.days(fromCivil: year, month: month, day: day) * 86400 + Int64(hour * 3600)
         // The date must be a real one (not 31 April): it reads back as itself.
         let back = LocalTime(utcSeconds: local - Int64(offset), utcOffsetSeconds: offset)
         guard back.year == year, back.month == month, back.day == day else { return nil }
@@ -364,7 +364,7 @@ public enum HeatmapPicture {
     /// as read, the others blank.
     static func columnsOfDay(_ date: String, hours: [HeatmapHour], clock: HourClock?) -> [HeatmapHour] {
         let parts = date.split(separator: "-").compactMap { Int($0) }
-        let midnight = OutputFileName.daysFromCivil(year: parts[0], month: parts[1], day: parts[2]) * 86400
+        let midnight = LocalTime.days(fromCivil: parts[0], month: parts[1], day: parts[2]) * 86400
         func offset(atLocal local: Int64, fallback: Int) -> Int {
             guard let clock else { return fallback }
             // The offset in force at a local time: two steps converge except inside a gap.
