@@ -108,8 +108,9 @@ extension HeatmapPicture {
 
         // The scales: 0 to the largest value of the day. For counts and people present the
         // site row is about the sum of the zones and would push every zone into the dark end,
-        // so it gets a scale of its own; dwell is comparable across rows and shares one.
-        let separateSite = metric != .medianDwell && hasSite && zoneCount > 1
+        // so it gets a scale of its own when there are several zones; dwell is comparable
+        // across rows and shares one.
+        let separateSite = metric != .medianDwell && hasSite && zoneCount > 2
         var zoneMaximum = 0.0, siteMaximum = 0.0
         for z in 0 ..< zoneCount {
             for h in 0 ..< columnCount {
