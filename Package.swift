@@ -23,6 +23,11 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "footfall", targets: ["footfall"]),
+        // Libraries for the benchmark package (Benchmarks/), which depends on this one by path.
+        .library(name: "FootfallCore", targets: ["FootfallCore"]),
+        .library(name: "FootfallCapture", targets: ["FootfallCapture"]),
+        .library(name: "FootfallConfig", targets: ["FootfallConfig"]),
+        .library(name: "FootfallPipeline", targets: ["FootfallPipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

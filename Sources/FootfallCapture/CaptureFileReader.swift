@@ -18,6 +18,16 @@ public final class CaptureFileReader {
     private let file: UnsafeMutablePointer<FILE>?
     /// Set after the end of the file or an error: `next()` then returns `nil`.
     private var finished = false
+    /// Classic pcap (not pcapng): every record is a 16-byte header and `caplen` bytes, so the
+    /// next record's offset follows from the last one. Asking stdio instead (`ftell`) costs
+    /// an `lseek` system call per record, more than parsing the frame. Checked against
+    /// `ftell` after the first record (libpcap also reads variants with longer headers).
+    private var isClassicPcap: Bool
+    /// libpcap's snapshot length: a record at least this long may have been cut to it by
+    /// libpcap, and then its length on disk is unknown here.
+    private let snapshotLength: Int
+    /// Offset of the next record when known without `ftell`.
+    private var nextOffset: Int64?
 
     /// Opens the file; throws `.cannotOpen` or `.unsupportedLinkType` (naming the link type).
     ///
@@ -44,7 +54,13 @@ public final class CaptureFileReader {
         }
         self.path = path
         self.linkType = linkType
-        self.file = pcap_file(handle.pointer)
+        let file = pcap_file(handle.pointer)
+        // pcapng sections report their own major version (1); classic pcap files say 2.
+        let isClassicPcap = pcap_major_version(handle.pointer) == 2
+        self.file = file
+        self.isClassicPcap = isClassicPcap
+        self.snapshotLength = Int(pcap_snapshot(handle.pointer))
+        self.nextOffset = isClassicPcap ? file.map { Int64(ftell($0)) } : nil
         self.handle = handle
     }
 
@@ -54,14 +70,24 @@ public final class CaptureFileReader {
     public func next() throws(CaptureError) -> CaptureRecord? {
         guard !finished else { return nil }
         // Where the next record (pcap record header or pcapng block) starts. libpcap reads the
-        // file sequentially with stdio, so ftell is the logical position for both formats.
-        let offset: Int64? = file.map { Int64(ftell($0)) }
+        // file sequentially with stdio, so ftell is the logical position for both formats;
+        // classic pcap needs it only once (see `isClassicPcap`).
+        let offset: Int64? = nextOffset ?? file.map { Int64(ftell($0)) }
         var header: UnsafeMutablePointer<pcap_pkthdr>?
         var data: UnsafePointer<UInt8>?
         let status = pcap_next_ex(handle.pointer, &header, &data)
         if status == 1, let header, let data {
             recordsRead += 1
             let captured = Int(header.pointee.caplen)
+            if isClassicPcap, captured < snapshotLength, let offset {
+                nextOffset = offset &+ 16 &+ Int64(captured)
+                if recordsRead == 1, let file, Int64(ftell(file)) != nextOffset {
+                    isClassicPcap = false
+                    nextOffset = nil
+                }
+            } else {
+                nextOffset = nil
+            }
             // pcap_open_offline_with_tstamp_precision(…NANO…) puts nanoseconds in tv_usec.
             return CaptureRecord(
                 bytes: UnsafeRawBufferPointer(start: data, count: captured),
