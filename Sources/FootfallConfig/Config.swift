@@ -432,10 +432,10 @@ struct NodeReader {
         }
         if let f = m["k"] { if let v = int(f, 2 ... 1000, what: "an integer k") { p.k = v } else { ok = false } }
         if let f = m["randomised_addresses"] {
-            if let text = string(f, what: "count or ignore"), let v = RandomisedAddressPolicy(rawValue: text) {
+            if let text = string(f, what: "group, count or ignore"), let v = RandomisedAddressPolicy(rawValue: text) {
                 p.randomisedAddresses = v
             } else {
-                if case .scalar = f.node { fail(f, "expected count or ignore, got \(NodeReader.shown(f.node))") }
+                if case .scalar = f.node { fail(f, "expected group, count or ignore, got \(NodeReader.shown(f.node))") }
                 ok = false
             }
         }
@@ -482,7 +482,7 @@ struct NodeReader {
     }
 
     mutating func visits(_ field: Field) -> VisitRules? {
-        guard let m = mapping(field, allowed: ["slot_seconds", "visit_gap_seconds", "minimum_dwell_seconds", "lateness_seconds", "resident_hours"], what: "the visit rules") else { return nil }
+        guard let m = mapping(field, allowed: ["slot_seconds", "visit_gap_seconds", "presence_tail_seconds", "minimum_dwell_seconds", "lateness_seconds", "resident_hours", "resident_window_seconds", "resident_coverage"], what: "the visit rules") else { return nil }
         var v = VisitRules()
         var ok = true
         if let f = m["slot_seconds"] {
@@ -502,7 +502,21 @@ struct NodeReader {
         } else {
             v.latenessSeconds = min(v.latenessSeconds, v.slotSeconds)
         }
+        if let f = m["presence_tail_seconds"] {
+            if let s = int(f, 0 ... v.visitGapSeconds, what: "a number of seconds (at most visit_gap_seconds)") { v.presenceTailSeconds = s } else { ok = false }
+        } else {
+            v.presenceTailSeconds = min(v.presenceTailSeconds, v.visitGapSeconds)
+        }
         if let f = m["resident_hours"] { if let s = int(f, 1 ... 24, what: "a number of hours") { v.residentHours = s } else { ok = false } }
+        let longestWindow = VisitRules.maximumResidentWindowSlots * v.slotSeconds
+        if let f = m["resident_window_seconds"] {
+            if let s = int(f, v.slotSeconds ... longestWindow, what: "a number of seconds (1 to 64 slots)") { v.residentWindowSeconds = s } else { ok = false }
+        } else {
+            v.residentWindowSeconds = max(v.slotSeconds, min(v.residentWindowSeconds, longestWindow))
+        }
+        if let f = m["resident_coverage"] {
+            if let c = double(f, what: "a share of slots in (0, 1], e.g. 0.9", where: { $0 > 0 && $0 <= 1 }) { v.residentCoverage = c } else { ok = false }
+        }
         return ok ? v : nil
     }
 

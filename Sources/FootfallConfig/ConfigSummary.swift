@@ -32,12 +32,18 @@ public enum ConfigSummary {
         }
         lines.append("k: counts below \(p.k) are withheld")
         lines.append("strict mode: \(p.strict ? "on (one key per zone, no flows)" : "off")")
-        lines.append("randomised addresses: \(p.randomisedAddresses == .count ? "counted within the key period" : "ignored (dropped before hashing)")")
+        let randomised = switch p.randomisedAddresses {
+        case .group: "grouped by keyed element fingerprint within the key period"
+        case .count: "each address counted as a device within the key period"
+        case .ignore: "ignored (dropped before hashing)"
+        }
+        lines.append("randomised addresses: \(randomised)")
         lines.append("opt-out list: \(p.optOutFile ?? "none")")
         lines.append("RSSI floor: \(p.rssiFloor.map { "frames below \($0) dBm dropped" } ?? "none")")
         lines.append("differential privacy: \(p.epsilon.map { "epsilon \($0)" } ?? "off")")
         let v = settings.visits
-        lines.append("visits: slot \(v.slotSeconds) s, gap \(v.visitGapSeconds) s, minimum dwell \(v.minimumDwellSeconds) s, lateness \(v.latenessSeconds) s, resident after \(v.residentHours) h present")
+        lines.append("visits: slot \(v.slotSeconds) s, gap \(v.visitGapSeconds) s, presence tail \(v.presenceTailSeconds) s, minimum dwell \(v.minimumDwellSeconds) s, lateness \(v.latenessSeconds) s")
+        lines.append("residents: fixed addresses heard in \(Int((v.residentCoverage * 100).rounded())) % of the slots of \(v.residentWindowSeconds / 60) min, or present \(v.residentHours) h in a key period")
         lines.append("output: \(settings.output.directory), kept \(settings.output.retentionDays) days")
         let metrics = settings.metrics
         lines.append("metrics: \(metrics.enabled ? "on \(metrics.address):\(metrics.port)" : "off")")

@@ -15,7 +15,7 @@ public struct PrivacySettings: Sendable, Equatable {
     /// Differential privacy on published counts (P8); `nil` = off.
     public var epsilon: Double?
 
-    public init(rotation: KeyRotation = .daily(hour: 4, minute: 0), k: Int = 5, randomisedAddresses: RandomisedAddressPolicy = .count, strict: Bool = false, optOutFile: String? = nil, rssiFloor: Int? = nil, epsilon: Double? = nil) {
+    public init(rotation: KeyRotation = .daily(hour: 4, minute: 0), k: Int = 5, randomisedAddresses: RandomisedAddressPolicy = .group, strict: Bool = false, optOutFile: String? = nil, rssiFloor: Int? = nil, epsilon: Double? = nil) {
         self.rotation = rotation
         self.k = k
         self.randomisedAddresses = randomisedAddresses
@@ -34,12 +34,23 @@ public enum KeyRotation: Sendable, Equatable {
     case hourly
 }
 
-/// What to do with frames whose transmitter address is locally administered.
+/// What to do with frames whose transmitter address is locally administered (randomised).
+///
+/// Phones that randomise pick a new address for every scan, or every few scans, so one
+/// phone shows up as dozens of addresses an hour: counting addresses counts scans, not
+/// people (10–50× too many in the reference captures, see EVALUATION.md).
 public enum RandomisedAddressPolicy: String, Sendable, Equatable, CaseIterable {
-    /// Count them like any other address (within the key period only).
+    /// Each address is a device (within the key period only). Overcounts phones that rotate
+    /// their address; meant for comparisons and for sites where few devices randomise.
     case count
-    /// Drop them before hashing.
+    /// Drop them before hashing: only vendor-assigned addresses are counted.
     case ignore
+    /// The default. Frames from randomised addresses are grouped by the keyed fingerprint of
+    /// their element layout (P10), within the key period only: one group stands for the
+    /// phones of one model and software version nearby, which over a few minutes is usually
+    /// one phone. Groups are never residents. Vendor-assigned addresses are counted one by
+    /// one as before.
+    case group
 }
 
 // MARK: - Validation (the configuration loader calls these; tests call them too)

@@ -2,11 +2,17 @@
 /// into one ``HourReport`` per local hour. A pure function of (observations, settings): no
 /// clock, no I/O, no randomness; see OUTPUT.md for every definition it implements.
 ///
+/// What is counted as one device follows `privacy.randomised_addresses`: the address, or for
+/// a randomised address under `group` its keyed element fingerprint (P10). The estimate it
+/// produces (`avg_present` of the ALL row) is measured against hand counts in EVALUATION.md.
+///
 /// How the work is split (DESIGN.md "Hot path budget"):
-/// - per observation: one dictionary probe on the pseudonym and a few integer updates to
-///   the device's current slot (strongest signal and the sensor that heard it);
-/// - per device and slot (when the slot can no longer change): the zone decision, the
-///   visit logic and one presence run appended to the slot's hour;
+/// - per observation: one dictionary probe on the device's pseudonym (address or
+///   fingerprint) and a few integer updates to its current slot (strongest signal and the
+///   sensor that heard it);
+/// - per device and slot (when the slot can no longer change): the fast resident rule (a
+///   shift and a population count), the zone decision, the visit logic and one presence run
+///   appended to the slot's hour; the presence tail when a visit ends;
 /// - per hour: distinct counts, percentiles and flows, from the hour's runs.
 ///
 /// Everything keyed by pseudonyms lives in the device table, which ``reset()`` drops at a
@@ -30,6 +36,13 @@ public struct Tracker {
     /// Devices present at least this long in the key period are kept through gaps, so a
     /// fixed device that goes quiet for a while keeps its resident count.
     let keepSlots: Int32
+    /// Slots of presence added after a visit's last placed slot (``VisitRules/presenceTailSeconds``).
+    let tailSlots: Int64
+    /// Randomised addresses are grouped by their keyed element fingerprint (`group` policy).
+    let grouping: Bool
+    /// The fast resident rule: bits of the slots in its window, and how many must be heard.
+    let residentWindowMask: UInt64
+    let residentMinimumHeard: Int
 
     // MARK: device table (pseudonym-keyed; dropped by reset)
     var index: [Pseudonym: Int32] = [:]
@@ -40,6 +53,8 @@ public struct Tracker {
 
     // MARK: time
     var newestNanos: Int64 = .min
+    /// Slot of the first observation: hours are averaged over the time the tracker listened.
+    var firstSlot: Int64 = .min
     var nextTickNanos: Int64 = .min
     var closedThrough: Int64 = .min
     var hours: [HourAccumulator] = []
@@ -72,6 +87,13 @@ public struct Tracker {
         self.minimumDwellSlots = Int64((rules.minimumDwellSeconds + rules.slotSeconds - 1) / rules.slotSeconds)
         self.residentSlots = Int32(clamping: rules.residentHours * 3600 / rules.slotSeconds)
         self.keepSlots = Int32(clamping: 3600 / rules.slotSeconds)
+        let tail = max(0, min(rules.presenceTailSeconds, rules.visitGapSeconds))
+        self.tailSlots = Int64((tail + rules.slotSeconds - 1) / rules.slotSeconds)
+        self.grouping = settings.privacy.randomisedAddresses == .group
+        let window = max(1, min(VisitRules.maximumResidentWindowSlots, (rules.residentWindowSeconds + rules.slotSeconds - 1) / rules.slotSeconds))
+        self.residentWindowMask = window >= 64 ? ~0 : (UInt64(1) << UInt64(window)) - 1
+        let coverage = rules.residentCoverage.isFinite ? max(0, min(1, rules.residentCoverage)) : 1
+        self.residentMinimumHeard = max(1, Int((coverage * Double(window)).rounded(.up)))
     }
 
     // MARK: - Input
@@ -94,12 +116,16 @@ public struct Tracker {
             return
         }
         let slot = floorDiv(t, slotNanos)
+        if firstSlot == .min { firstSlot = slot }
         let rank: Int16 = observation.signalDBm.map { Int16($0) } ?? SlotAggregate.noSignal
+        // The entity counted: the address, or under `group` the keyed element fingerprint of
+        // a randomised address (both are keyed pseudonyms of the current key period).
+        let entity = grouping && observation.randomised ? observation.fingerprint : observation.device
         let d: Int
-        if let found = index[observation.device] {
+        if let found = index[entity] {
             d = Int(found)
         } else {
-            d = allocate(observation.device)
+            d = allocate(entity, randomised: observation.randomised)
         }
         devices[d].lastHeardNanos = max(devices[d].lastHeardNanos, t)
         if devices[d].resident {
@@ -144,10 +170,13 @@ public struct Tracker {
     /// marked `partial`; the hours before it are complete.
     public mutating func finish() -> [HourReport] {
         finalizeAllPending()
+        closeAllVisits()
         let inProgress = newestNanos == .min ? Int64.min : clock.hourStart(containing: floorDiv(newestNanos, 1_000_000_000))
+        let dataEnd = newestNanos == .min ? Int64.max : (floorDiv(newestNanos, slotNanos) + 1) * slotSeconds
         while !hours.isEmpty {
             let hour = hours.removeFirst()
-            closedReports.append(report(for: hour, partial: hour.hour.start == inProgress))
+            let partial = hour.hour.start == inProgress
+            closedReports.append(report(for: hour, partial: partial, listenedUntil: partial ? dataEnd : hour.hour.end))
             closedThrough = hour.hour.end
         }
         lastHourIndex = 0
@@ -159,6 +188,7 @@ public struct Tracker {
     /// rotation starts a new visit as a new device.
     public mutating func reset() {
         finalizeAllPending()
+        closeAllVisits()
         index = [:]
         devices = []
         freeList = []
@@ -169,10 +199,18 @@ public struct Tracker {
     /// Devices currently held in the table (present, or kept as resident candidates).
     public var trackedDevices: Int { index.count }
 
+    /// Whether the entity with this pseudonym is held as a resident (tests check that known
+    /// fixed devices are recognised; nothing outside the core can make a pseudonym to ask).
+    func isResident(_ pseudonym: Pseudonym) -> Bool {
+        index[pseudonym].map { devices[Int($0)].resident } ?? false
+    }
+
     // MARK: - Device table
 
-    mutating func allocate(_ pseudonym: Pseudonym) -> Int {
-        let state = DeviceState(pseudonym: pseudonym, localID: nextLocalID)
+    mutating func allocate(_ pseudonym: Pseudonym, randomised: Bool) -> Int {
+        var state = DeviceState(pseudonym: pseudonym, localID: nextLocalID)
+        state.randomised = randomised
+        state.group = grouping && randomised
         nextLocalID &+= 1
         let d: Int
         if let free = freeList.popLast() {
@@ -210,8 +248,13 @@ public struct Tracker {
                 finalize(device: d, devices[d].newer)
                 devices[d].newer = SlotAggregate()
             }
+            // The visit is over once a silence longer than the visit gap is certain.
+            if devices[d].visitOpen, (devices[d].lastPlacedSlot + maxGapSlots + 2) * slotNanos <= w {
+                closeVisit(device: d, before: .max)
+            }
             let gone = devices[d].newer.isEmpty && devices[d].lastHeardNanos < goneBefore
             if gone && !devices[d].resident && devices[d].presentSlots < keepSlots {
+                if devices[d].visitOpen { closeVisit(device: d, before: .max) }
                 index[devices[d].pseudonym] = nil
                 devices[d].live = false
                 freeList.append(Int32(d))
@@ -220,12 +263,32 @@ public struct Tracker {
         }
         let delay = Int64(rules.visitGapSeconds) + slotSeconds
         while let first = hours.first, first.hour.end + delay <= wSeconds {
-            closedReports.append(report(for: first, partial: false))
+            closedReports.append(report(for: first, partial: false, listenedUntil: first.hour.end))
             closedThrough = first.hour.end
             hours.removeFirst()
             lastHourIndex = 0
         }
         nextTickNanos = (floorDiv(w, slotNanos) + 1) * slotNanos + latenessNanos
+    }
+
+    /// Ends every open visit (end of input, key rotation); tails stop at the newest frame's
+    /// slot, because nothing is known about the time after it.
+    mutating func closeAllVisits() {
+        guard newestNanos != .min else { return }
+        let limit = floorDiv(newestNanos, slotNanos) + 1
+        for d in devices.indices where devices[d].live && devices[d].visitOpen {
+            closeVisit(device: d, before: limit)
+        }
+    }
+
+    /// Ends device `d`'s visit: its presence continues for the tail after the last placed
+    /// slot, in the last zone, but not into slot `limit` or later.
+    mutating func closeVisit(device d: Int, before limit: Int64) {
+        devices[d].visitOpen = false
+        guard !devices[d].resident, tailSlots > 0 else { return }
+        let from = devices[d].lastPlacedSlot + 1
+        let to = min(from + tailSlots, limit)
+        if to > from { addPresence(device: d, zone: devices[d].lastZone, from: from, to: to) }
     }
 
     mutating func finalizeAllPending() {
@@ -244,6 +307,7 @@ public struct Tracker {
     mutating func finalize(device d: Int, _ slot: SlotAggregate) {
         devices[d].finalizedThrough = max(devices[d].finalizedThrough, slot.slot)
         guard !devices[d].resident else { return }
+        if noteHeard(device: d, slot: slot.slot) { return }
         let zone = sensorZone[Int(slot.sensor)]
         let placed = slot.rank == SlotAggregate.noSignal || slot.rank >= zoneThreshold[Int(zone)]
         let localID = devices[d].localID
@@ -255,28 +319,57 @@ public struct Tracker {
         if devices[d].visitOpen, s - devices[d].lastPlacedSlot - 1 <= maxGapSlots {
             // Bridge the gap in the last zone, then the slot itself.
             let last = devices[d].lastZone
-            if s - devices[d].lastPlacedSlot > 1 {
-                addPresence(device: d, zone: last, from: devices[d].lastPlacedSlot + 1, to: s)
+            let previous = devices[d].lastPlacedSlot
+            devices[d].lastPlacedSlot = s
+            if s - previous > 1 {
+                addPresence(device: d, zone: last, from: previous + 1, to: s)
             }
             if zone != last && !strict, let hs = hourIndex(forSlot: s) {
                 hours[hs].transitions.append(Transition(localID: localID, visitID: devices[d].visitID, from: last, to: zone))
             }
         } else {
+            if devices[d].visitOpen { closeVisit(device: d, before: s) }
             devices[d].visitOpen = true
             devices[d].visitID = nextVisitID
             nextVisitID &+= 1
             devices[d].visitStartSlot = s
+            devices[d].lastPlacedSlot = s
             for z in 0 ..< zoneIDs.count { zoneDwell[d * zoneIDs.count + z] = 0 }
         }
         addPresence(device: d, zone: zone, from: s, to: s + 1)
-        devices[d].lastPlacedSlot = s
         devices[d].lastZone = zone
 
-        if devices[d].presentSlots >= residentSlots {
-            devices[d].resident = true
-            counters.residents += 1
-            for i in hours.indices { hours[i].residents.insert(localID) }
+        if devices[d].presentSlots >= residentSlots && !devices[d].group {
+            makeResident(device: d)
         }
+    }
+
+    /// The fast resident rule, once per heard slot: a vendor-assigned address heard (at any
+    /// strength) in at least `residentMinimumHeard` of the last window's slots is a fixed
+    /// device. One shift, one `or` and one population count.
+    /// - Returns: whether the device has just become a resident.
+    mutating func noteHeard(device d: Int, slot s: Int64) -> Bool {
+        let shift = devices[d].heardMaskSlot == .min ? 64 : s - devices[d].heardMaskSlot
+        if shift > 0 {
+            devices[d].heardMask = shift >= 64 ? 0 : devices[d].heardMask << UInt64(shift)
+            devices[d].heardMaskSlot = s
+            devices[d].heardMask |= 1
+        } else if shift > -64 {
+            devices[d].heardMask |= UInt64(1) << UInt64(-shift)
+        }
+        guard !devices[d].randomised,
+              (devices[d].heardMask & residentWindowMask).nonzeroBitCount >= residentMinimumHeard else { return false }
+        makeResident(device: d)
+        return true
+    }
+
+    /// From now on the device is left out of every figure of every hour still open.
+    mutating func makeResident(device d: Int) {
+        devices[d].resident = true
+        devices[d].visitOpen = false
+        counters.residents += 1
+        let localID = devices[d].localID
+        for i in hours.indices { hours[i].residents.insert(localID) }
     }
 
     /// Records that device `d` was in `zone` during slots `[from, to)`, split at hour
@@ -293,12 +386,14 @@ public struct Tracker {
             let hourEndSlot = hours[h].hour.end / slotSeconds
             let end = min(to, hourEndSlot)
             let n = end - start
-            zoneDwell[d * zc + Int(zone)] += Int32(n)
+            // Dwell runs to the end of the last placed slot; the presence tail is not dwell.
+            let dwellEnd = devices[d].lastPlacedSlot + 1
+            zoneDwell[d * zc + Int(zone)] += Int32(max(0, min(end, dwellEnd) - start))
             devices[d].presentSlots += Int32(n)
             let localID = devices[d].localID
             hours[h].heard[localID, default: 0] |= (1 << UInt64(zone))
             let zoneDwellAtEnd = zoneDwell[d * zc + Int(zone)]
-            let visitDwellAtEnd = Int32(end - devices[d].visitStartSlot)
+            let visitDwellAtEnd = Int32(min(end, dwellEnd) - devices[d].visitStartSlot)
             let r = devices[d].runIndex
             if devices[d].runHourStart == hours[h].hour.start, r >= 0,
                hours[h].runs[Int(r)].end == start, hours[h].runs[Int(r)].zone == zone,
@@ -341,9 +436,15 @@ public struct Tracker {
 
     // MARK: - Hour close
 
-    func report(for hour: HourAccumulator, partial: Bool) -> HourReport {
+    /// - Parameter listenedUntil: end of the time the tracker listened in this hour (the end
+    ///   of the newest frame's slot for the hour in progress at shutdown).
+    func report(for hour: HourAccumulator, partial: Bool, listenedUntil: Int64) -> HourReport {
         let zc = zoneIDs.count
-        let hourSeconds = Double(hour.hour.end - hour.hour.start)
+        // Presence is averaged over the part of the hour the tracker listened: from its first
+        // frame (a collector started at 14:50 knows nothing of 14:00–14:50) to the end of the
+        // hour or of the input.
+        let listenedFrom = firstSlot == .min ? hour.hour.start : max(hour.hour.start, firstSlot * slotSeconds)
+        let hourSeconds = Double(max(slotSeconds, min(hour.hour.end, listenedUntil) - listenedFrom))
         let residents = hour.residents
 
         // Longest dwell each visit reached by the end of its presence in this hour.
@@ -518,6 +619,13 @@ struct DeviceState {
     /// Slots placed in a zone in this key period (the resident rule).
     var presentSlots: Int32 = 0
     var resident = false
+    /// Heard from a locally administered address (never a resident by the fast rule).
+    var randomised = false
+    /// A group of randomised addresses with one element fingerprint (never a resident).
+    var group = false
+    /// Bit i set: heard in slot `heardMaskSlot - i` (the fast resident rule's window).
+    var heardMask: UInt64 = 0
+    var heardMaskSlot: Int64 = .min
     var runHourStart: Int64 = .min
     var runIndex: Int32 = -1
 

@@ -67,6 +67,35 @@ public enum Replay {
         guard let clock = HourClock(identifier: settings.site.timeZone) else {
             throw ReplayError("unknown time zone \(settings.site.timeZone)")
         }
+        let writer = HourFileWriter(directory: outputDirectory ?? settings.output.directory, clock: clock)
+        var files: [String] = []
+        var hours = 0
+        var summary = try process(settings: settings, inputs: inputs, progress: progress) { (report: HourReport) throws(ReplayError) in
+            do throws(OutputError) {
+                files += try writer.write(Suppression.publish(report, privacy: settings.privacy))
+                hours += 1
+            } catch {
+                throw ReplayError(error.message)
+            }
+        }
+        summary.filesWritten = files
+        summary.hoursWritten = hours
+        return summary
+    }
+
+    /// The pipeline of ``run(settings:outputDirectory:inputs:progress:)`` up to the tracker:
+    /// every hour it closes goes to `sink`, oldest first, before suppression (shared with
+    /// `footfall evaluate`, which compares the hours with hand counts and writes nothing).
+    /// - Returns: what was read (`filesWritten` and `hoursWritten` are left to the sink).
+    public static func process(settings: Settings, inputs: [ReplayInput], progress: (any ReplayProgress)? = nil, sink: (HourReport) throws(ReplayError) -> Void) throws(ReplayError) -> ReplaySummary {
+        try process(settings: settings, inputs: inputs, progress: progress, keys: nil, inspect: nil, sink: sink)
+    }
+
+    /// - Parameters:
+    ///   - keys: tests only: the key store to use instead of fresh locked memory.
+    ///   - inspect: tests only: called with the tracker and the keys after the end of input,
+    ///     before the keys are destroyed (to check which known devices became residents).
+    static func process(settings: Settings, inputs: [ReplayInput], progress: (any ReplayProgress)?, keys injected: KeyStore?, inspect: ((borrowing Tracker, KeyStore) -> Void)?, sink: (HourReport) throws(ReplayError) -> Void) throws(ReplayError) -> ReplaySummary {
         guard !inputs.isEmpty else { throw ReplayError("no capture files given; name them as <file>@<sensor id>") }
         var sensors: [Int] = []
         for input in inputs {
@@ -87,7 +116,6 @@ public enum Replay {
                 totalBytes += size.int64Value
             }
         }
-        let writer = HourFileWriter(directory: outputDirectory ?? settings.output.directory, clock: clock)
         var summary = ReplaySummary()
 
         var optOut = OptOutList.empty
@@ -113,20 +141,13 @@ public enum Replay {
         }
         let keySlots = settings.privacy.keySlotCount(zoneCount: settings.zones.count)
         // Locked, undumpable key memory where the system allows it (P3); plain memory otherwise.
-        let keyMemory = try? LockedKeyMemory(wordCount: 2 * keySlots)
-        let keys = keyMemory.map { KeyStore(slots: keySlots, memory: $0.words, memoryOwner: $0) } ?? KeyStore(slots: keySlots)
+        let keyMemory = injected == nil ? try? LockedKeyMemory(wordCount: 2 * keySlots) : nil
+        let keys = injected ?? keyMemory.map { KeyStore(slots: keySlots, memory: $0.words, memoryOwner: $0) } ?? KeyStore(slots: keySlots)
         var epoch = KeyEpoch(keys: keys, schedule: schedule)
         var tracker = Tracker(settings: settings)
 
         func write(_ reports: [HourReport]) throws(ReplayError) {
-            for report in reports {
-                do {
-                    summary.filesWritten += try writer.write(Suppression.publish(report, privacy: settings.privacy))
-                    summary.hoursWritten += 1
-                } catch {
-                    throw ReplayError(error.message)
-                }
-            }
+            for report in reports { try sink(report) }
         }
 
         // k-way merge by capture time: each file is in time order, so only the head
@@ -167,6 +188,7 @@ public enum Replay {
         }
         // End of input is treated as a shutdown: the hour in progress is written as partial.
         try write(tracker.finish())
+        inspect?(tracker, keys)
         keys.destroy()
         summary.gated = gate.counters.dropped
         summary.tracker = tracker.counters

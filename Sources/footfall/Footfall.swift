@@ -12,6 +12,7 @@ struct Footfall: AsyncParsableCommand {
             StatsCommand.self,
             CheckConfigCommand.self,
             ReplayCommand.self,
+            EvaluateCommand.self,
             AuditCommand.self,
         ]
     )

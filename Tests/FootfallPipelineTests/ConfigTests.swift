@@ -90,11 +90,14 @@ struct ConfigTests {
         ("privacy:\n  rotation: daily 25:00\n", 2, "privacy.rotation", "daily HH:MM"),
         ("privacy:\n  k: 1\n", 2, "privacy.k", "between 2 and"),
         ("privacy:\n  strict: true\n  rotation: daily 04:00\n", 3, "privacy.rotation", "strict"),
-        ("privacy:\n  randomised_addresses: maybe\n", 2, "privacy.randomised_addresses", "count or ignore"),
+        ("privacy:\n  randomised_addresses: maybe\n", 2, "privacy.randomised_addresses", "group, count or ignore"),
         ("privacy:\n  epsilon: -1\n", 2, "privacy.epsilon", "(0, 10]"),
         ("visits:\n  slot_seconds: 7\n", 2, "visits.slot_seconds", "divisor of 900"),
         ("visits:\n  lateness_seconds: 120\n", 2, "visits.lateness_seconds", "at most slot_seconds"),
         ("visits:\n  resident_hours: 0\n", 2, "visits.resident_hours", "between 1 and 24"),
+        ("visits:\n  presence_tail_seconds: 900\n", 2, "visits.presence_tail_seconds", "at most visit_gap_seconds"),
+        ("visits:\n  resident_window_seconds: 7200\n", 2, "visits.resident_window_seconds", "64 slots"),
+        ("visits:\n  resident_coverage: 1.5\n", 2, "visits.resident_coverage", "(0, 1]"),
         ("output:\n  retention_days: forever\n", 2, "output.retention_days", "number of days"),
         ("metrics:\n  port: 0\n", 2, "metrics.port", "TCP port"),
         ("metrics:\n  enabled: yes please\n", 2, "metrics.enabled", "true or false"),
@@ -137,6 +140,18 @@ struct ConfigTests {
         let s = try ConfigLoader.parse(yaml: validYAML + "\nprivacy:\n  strict: true\n")
         #expect(s.privacy.rotation == .hourly)
         #expect(s.privacy.strict)
+    }
+
+    @Test func estimatorKeysAreReadAndGroupingIsTheDefault() throws {
+        let defaults = try ConfigLoader.parse(yaml: validYAML)
+        #expect(defaults.privacy.randomisedAddresses == .group)
+        #expect(defaults.visits == VisitRules())
+        let s = try ConfigLoader.parse(yaml: validYAML + "\nprivacy:\n  randomised_addresses: count\nvisits:\n  visit_gap_seconds: 900\n  presence_tail_seconds: 120\n  resident_window_seconds: 1200\n  resident_coverage: 0.8\n")
+        #expect(s.privacy.randomisedAddresses == .count)
+        #expect(s.visits.visitGapSeconds == 900)
+        #expect(s.visits.presenceTailSeconds == 120)
+        #expect(s.visits.residentWindowSeconds == 1200)
+        #expect(s.visits.residentCoverage == 0.8)
     }
 
     @Test func theDocumentedExampleStoreLoads() throws {

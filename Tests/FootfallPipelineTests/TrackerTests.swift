@@ -25,13 +25,21 @@ enum Scene {
         Pseudonymiser(keys: keys).pseudonym(of: RawMAC(bits: 0x0200_0000_0000 | n))
     }
 
-    static func frame(_ device: UInt64, at second: Int64, sensor: Int = 0, dBm: Int8 = -50, keys: KeyStore = Scene.keys) -> Observation {
-        Observation(timestampNanos: second * 1_000_000_000, device: Scene.device(device, keys: keys), fingerprint: Scene.device(0, keys: keys), sensor: sensor, signalDBm: dBm, randomised: true)
+    /// The keyed element fingerprint of a made-up layout.
+    static func layout(_ n: UInt64, keys: KeyStore = Scene.keys) -> Pseudonym {
+        Pseudonymiser(keys: keys).pseudonym(of: RawMAC(bits: 0x0600_0000_0000 | n))
+    }
+
+    /// A frame of device `device`. By default it comes from a randomised address with an
+    /// element layout of its own (one device, one group under the `group` policy; never a
+    /// resident by the fast rule); `fixed` makes it a vendor-assigned address.
+    static func frame(_ device: UInt64, at second: Int64, sensor: Int = 0, dBm: Int8 = -50, fixed: Bool = false, layout: UInt64? = nil, keys: KeyStore = Scene.keys) -> Observation {
+        Observation(timestampNanos: second * 1_000_000_000, device: Scene.device(device, keys: keys), fingerprint: Scene.layout(layout ?? device, keys: keys), sensor: sensor, signalDBm: dBm, randomised: !fixed)
     }
 
     /// A frame every `every` seconds in `[from, to)`.
-    static func frames(_ device: UInt64, from: Int64, to: Int64, every: Int64 = 20, sensor: Int = 0, dBm: Int8 = -50, keys: KeyStore = Scene.keys) -> [Observation] {
-        stride(from: from, to: to, by: Int(every)).map { frame(device, at: $0, sensor: sensor, dBm: dBm, keys: keys) }
+    static func frames(_ device: UInt64, from: Int64, to: Int64, every: Int64 = 20, sensor: Int = 0, dBm: Int8 = -50, fixed: Bool = false, layout: UInt64? = nil, keys: KeyStore = Scene.keys) -> [Observation] {
+        stride(from: from, to: to, by: Int(every)).map { frame(device, at: $0, sensor: sensor, dBm: dBm, fixed: fixed, layout: layout, keys: keys) }
     }
 
     /// Runs observations (sorted by time) to the end of input.
@@ -46,6 +54,12 @@ enum Scene {
         return (reports, tracker)
     }
 
+    /// A device far away (never placed) heard at the start and the end of the hour, so the
+    /// tracker listened to the whole hour and averages over all of it.
+    static func listening(_ hourStart: Int64) -> [Observation] {
+        [Scene.frame(9999, at: hourStart, dBm: -95), Scene.frame(9999, at: hourStart + 3599, dBm: -95)]
+    }
+
     static func row(_ report: HourReport?, _ zone: String) -> ZoneHour? { report?.zones.first { $0.zone == zone } }
     static func hour(_ reports: [HourReport], startingAt start: Int64) -> HourReport? { reports.first { $0.hourStart == start } }
 }
@@ -54,7 +68,7 @@ enum Scene {
 struct TrackerTests {
     @Test func aDeviceWalkingFromZoneAToBMakesOneFlowAndDwellsInBoth() {
         let t = Scene.tenAM + 600
-        let obs = Scene.frames(1, from: t, to: t + 300, sensor: 0) + Scene.frames(1, from: t + 300, to: t + 600, sensor: 1)
+        let obs = Scene.frames(1, from: t, to: t + 300, sensor: 0) + Scene.frames(1, from: t + 300, to: t + 600, sensor: 1) + Scene.listening(Scene.tenAM)
         let (reports, _) = Scene.run(obs)
         let hour = Scene.hour(reports, startingAt: Scene.tenAM)
         #expect(hour?.flows == [FlowCount(from: "a", to: "b", transitions: 1)])
@@ -65,8 +79,8 @@ struct TrackerTests {
         #expect(Scene.row(hour, "ALL")?.medianDwellSeconds == 600)
         #expect(Scene.row(hour, "ALL")?.visits == 1)
         #expect(Scene.row(hour, "ALL")?.peakPresent == 1)
-        // Ten minutes of one visitor in a 60-minute hour.
-        #expect(abs((Scene.row(hour, "ALL")?.averagePresent ?? 0) - 10.0 / 60.0) < 1e-9)
+        // Ten minutes heard and the five-minute presence tail, in a 60-minute hour.
+        #expect(abs((Scene.row(hour, "ALL")?.averagePresent ?? 0) - 15.0 / 60.0) < 1e-9)
     }
 
     @Test func strictModeReportsNoFlows() {
@@ -94,12 +108,16 @@ struct TrackerTests {
         #expect(a?.visitors == 0)
     }
 
-    @Test func aDevicePresentAllDayBecomesAResidentAndLeavesTheFigures() {
-        let obs = Scene.frames(1, from: Scene.midnight, to: Scene.midnight + 12 * 3600, every: 60)
+    @Test func aFixedDevicePresentAllDayBecomesAResidentAndLeavesTheFigures() {
+        let obs = Scene.frames(1, from: Scene.midnight, to: Scene.midnight + 12 * 3600, every: 60, fixed: true)
             + Scene.frames(2, from: Scene.midnight + 10 * 3600, to: Scene.midnight + 10 * 3600 + 1200)
         let (reports, tracker) = Scene.run(obs)
         #expect(tracker.counters.residents == 1)
-        // After resident_hours (6 h) of presence it no longer counts; the visitor at 10:00 does.
+        // Heard every minute, it is a resident within half an hour and never counts (the first
+        // hour was still open); the visitor at 10:00 does.
+        let first = Scene.row(Scene.hour(reports, startingAt: Scene.midnight), "ALL")
+        #expect(first?.devices == 0)
+        #expect(first?.averagePresent == 0)
         let ten = Scene.row(Scene.hour(reports, startingAt: Scene.tenAM), "ALL")
         #expect(ten?.visitors == 1)
         #expect(ten?.devices == 1)
@@ -110,7 +128,7 @@ struct TrackerTests {
 
     @Test func aFiveHourVisitorIsStillAVisitor() {
         let start = Scene.midnight + 13 * 3600
-        let (reports, tracker) = Scene.run(Scene.frames(1, from: start, to: start + 5 * 3600, every: 45))
+        let (reports, tracker) = Scene.run(Scene.frames(1, from: start, to: start + 5 * 3600, every: 45) + Scene.listening(start + 5 * 3600))
         #expect(tracker.counters.residents == 0)
         for h in 0 ..< 5 {
             let all = Scene.row(Scene.hour(reports, startingAt: start + Int64(h) * 3600), "ALL")
@@ -122,6 +140,7 @@ struct TrackerTests {
     }
 
     @Test func aLongGapSplitsAVisitInTwo() {
+        // Silent for 20 minutes, longer than the 10-minute visit gap.
         let obs = Scene.frames(1, from: Scene.tenAM, to: Scene.tenAM + 600) + Scene.frames(1, from: Scene.tenAM + 1800, to: Scene.tenAM + 2400)
         let (reports, _) = Scene.run(obs)
         let all = Scene.row(Scene.hour(reports, startingAt: Scene.tenAM), "ALL")
@@ -131,12 +150,14 @@ struct TrackerTests {
     }
 
     @Test func aShortGapIsBridgedInTheLastZone() {
-        // Silent for 3 minutes (< 5 min visit gap): one visit, present throughout.
-        let obs = Scene.frames(1, from: Scene.tenAM, to: Scene.tenAM + 600) + Scene.frames(1, from: Scene.tenAM + 780, to: Scene.tenAM + 1200)
+        // Silent for 8 minutes (< 10 min visit gap): one visit, present throughout, then for
+        // the five-minute tail.
+        let obs = Scene.frames(1, from: Scene.tenAM, to: Scene.tenAM + 600) + Scene.frames(1, from: Scene.tenAM + 1080, to: Scene.tenAM + 1200) + Scene.listening(Scene.tenAM)
         let (reports, _) = Scene.run(obs)
         let all = Scene.row(Scene.hour(reports, startingAt: Scene.tenAM), "ALL")
         #expect(all?.visits == 1)
-        #expect(abs((all?.averagePresent ?? 0) - 20.0 / 60.0) < 1e-9)
+        #expect(all?.medianDwellSeconds == 1200)
+        #expect(abs((all?.averagePresent ?? 0) - 25.0 / 60.0) < 1e-9)
     }
 
     @Test func framesBeyondTheLatenessWindowAreCountedAndDropped() {
@@ -165,13 +186,14 @@ struct TrackerTests {
     }
 
     @Test func averagePresentIsTheTimeWeightedNumberOfVisitors() {
+        // One visitor all hour in a, one for 30 minutes (and the 5-minute tail) in b.
         let obs = Scene.frames(1, from: Scene.tenAM, to: Scene.tenAM + 3600) + Scene.frames(2, from: Scene.tenAM, to: Scene.tenAM + 1800, sensor: 1)
         let (reports, _) = Scene.run(obs)
         let hour = Scene.hour(reports, startingAt: Scene.tenAM)
-        #expect(abs((Scene.row(hour, "ALL")?.averagePresent ?? 0) - 1.5) < 1e-9)
+        #expect(abs((Scene.row(hour, "ALL")?.averagePresent ?? 0) - 95.0 / 60.0) < 1e-9)
         #expect(Scene.row(hour, "ALL")?.peakPresent == 2)
         #expect(abs((Scene.row(hour, "a")?.averagePresent ?? 0) - 1.0) < 1e-9)
-        #expect(abs((Scene.row(hour, "b")?.averagePresent ?? 0) - 0.5) < 1e-9)
+        #expect(abs((Scene.row(hour, "b")?.averagePresent ?? 0) - 35.0 / 60.0) < 1e-9)
         #expect(hour?.zones.map(\.zone) == ["a", "b", "ALL"])
     }
 
