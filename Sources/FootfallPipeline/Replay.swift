@@ -67,7 +67,9 @@ public enum Replay {
         guard let clock = HourClock(identifier: settings.site.timeZone) else {
             throw ReplayError("unknown time zone \(settings.site.timeZone)")
         }
-        let writer = HourFileWriter(directory: outputDirectory ?? settings.output.directory, clock: clock)
+        // A replay can simply be run again, so its files are flushed to disk once at the end
+        // rather than twice each (see AtomicFileWriter).
+        let writer = HourFileWriter(directory: outputDirectory ?? settings.output.directory, clock: clock, syncEachFile: false)
         var files: [String] = []
         var hours = 0
         var summary = try process(settings: settings, inputs: inputs, progress: progress) { (report: HourReport) throws(ReplayError) in
@@ -78,6 +80,7 @@ public enum Replay {
                 throw ReplayError(error.message)
             }
         }
+        writer.syncAll()
         summary.filesWritten = files
         summary.hoursWritten = hours
         return summary
@@ -145,6 +148,8 @@ public enum Replay {
         let keys = injected ?? keyMemory.map { KeyStore(slots: keySlots, memory: $0.words, memoryOwner: $0) } ?? KeyStore(slots: keySlots)
         var epoch = KeyEpoch(keys: keys, schedule: schedule)
         var tracker = Tracker(settings: settings)
+        // Looked up once, not per frame.
+        let keySlotOfSensor = settings.sensors.map { settings.privacy.keySlot(sensorZone: $0.zone) }
 
         func write(_ reports: [HourReport]) throws(ReplayError) {
             for report in reports { try sink(report) }
@@ -170,8 +175,7 @@ public enum Replay {
                 // Event time drives the key schedule: a due rotation first closes every slot
                 // heard under the old key, then destroys it (P4).
                 epoch.advance(to: floorSeconds(request.timestampNanos), scope: &tracker)
-                let slot = settings.privacy.keySlot(sensorZone: settings.sensors[sensor].zone)
-                tracker.observe(epoch.pseudonymiser.observe(request, sensor: sensor, keySlot: slot))
+                tracker.observe(epoch.pseudonymiser.observe(request, sensor: sensor, keySlot: keySlotOfSensor[sensor]))
                 if tracker.hasClosedHours { try write(tracker.takeClosedHours()) }
             case .other:
                 break
