@@ -35,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -86,6 +87,7 @@ let package = Package(
                 "FootfallConfig",
                 "FootfallOutput",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "HeapModule", package: "swift-collections"),
             ],
             swiftSettings: strictSwift
         ),
@@ -116,7 +118,10 @@ let package = Package(
         ),
         .testTarget(
             name: "FootfallPipelineTests",
-            dependencies: ["FootfallPipeline", "FootfallConfig", "FootfallOutput", "FootfallCore"],
+            dependencies: [
+                "FootfallPipeline", "FootfallConfig", "FootfallOutput", "FootfallCore",
+                .product(name: "HeapModule", package: "swift-collections"),
+            ],
             swiftSettings: strictSwift
         ),
         // Everything an auditor runs to check the privacy promises (PRIVACY.md).
