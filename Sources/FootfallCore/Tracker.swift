@@ -57,6 +57,9 @@ public struct Tracker {
     /// Slot of the first observation: hours are averaged over the time the tracker listened.
     var firstSlot: Int64 = .min
     var nextTickNanos: Int64 = .min
+    /// The slot of the last observation and its start (`observe`'s division cache).
+    var cachedSlot: Int64 = 0
+    var cachedSlotStartNanos: Int64 = .max
     var closedThrough: Int64 = .min
     var hours: [HourAccumulator] = []
     var lastHourIndex = 0
@@ -64,7 +67,7 @@ public struct Tracker {
     var nextVisitID: UInt32 = 1
     /// Serial number of the next hour accumulator (0 means none, see ``DeviceState/runHour``).
     var nextHourSerial: UInt32 = 1
-    var closedReports: [HourReport] = []
+    @usableFromInline var closedReports: [HourReport] = []
 
     public private(set) var counters = TrackerCounters()
 
@@ -119,7 +122,16 @@ public struct Tracker {
             counters.unknownSensor += 1
             return
         }
-        let slot = floorDiv(t, slotNanos)
+        // Frames come in time order: the slot of the previous frame usually holds this one
+        // too, and one unsigned compare replaces a 64-bit division.
+        let slot: Int64
+        if UInt64(bitPattern: t &- cachedSlotStartNanos) < UInt64(slotNanos) {
+            slot = cachedSlot
+        } else {
+            slot = floorDiv(t, slotNanos)
+            cachedSlot = slot
+            cachedSlotStartNanos = slot &* slotNanos
+        }
         if firstSlot == .min { firstSlot = slot }
         let rank: Int16 = observation.signalDBm.map { Int16($0) } ?? SlotAggregate.noSignal
         // The entity counted: the address, or under `group` the keyed element fingerprint of
@@ -167,6 +179,7 @@ public struct Tracker {
     }
 
     /// Whether ``takeClosedHours()`` has something.
+    @inlinable
     public var hasClosedHours: Bool { !closedReports.isEmpty }
 
     /// End of input (shutdown or end of replay): every slot is decided and every open hour

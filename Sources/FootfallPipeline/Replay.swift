@@ -167,6 +167,7 @@ public enum Replay {
             if let head = heads[i] { heap.insert(MergeKey(time: head.timestampNanos, source: i)) }
         }
         var sinceProgress = 0
+        var rotationCheckNanos = Int64.min
         while let top = heap.min {
             let i = top.source
             guard let record = heads[i] else { _ = heap.removeMin(); continue }
@@ -177,8 +178,13 @@ public enum Replay {
                 let sensor = sensors[i]
                 guard gate.admit(request, sensor: sensor) == .admit else { break }
                 // Event time drives the key schedule: a due rotation first closes every slot
-                // heard under the old key, then destroys it (P4).
-                epoch.advance(to: floorSeconds(request.timestampNanos), scope: &tracker)
+                // heard under the old key, then destroys it (P4). Between rotations that is
+                // one compare per frame (`advance` rotates when floor(t / 1 s) ≥ due, i.e.
+                // when t ≥ due × 1 s).
+                if request.timestampNanos >= rotationCheckNanos {
+                    epoch.advance(to: floorSeconds(request.timestampNanos), scope: &tracker)
+                    rotationCheckNanos = epoch.nextRotationSeconds.map { $0 &* 1_000_000_000 } ?? .min
+                }
                 tracker.observe(epoch.pseudonymiser.observe(request, sensor: sensor, keySlot: keySlotOfSensor[sensor]))
                 if tracker.hasClosedHours { try write(tracker.takeClosedHours()) }
             case .other:
