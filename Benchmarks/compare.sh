@@ -12,6 +12,9 @@
 #   COPIES         copies of the merged fixtures (default 39: 39 × 102,560 ≈ 4.0 M frames)
 #   TSHARK_ROUNDS  tshark rounds (default 1: at ~40 k frames/s one round takes ~100 s)
 #   C_REFERENCE    frames/s of the reference C program on this machine (default 10000000)
+#   OUT_DIR        where replay writes its CSV files (default: /dev/shm/footfall-compare-out
+#                  when /dev/shm exists, so the time is the pipeline's and not the file
+#                  system's inode allocation; set it to a disk directory to include that)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -51,7 +54,9 @@ fi
 FRAMES="$(capinfos -c -M "$BIG" | awk -F: '/Number of packets/ { gsub(/ /, "", $2); print $2 }')"
 echo "== $BIG: $FRAMES frames, $(du -h "$BIG" | cut -f1)"
 
-OUT="$WORK_DIR/out"
+if [[ -z "${OUT_DIR:-}" && -d /dev/shm ]]; then OUT_DIR=/dev/shm/footfall-compare-out; fi
+OUT="${OUT_DIR:-$WORK_DIR/out}"
+echo "== replay writes to $OUT"
 TIMEFORMAT=%R
 declare -A best
 
