@@ -7,9 +7,9 @@
 /// produces (`avg_present` of the ALL row) is measured against hand counts in EVALUATION.md.
 ///
 /// How the work is split (DESIGN.md "Hot path budget"):
-/// - per observation: one dictionary probe on the device's pseudonym (address or
-///   fingerprint) and a few integer updates to its current slot (strongest signal and the
-///   sensor that heard it);
+/// - per observation: one probe of a flat open-addressing index on the device's pseudonym
+///   (address or fingerprint, ``DeviceIndex``) and a few integer updates to its current slot
+///   (strongest signal and the sensor that heard it); no allocation;
 /// - per device and slot (when the slot can no longer change): the fast resident rule (a
 ///   shift and a population count), the zone decision, the visit logic and one presence run
 ///   appended to the slot's hour; the presence tail when a visit ends;
