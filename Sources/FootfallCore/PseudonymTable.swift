@@ -10,7 +10,7 @@
 /// Entries are removed with backward-shift deletion (no tombstones), so a long-running table
 /// that sees devices come and go does not degrade. ``removeAll()`` overwrites every key, so
 /// no pseudonym stays behind in the table's memory after a key rotation (P4).
-public struct PseudonymTable: Sendable {
+public struct PseudonymTable: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// Key 0 marks an empty bucket; the pseudonym whose value is 0 is kept aside.
     @usableFromInline var keys: [UInt64]
     @usableFromInline var values: [Int32]
@@ -31,6 +31,11 @@ public struct PseudonymTable: Sendable {
 
     /// Buckets allocated (twice the entries the table holds before it grows, or more).
     public var capacity: Int { keys.count }
+
+    /// Counts only: the keys are pseudonyms, which never reach a log line or a dump (P14).
+    public var description: String { "PseudonymTable(count: \(count), capacity: \(capacity))" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: ["count": count, "capacity": capacity]) }
 
     /// The value stored for `pseudonym`, or `nil`.
     @inlinable

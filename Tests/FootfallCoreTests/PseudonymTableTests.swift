@@ -67,4 +67,16 @@ struct PseudonymTableTests {
         #expect(table.keys.allSatisfy { $0 == 0 })
         #expect(table.value(for: Pseudonym(value: 0x9E37_79B9_7F4A_7C15)) == nil)
     }
+
+    /// P14: printing or dumping a table shows counts, never a key.
+    @Test func aTablePrintsAndReflectsAsCountsOnly() {
+        var table = PseudonymTable()
+        table.insert(Pseudonym(value: 0xDEAD_BEEF_CAFE_F00D))
+        var dumped = ""
+        dump(table, to: &dumped)
+        for text in [String(describing: table), String(reflecting: table), dumped] {
+            #expect(text.contains("count"))
+            #expect(!text.lowercased().contains("deadbeef") && !text.contains(String(UInt64(0xDEAD_BEEF_CAFE_F00D))))
+        }
+    }
 }
