@@ -25,9 +25,10 @@ let benchmarks: @Sendable () -> Void = {
             // Allocations do not depend on the machine: a handful of stray ones is tolerated,
             // anything that grows with the number of frames is not.
             .mallocCountTotal: .init(absolute: [.p90: 16]),
-            // Time depends on the machine and on whatever else runs on it.
-            .wallClock: .init(relative: [.p90: 35]),
-            .throughput: .init(relative: [.p90: 35]),
+            // Time depends on the machine and on whatever else runs on it (on a shared
+            // two-core machine single runs vary by a third).
+            .wallClock: .init(relative: [.p90: 50]),
+            .throughput: .init(relative: [.p90: 50]),
             .peakMemoryResident: .init(relative: [.p90: 25]),
         ]
     )
@@ -113,7 +114,7 @@ let benchmarks: @Sendable () -> Void = {
                 thresholds: [
                     .peakMemoryResident: .init(relative: [.p90: 20]),
                     .mallocBytesCount: .init(relative: [.p90: 5]),
-                    .wallClock: .init(relative: [.p90: 35]),
+                    .wallClock: .init(relative: [.p90: 50]),
                 ]
             )
         ) { benchmark, input in
@@ -157,8 +158,8 @@ let benchmarks: @Sendable () -> Void = {
                 // About 1,260 allocations per run (per hour and per file); one per frame
                 // would add 17,183.
                 .mallocCountTotal: .init(absolute: [.p90: 200]),
-                .wallClock: .init(relative: [.p90: 35]),
-                .throughput: .init(relative: [.p90: 35]),
+                .wallClock: .init(relative: [.p90: 50]),
+                .throughput: .init(relative: [.p90: 50]),
                 .peakMemoryResident: .init(relative: [.p90: 25]),
             ]
         )
