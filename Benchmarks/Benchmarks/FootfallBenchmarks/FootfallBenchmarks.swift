@@ -312,7 +312,8 @@ final class ReplayInputs: @unchecked Sendable {
     init() throws {
         settings = try labSettings()
         capture = ReplayInput(path: fixturePath("2024-03-14_position_1.pcap"), sensorID: "position_1")
+        // One fixed directory, overwritten by every run (each iteration writes the same files).
         outputDirectory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("footfall-bench-\(getpid())").path
+            .appendingPathComponent("footfall-benchmark-replay").path
     }
 }
