@@ -23,6 +23,11 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "footfall", targets: ["footfall"]),
+        // Libraries for the benchmark package (Benchmarks/), which depends on this one by path.
+        .library(name: "FootfallCore", targets: ["FootfallCore"]),
+        .library(name: "FootfallCapture", targets: ["FootfallCapture"]),
+        .library(name: "FootfallConfig", targets: ["FootfallConfig"]),
+        .library(name: "FootfallPipeline", targets: ["FootfallPipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -34,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -85,6 +91,7 @@ let package = Package(
                 "FootfallConfig",
                 "FootfallOutput",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "HeapModule", package: "swift-collections"),
             ],
             swiftSettings: strictSwift
         ),
@@ -139,7 +146,10 @@ let package = Package(
         ),
         .testTarget(
             name: "FootfallPipelineTests",
-            dependencies: ["FootfallPipeline", "FootfallConfig", "FootfallOutput", "FootfallCore"],
+            dependencies: [
+                "FootfallPipeline", "FootfallConfig", "FootfallOutput", "FootfallCore",
+                .product(name: "HeapModule", package: "swift-collections"),
+            ],
             swiftSettings: strictSwift
         ),
         // Helpers shared by the test targets (the identifier scanner of the privacy tests).

@@ -56,8 +56,15 @@ internal struct LayoutDigest {
         }
         if left > 0 {
             var tail: UInt64 = 0
-            for i in 0 ..< left {
-                tail |= UInt64(bytes.load(fromByteOffset: at &+ i, as: UInt8.self)) << (8 &* UInt64(i))
+            if at &+ 8 <= bytes.count {
+                // One load and a mask instead of a loop over the last 1–7 bytes; the bytes
+                // past `count` are inside the record and masked off, so the word is the same.
+                let word = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self))
+                tail = word & ((1 << (8 &* UInt64(left))) &- 1)
+            } else {
+                for i in 0 ..< left {
+                    tail |= UInt64(bytes.load(fromByteOffset: at &+ i, as: UInt8.self)) << (8 &* UInt64(i))
+                }
             }
             mix(tail)
         }

@@ -7,9 +7,9 @@
 /// produces (`avg_present` of the ALL row) is measured against hand counts in README "Accuracy".
 ///
 /// How the work is split (DESIGN.md "Hot path budget"):
-/// - per observation: one dictionary probe on the device's pseudonym (address or
-///   fingerprint) and a few integer updates to its current slot (strongest signal and the
-///   sensor that heard it);
+/// - per observation: one probe of a flat open-addressing index on the device's pseudonym
+///   (address or fingerprint, ``DeviceIndex``) and a few integer updates to its current slot
+///   (strongest signal and the sensor that heard it); no allocation;
 /// - per device and slot (when the slot can no longer change): the fast resident rule (a
 ///   shift and a population count), the zone decision, the visit logic and one presence run
 ///   appended to the slot's hour; the presence tail when a visit ends;
@@ -45,7 +45,8 @@ public struct Tracker {
     let residentMinimumHeard: Int
 
     // MARK: device table (pseudonym-keyed; dropped by reset)
-    var index: [Pseudonym: Int32] = [:]
+    /// Pseudonym → index in `devices`, a flat open-addressing table (``DeviceIndex``).
+    var index = DeviceIndex()
     var devices: [DeviceState] = []
     var freeList: [Int32] = []
     /// Per device and zone: slots spent in the zone in the current visit.
@@ -56,12 +57,17 @@ public struct Tracker {
     /// Slot of the first observation: hours are averaged over the time the tracker listened.
     var firstSlot: Int64 = .min
     var nextTickNanos: Int64 = .min
+    /// The slot of the last observation and its start (`observe`'s division cache).
+    var cachedSlot: Int64 = 0
+    var cachedSlotStartNanos: Int64 = .max
     var closedThrough: Int64 = .min
     var hours: [HourAccumulator] = []
     var lastHourIndex = 0
     var nextLocalID: UInt32 = 1
     var nextVisitID: UInt32 = 1
-    var closedReports: [HourReport] = []
+    /// Serial number of the next hour accumulator (0 means none, see ``DeviceState/runHour``).
+    var nextHourSerial: UInt32 = 1
+    @usableFromInline var closedReports: [HourReport] = []
 
     public private(set) var counters = TrackerCounters()
 
@@ -72,6 +78,7 @@ public struct Tracker {
         let rules = settings.visits
         precondition(rules.slotSeconds > 0 && 900 % rules.slotSeconds == 0, "slot_seconds must divide 900")
         precondition(settings.zones.count <= 64, "at most 64 zones")
+        precondition(settings.sensors.count <= Int(Int16.max), "at most 32767 sensors")
         self.rules = rules
         self.clock = clock
         self.strict = settings.privacy.strict
@@ -115,17 +122,26 @@ public struct Tracker {
             counters.unknownSensor += 1
             return
         }
-        let slot = floorDiv(t, slotNanos)
+        // Frames come in time order: the slot of the previous frame usually holds this one
+        // too, and one unsigned compare replaces a 64-bit division.
+        let slot: Int64
+        if UInt64(bitPattern: t &- cachedSlotStartNanos) < UInt64(slotNanos) {
+            slot = cachedSlot
+        } else {
+            slot = floorDiv(t, slotNanos)
+            cachedSlot = slot
+            cachedSlotStartNanos = slot &* slotNanos
+        }
         if firstSlot == .min { firstSlot = slot }
         let rank: Int16 = observation.signalDBm.map { Int16($0) } ?? SlotAggregate.noSignal
         // The entity counted: the address, or under `group` the keyed element fingerprint of
         // a randomised address (both are keyed pseudonyms of the current key period).
         let entity = grouping && observation.randomised ? observation.fingerprint : observation.device
         let d: Int
-        if let found = index[entity] {
+        if let found = index.find(entity, in: devices) {
             d = Int(found)
         } else {
-            d = allocate(entity, randomised: observation.randomised)
+            d = allocate(entity, randomised: observation.randomised, slot: slot)
         }
         devices[d].lastHeardNanos = max(devices[d].lastHeardNanos, t)
         if devices[d].resident {
@@ -163,6 +179,7 @@ public struct Tracker {
     }
 
     /// Whether ``takeClosedHours()`` has something.
+    @inlinable
     public var hasClosedHours: Bool { !closedReports.isEmpty }
 
     /// End of input (shutdown or end of replay): every slot is decided and every open hour
@@ -189,7 +206,7 @@ public struct Tracker {
     public mutating func reset() {
         finalizeAllPending()
         closeAllVisits()
-        index = [:]
+        index = DeviceIndex()
         devices = []
         freeList = []
         zoneDwell = []
@@ -202,13 +219,13 @@ public struct Tracker {
     /// Whether the entity with this pseudonym is held as a resident (tests check that known
     /// fixed devices are recognised; nothing outside the core can make a pseudonym to ask).
     func isResident(_ pseudonym: Pseudonym) -> Bool {
-        index[pseudonym].map { devices[Int($0)].resident } ?? false
+        index.find(pseudonym, in: devices).map { devices[Int($0)].resident } ?? false
     }
 
     // MARK: - Device table
 
-    mutating func allocate(_ pseudonym: Pseudonym, randomised: Bool) -> Int {
-        var state = DeviceState(pseudonym: pseudonym, localID: nextLocalID)
+    mutating func allocate(_ pseudonym: Pseudonym, randomised: Bool, slot: Int64) -> Int {
+        var state = DeviceState(pseudonym: pseudonym, localID: nextLocalID, slot: slot)
         state.randomised = randomised
         state.group = grouping && randomised
         nextLocalID &+= 1
@@ -222,7 +239,7 @@ public struct Tracker {
             devices.append(state)
             zoneDwell.append(contentsOf: repeatElement(0, count: zoneIDs.count))
         }
-        index[pseudonym] = Int32(d)
+        index.insert(pseudonym, device: Int32(d), in: devices)
         return d
     }
 
@@ -255,7 +272,7 @@ public struct Tracker {
             let gone = devices[d].newer.isEmpty && devices[d].lastHeardNanos < goneBefore
             if gone && !devices[d].resident && devices[d].presentSlots < keepSlots {
                 if devices[d].visitOpen { closeVisit(device: d, before: .max) }
-                index[devices[d].pseudonym] = nil
+                index.remove(devices[d].pseudonym, in: devices)
                 devices[d].live = false
                 freeList.append(Int32(d))
                 counters.evicted += 1
@@ -395,14 +412,14 @@ public struct Tracker {
             let zoneDwellAtEnd = zoneDwell[d * zc + Int(zone)]
             let visitDwellAtEnd = Int32(min(end, dwellEnd) - devices[d].visitStartSlot)
             let r = devices[d].runIndex
-            if devices[d].runHourStart == hours[h].hour.start, r >= 0,
+            if devices[d].runHour == hours[h].serial, r >= 0,
                hours[h].runs[Int(r)].end == start, hours[h].runs[Int(r)].zone == zone,
                hours[h].runs[Int(r)].visitID == devices[d].visitID {
                 hours[h].runs[Int(r)].end = end
                 hours[h].runs[Int(r)].zoneDwellAtEnd = zoneDwellAtEnd
                 hours[h].runs[Int(r)].visitDwellAtEnd = visitDwellAtEnd
             } else {
-                devices[d].runHourStart = hours[h].hour.start
+                devices[d].runHour = hours[h].serial
                 devices[d].runIndex = Int32(hours[h].runs.count)
                 hours[h].runs.append(Run(
                     localID: localID, visitID: devices[d].visitID, zone: zone, start: start, end: end,
@@ -424,7 +441,8 @@ public struct Tracker {
             lastHourIndex = i
             return i
         }
-        var accumulator = HourAccumulator(hour: clock.hour(containing: second))
+        var accumulator = HourAccumulator(hour: clock.hour(containing: second), serial: nextHourSerial)
+        nextHourSerial &+= 1
         for d in devices.indices where devices[d].live && devices[d].resident {
             accumulator.residents.insert(devices[d].localID)
         }
@@ -603,35 +621,124 @@ struct SlotAggregate {
     }
 }
 
+/// One tracked device, packed into 88 bytes (it is most of the tracker's memory: one per
+/// device heard in the last hour or so).
+///
+/// Slot numbers are stored as 32-bit offsets from the slot the device was first heard in,
+/// which reach 68 years ahead even with 1-second slots, and read back as the full 64-bit
+/// slot numbers the tracker computes with (``SlotAggregate/none`` and `.min` survive the
+/// round trip). Flags share one byte.
 struct DeviceState {
     var pseudonym: Pseudonym
-    var localID: UInt32
-    var live = true
-    var older = SlotAggregate()
-    var newer = SlotAggregate()
-    var finalizedThrough: Int64 = .min
     var lastHeardNanos: Int64 = .min
-    var visitOpen = false
-    var visitID: UInt32 = 0
-    var visitStartSlot: Int64 = 0
-    var lastPlacedSlot: Int64 = .min
-    var lastZone: Int32 = 0
-    /// Slots placed in a zone in this key period (the resident rule).
-    var presentSlots: Int32 = 0
-    var resident = false
-    /// Heard from a locally administered address (never a resident by the fast rule).
-    var randomised = false
-    /// A group of randomised addresses with one element fingerprint (never a resident).
-    var group = false
     /// Bit i set: heard in slot `heardMaskSlot - i` (the fast resident rule's window).
     var heardMask: UInt64 = 0
-    var heardMaskSlot: Int64 = .min
-    var runHourStart: Int64 = .min
+    /// The slot the offsets below count from.
+    let baseSlot: Int64
+    var olderPacked = PackedSlot()
+    var newerPacked = PackedSlot()
+    var finalizedThroughOffset = PackedSlot.none
+    var visitStartOffset: Int32 = 0
+    var lastPlacedOffset = PackedSlot.none
+    var heardMaskOffset = PackedSlot.none
+    var localID: UInt32
+    var visitID: UInt32 = 0
+    /// Slots placed in a zone in this key period (the resident rule).
+    var presentSlots: Int32 = 0
     var runIndex: Int32 = -1
+    /// ``HourAccumulator/serial`` of the hour that holds run `runIndex` (0: none).
+    var runHour: UInt32 = 0
+    var lastZoneIndex: UInt8 = 0
+    var flags: UInt8 = DeviceState.liveFlag
 
-    init(pseudonym: Pseudonym, localID: UInt32) {
+    init(pseudonym: Pseudonym, localID: UInt32, slot: Int64) {
         self.pseudonym = pseudonym
         self.localID = localID
+        self.baseSlot = slot
+        self.visitStartOffset = 0
+    }
+
+    static let liveFlag: UInt8 = 1 << 0
+    static let visitOpenFlag: UInt8 = 1 << 1
+    static let residentFlag: UInt8 = 1 << 2
+    static let randomisedFlag: UInt8 = 1 << 3
+    static let groupFlag: UInt8 = 1 << 4
+
+    @inline(__always) func flag(_ bit: UInt8) -> Bool { flags & bit != 0 }
+    @inline(__always) mutating func setFlag(_ bit: UInt8, _ on: Bool) { flags = on ? flags | bit : flags & ~bit }
+
+    var live: Bool { get { flag(Self.liveFlag) } set { setFlag(Self.liveFlag, newValue) } }
+    var visitOpen: Bool { get { flag(Self.visitOpenFlag) } set { setFlag(Self.visitOpenFlag, newValue) } }
+    var resident: Bool { get { flag(Self.residentFlag) } set { setFlag(Self.residentFlag, newValue) } }
+    /// Heard from a locally administered address (never a resident by the fast rule).
+    var randomised: Bool { get { flag(Self.randomisedFlag) } set { setFlag(Self.randomisedFlag, newValue) } }
+    /// A group of randomised addresses with one element fingerprint (never a resident).
+    var group: Bool { get { flag(Self.groupFlag) } set { setFlag(Self.groupFlag, newValue) } }
+
+    @inline(__always) func wide(_ offset: Int32) -> Int64 {
+        offset == PackedSlot.none ? .min : baseSlot &+ Int64(offset)
+    }
+
+    @inline(__always) func narrow(_ slot: Int64) -> Int32 {
+        slot == .min ? PackedSlot.none : Int32(slot &- baseSlot)
+    }
+
+    var older: SlotAggregate {
+        get { olderPacked.wide(base: baseSlot) }
+        set { olderPacked = PackedSlot(newValue, base: baseSlot) }
+    }
+
+    var newer: SlotAggregate {
+        get { newerPacked.wide(base: baseSlot) }
+        set { newerPacked = PackedSlot(newValue, base: baseSlot) }
+    }
+
+    var finalizedThrough: Int64 {
+        get { wide(finalizedThroughOffset) }
+        set { finalizedThroughOffset = narrow(newValue) }
+    }
+
+    var visitStartSlot: Int64 {
+        get { baseSlot &+ Int64(visitStartOffset) }
+        set { visitStartOffset = Int32(newValue &- baseSlot) }
+    }
+
+    var lastPlacedSlot: Int64 {
+        get { wide(lastPlacedOffset) }
+        set { lastPlacedOffset = narrow(newValue) }
+    }
+
+    var heardMaskSlot: Int64 {
+        get { wide(heardMaskOffset) }
+        set { heardMaskOffset = narrow(newValue) }
+    }
+
+    var lastZone: Int32 {
+        get { Int32(lastZoneIndex) }
+        set { lastZoneIndex = UInt8(newValue) }
+    }
+}
+
+/// A ``SlotAggregate`` in 8 bytes: the slot as an offset from the device's base slot.
+struct PackedSlot {
+    static let none = Int32.min
+
+    var offset: Int32 = PackedSlot.none
+    var rank: Int16 = SlotAggregate.noSignal - 1
+    var sensor: Int16 = 0
+
+    init() {}
+
+    @inline(__always)
+    init(_ slot: SlotAggregate, base: Int64) {
+        offset = slot.slot == SlotAggregate.none ? PackedSlot.none : Int32(slot.slot &- base)
+        rank = slot.rank
+        sensor = Int16(slot.sensor)
+    }
+
+    @inline(__always)
+    func wide(base: Int64) -> SlotAggregate {
+        SlotAggregate(slot: offset == PackedSlot.none ? SlotAggregate.none : base &+ Int64(offset), rank: rank, sensor: Int32(sensor))
     }
 }
 
@@ -658,6 +765,8 @@ struct Transition {
 /// What one open hour has collected. Holds per-tracker serial numbers, never pseudonyms.
 struct HourAccumulator {
     var hour: LocalHour
+    /// Unique in this tracker; a device's ``DeviceState/runHour`` names it.
+    let serial: UInt32
     /// Per device: bit z set when the device was heard (placed or not) in zone z.
     var heard: [UInt32: UInt64] = [:]
     var runs: [Run] = []
@@ -665,7 +774,10 @@ struct HourAccumulator {
     /// Devices recognised as residents while this hour was open.
     var residents: Set<UInt32> = []
 
-    init(hour: LocalHour) { self.hour = hour }
+    init(hour: LocalHour, serial: UInt32) {
+        self.hour = hour
+        self.serial = serial
+    }
 }
 
 extension Tracker: PseudonymScope {

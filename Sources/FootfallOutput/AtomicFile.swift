@@ -38,6 +38,10 @@ public struct OutputError: Error, CustomStringConvertible, Sendable {
 /// is renamed into place; the directory is flushed too so the rename itself survives a
 /// power cut. A failure removes the temporary file and leaves any earlier version intact,
 /// so the same write can simply be tried again.
+///
+/// A replay, which writes thousands of hours in seconds and can simply be run again, sets
+/// ``syncEachFile`` to `false` and calls ``syncFileSystem(of:)`` once at the end: two `fsync`
+/// calls per file would otherwise take most of its time.
 public struct AtomicFileWriter: Sendable {
     /// Mode of every file written: owner read/write, group read (the planners' group), no
     /// one else.
@@ -48,7 +52,20 @@ public struct AtomicFileWriter: Sendable {
         _ = try fd.writeAll(bytes)
     }
 
-    public init() {}
+    /// Flush each file and the directory before and after its rename (the default, for
+    /// live capture); when `false`, the caller flushes once with ``syncFileSystem(of:)``.
+    public var syncEachFile = true
+
+    public init(syncEachFile: Bool = true) {
+        self.syncEachFile = syncEachFile
+    }
+
+    /// Flushes everything written so far to disk, with one `sync(2)` (syncfs is not in the
+    /// C library interface Swift imports). `sync` reports no errors; the files were written
+    /// and renamed successfully, so what could still fail is the disk itself.
+    public func syncFileSystem(of directory: FilePath) {
+        sync()
+    }
 
     /// Creates `directory` (mode 0750) when it does not exist.
     public func ensureDirectory(_ directory: FilePath) throws(OutputError) {
@@ -77,7 +94,7 @@ public struct AtomicFileWriter: Sendable {
         } catch {
             failure = OutputError(code: .write, message: "cannot write \(name) in \(directory): \(describe(error)) (free space or fix the directory; the hour is written again on the next attempt)", errno: error as? Errno)
         }
-        if failure == nil, fsync(fd.rawValue) != 0 {
+        if failure == nil, syncEachFile, fsync(fd.rawValue) != 0 {
             let e = lastErrno()
             failure = OutputError(code: .sync, message: "cannot flush \(name) in \(directory) to disk: \(e)", errno: e)
         }
@@ -92,7 +109,7 @@ public struct AtomicFileWriter: Sendable {
             _ = unlink(temporary.string)
             throw failure
         }
-        syncDirectory(directory)
+        if syncEachFile { syncDirectory(directory) }
     }
 
     /// Flushes the directory entry of the rename. Best effort: some file systems refuse

@@ -24,6 +24,18 @@ public struct HourFileWriter: Sendable {
         self.init(directory: FilePath(directory), clock: clock)
     }
 
+    /// - Parameter syncEachFile: `false` for a replay: files are flushed to disk only by
+    ///   ``syncAll()`` (see ``AtomicFileWriter``).
+    public init(directory: String, clock: HourClock, syncEachFile: Bool) {
+        self.init(directory: FilePath(directory), clock: clock)
+        self.files = AtomicFileWriter(syncEachFile: syncEachFile)
+    }
+
+    /// Flushes every file written so far to disk, once.
+    public func syncAll() {
+        files.syncFileSystem(of: directory)
+    }
+
     /// Test hook, see ``AtomicFileWriter``.
     init(directory: String, clock: HourClock, files: AtomicFileWriter) {
         self.directory = FilePath(directory)

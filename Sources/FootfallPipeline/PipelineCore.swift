@@ -18,6 +18,11 @@ public struct PipelineCore: ~Copyable {
     public let keyLockStatus: LockedKeyMemory.LockStatus?
     /// Gate counts of gates replaced by ``reload(settings:)``, so totals survive a reload.
     private var earlierGateCounters = GateCounters()
+    /// Key slot of each sensor (its zone's in strict mode, else 0), looked up once, not per frame.
+    private var keySlotOfSensor: [Int]
+    /// Event time (ns) from which the key schedule must be asked again: the next rotation
+    /// instant, so between rotations a frame costs one compare here.
+    private var rotationCheckNanos = Int64.min
 
     /// - Parameters:
     ///   - settings: the validated configuration.
@@ -47,6 +52,20 @@ public struct PipelineCore: ~Copyable {
         self.epoch = KeyEpoch(keys: keys, schedule: schedule)
         self.tracker = Tracker(settings: settings)
         self.keyLockStatus = keyMemory?.lockStatus
+        self.keySlotOfSensor = PipelineCore.keySlots(settings)
+    }
+
+    static func keySlots(_ settings: Settings) -> [Int] {
+        settings.sensors.map { settings.privacy.keySlot(sensorZone: $0.zone) }
+    }
+
+    /// Asks the key schedule whether a rotation is due at `nanos` (it rotates when
+    /// floor(t / 1 s) ≥ the due second, i.e. when t ≥ due × 1 s) and notes the next instant.
+    @discardableResult
+    private mutating func advanceKey(toNanos nanos: Int64) -> Bool {
+        let rotated = epoch.advance(to: PipelineCore.floorSeconds(nanos), scope: &tracker)
+        rotationCheckNanos = epoch.nextRotationSeconds.map { $0 &* 1_000_000_000 } ?? .min
+        return rotated
     }
 
     /// Reads the opt-out file named by the settings, if any.
@@ -70,9 +89,8 @@ public struct PipelineCore: ~Copyable {
         guard gate.admit(request, sensor: sensor) == .admit else { return }
         // Event time drives the key schedule: a due rotation first closes every slot heard
         // under the old key, then destroys it (P4).
-        epoch.advance(to: PipelineCore.floorSeconds(request.timestampNanos), scope: &tracker)
-        let slot = settings.privacy.keySlot(sensorZone: settings.sensors[sensor].zone)
-        tracker.observe(epoch.pseudonymiser.observe(request, sensor: sensor, keySlot: slot))
+        if request.timestampNanos >= rotationCheckNanos { advanceKey(toNanos: request.timestampNanos) }
+        tracker.observe(epoch.pseudonymiser.observe(request, sensor: sensor, keySlot: keySlotOfSensor[sensor]))
     }
 
     /// Live mode: event time moves on without a frame (the once-a-second tick). Closes hours
@@ -82,7 +100,7 @@ public struct PipelineCore: ~Copyable {
     /// - Returns: `true` when the key was rotated.
     @discardableResult
     public mutating func advanceClock(toNanos nanos: Int64) -> Bool {
-        let rotated = epoch.advance(to: PipelineCore.floorSeconds(nanos), scope: &tracker)
+        let rotated = advanceKey(toNanos: nanos)
         tracker.advanceClock(toNanos: nanos)
         return rotated
     }
@@ -166,6 +184,7 @@ public struct PipelineCore: ~Copyable {
         gate = newGate
         tracker.applyPlacement(from: new)
         settings = new
+        keySlotOfSensor = PipelineCore.keySlots(new)
     }
 
     /// A new opt-out list (the file changed), from the next frame on.

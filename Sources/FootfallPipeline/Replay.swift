@@ -2,6 +2,7 @@ import FootfallCapture
 import FootfallCore
 import FootfallOutput
 import FootfallPlatform
+import HeapModule
 import Foundation
 
 /// One `capture@sensor-id` argument of `footfall replay`.
@@ -72,7 +73,9 @@ public enum Replay {
         guard let clock = HourClock(identifier: settings.site.timeZone) else {
             throw ReplayError("unknown time zone \(settings.site.timeZone)")
         }
-        let writer = HourFileWriter(directory: outputDirectory ?? settings.output.directory, clock: clock)
+        // A replay can simply be run again, so its files are flushed to disk once at the end
+        // rather than twice each (see AtomicFileWriter).
+        let writer = HourFileWriter(directory: outputDirectory ?? settings.output.directory, clock: clock, syncEachFile: false)
         var files: [String] = []
         var hours = 0
         var summary = try process(settings: settings, inputs: inputs, progress: progress) { (report: HourReport) throws(ReplayError) in
@@ -83,6 +86,7 @@ public enum Replay {
                 throw ReplayError(error.message)
             }
         }
+        writer.syncAll()
         summary.filesWritten = files
         summary.hoursWritten = hours
         return summary
@@ -139,16 +143,19 @@ public enum Replay {
         // k-way merge by capture time: each file is in time order, so only the head
         // record of each file competes. A head stays valid until its reader is advanced.
         var heads: [CaptureRecord?] = Array(repeating: nil, count: readers.count)
-        var heap = MergeHeap()
+        let linkTypes = readers.map(\.linkType)
+        var heap = Heap<MergeKey>()
+        heap.reserveCapacity(readers.count)
         for i in readers.indices {
             heads[i] = try nextRecord(readers[i], input: inputs[i], summary: &summary)
-            if let head = heads[i] { heap.push(time: head.timestampNanos, source: i) }
+            if let head = heads[i] { heap.insert(MergeKey(time: head.timestampNanos, source: i)) }
         }
         var sinceProgress = 0
-        while let (_, i) = heap.pop() {
-            guard let record = heads[i] else { continue }
+        while let top = heap.min {
+            let i = top.source
+            guard let record = heads[i] else { _ = heap.removeMin(); continue }
             summary.bytesRead += Int64(record.bytes.count) + 16
-            let result = FrameParser.parse(record.bytes, linkType: readers[i].linkType, timestampNanos: record.timestampNanos, counters: &summary.parse)
+            let result = FrameParser.parse(record.bytes, linkType: linkTypes[i], timestampNanos: record.timestampNanos, counters: &summary.parse)
             switch consume result {
             case .probeRequest(let request):
                 core.process(request, sensor: sensors[i])
@@ -159,7 +166,12 @@ public enum Replay {
                 break
             }
             heads[i] = try nextRecord(readers[i], input: inputs[i], summary: &summary)
-            if let head = heads[i] { heap.push(time: head.timestampNanos, source: i) }
+            // The file's next record takes its place: one sift instead of a pop and a push.
+            if let head = heads[i] {
+                _ = heap.replaceMin(with: MergeKey(time: head.timestampNanos, source: i))
+            } else {
+                _ = heap.removeMin()
+            }
             sinceProgress += 1
             if sinceProgress >= 4096, let progress {
                 sinceProgress = 0
@@ -194,42 +206,13 @@ public enum Replay {
     }
 }
 
-/// A binary min-heap of file heads ordered by (capture time, file index), so equal times
-/// come out in command-line order and the merge is deterministic.
-struct MergeHeap {
-    private var items: [(time: Int64, source: Int)] = []
+/// A file head in the merge: ordered by (capture time, file index), so equal times come out
+/// in command-line order and the merge is deterministic.
+struct MergeKey: Comparable {
+    var time: Int64
+    var source: Int
 
-    var isEmpty: Bool { items.isEmpty }
-
-    private static func less(_ a: (time: Int64, source: Int), _ b: (time: Int64, source: Int)) -> Bool {
+    static func < (a: MergeKey, b: MergeKey) -> Bool {
         a.time != b.time ? a.time < b.time : a.source < b.source
-    }
-
-    mutating func push(time: Int64, source: Int) {
-        items.append((time, source))
-        var child = items.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard MergeHeap.less(items[child], items[parent]) else { break }
-            items.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    mutating func pop() -> (time: Int64, source: Int)? {
-        guard !items.isEmpty else { return nil }
-        items.swapAt(0, items.count - 1)
-        let top = items.removeLast()
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1, right = left + 1
-            var smallest = parent
-            if left < items.count, MergeHeap.less(items[left], items[smallest]) { smallest = left }
-            if right < items.count, MergeHeap.less(items[right], items[smallest]) { smallest = right }
-            if smallest == parent { break }
-            items.swapAt(parent, smallest)
-            parent = smallest
-        }
-        return top
     }
 }

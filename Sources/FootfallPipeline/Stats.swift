@@ -82,9 +82,9 @@ public struct CaptureFileStatistics: Sendable, Equatable {
 public final class StatsCollector {
     private let keys: KeyStore
     private let pseudonymiser: Pseudonymiser
-    private var counters = ParseCounters()
-    private var devices = Set<Pseudonym>()
-    private var hours: [Int64: (probeRequests: Int, devices: Set<Pseudonym>)] = [:]
+    /// Everything that changes per frame, in one stored property: one exclusivity check per
+    /// frame instead of one per field.
+    private var state = State()
 
     public init() {
         keys = KeyStore()
@@ -92,6 +92,8 @@ public final class StatsCollector {
     }
 
     deinit {
+        state.devices.removeAll()
+        state.deviceHours.removeAll()
         keys.destroy()
     }
 
@@ -108,33 +110,78 @@ public final class StatsCollector {
         }
     }
 
-    /// Adds one captured record.
+    /// Adds one captured record. Allocates nothing except when a new hour starts or a table
+    /// grows.
     public func add(_ record: CaptureRecord, linkType: LinkType) {
-        let result = FrameParser.parse(record.bytes, linkType: linkType, timestampNanos: record.timestampNanos, counters: &counters)
-        guard case .probeRequest(let request) = consume result else { return }
-        let hour = UTCHour.start(ofNanos: request.timestampNanos)
-        let device = pseudonymiser.pseudonym(of: request.source)
-        devices.insert(device)
-        hours[hour, default: (0, [])].probeRequests += 1
-        hours[hour, default: (0, [])].devices.insert(device)
+        state.add(record, linkType: linkType, pseudonymiser: pseudonymiser)
+    }
+
+    private struct State {
+        var counters = ParseCounters()
+        /// Every device seen; the value is the index in `hours` of the last hour it was counted in.
+        var devices = PseudonymTable(minimumCapacity: 1024)
+        /// (device, hour index) pairs, for devices that come back to an hour they were already
+        /// counted in (files that overlap in time, or a device heard again hours later).
+        var deviceHours = PseudonymTable(minimumCapacity: 1024)
+        /// Hours in the order first seen.
+        var hours: [(start: Int64, probeRequests: Int, devices: Int)] = []
+        var hourIndex: [Int64: Int32] = [:]
+        /// The hour the previous frame fell in: `[currentStartNanos, +1 h)` and its index.
+        /// Frames come in time order, so the hour is looked up only when it changes.
+        var currentStartNanos: Int64 = .min
+        var current: Int32 = -1
+
+        mutating func add(_ record: CaptureRecord, linkType: LinkType, pseudonymiser: borrowing Pseudonymiser) {
+            let result = FrameParser.parse(record.bytes, linkType: linkType, timestampNanos: record.timestampNanos, counters: &counters)
+            guard case .probeRequest(let request) = consume result else { return }
+            let t = request.timestampNanos
+            // One unsigned compare: inside the current hour (times before it wrap to huge values).
+            if UInt64(bitPattern: t &- currentStartNanos) >= 3_600_000_000_000 || current < 0 {
+                enterHour(containingNanos: t)
+            }
+            let h = current
+            hours[Int(h)].probeRequests += 1
+            let device = pseudonymiser.pseudonym(of: request.source)
+            let (lastHour, inserted) = devices.findOrInsert(device, value: h)
+            if inserted {
+                hours[Int(h)].devices += 1
+            } else if lastHour != h {
+                // Every counted pair except (device, its last hour) is in `deviceHours`.
+                devices.set(device, value: h)
+                deviceHours.insert(device, scope: Int64(lastHour))
+                if deviceHours.insert(device, scope: Int64(h)) { hours[Int(h)].devices += 1 }
+            }
+        }
+
+        mutating func enterHour(containingNanos t: Int64) {
+            let start = UTCHour.start(ofNanos: t)
+            currentStartNanos = start * 1_000_000_000
+            if let known = hourIndex[start] {
+                current = known
+            } else {
+                current = Int32(hours.count)
+                hourIndex[start] = current
+                hours.append((start, 0, 0))
+            }
+        }
     }
 
     /// The totals so far.
     public var statistics: CaptureFileStatistics {
         CaptureFileStatistics(
-            frames: counters.frames,
-            probeRequests: counters.probeRequests,
-            badFCS: counters.badFCS,
-            malformed: counters.malformed,
-            distinctDevices: devices.count,
-            perHour: hours.keys.sorted().map { hour in
-                StatsHour(hourStart: hour, probeRequests: hours[hour]!.probeRequests, distinctDevices: hours[hour]!.devices.count)
+            frames: state.counters.frames,
+            probeRequests: state.counters.probeRequests,
+            badFCS: state.counters.badFCS,
+            malformed: state.counters.malformed,
+            distinctDevices: state.devices.count,
+            perHour: state.hours.sorted { $0.start < $1.start }.map { hour in
+                StatsHour(hourStart: hour.start, probeRequests: hour.probeRequests, distinctDevices: hour.devices)
             }
         )
     }
 
     /// The parser's counters so far (frame classes and malformed reasons in detail).
-    public var parseCounters: ParseCounters { counters }
+    public var parseCounters: ParseCounters { state.counters }
 }
 
 /// UTC hour arithmetic without a calendar library (the proleptic Gregorian calendar, as

@@ -2,6 +2,7 @@
 import FootfallConfig
 import FootfallCore
 import Foundation
+import HeapModule
 import Testing
 
 @Suite("Replay")
@@ -13,10 +14,10 @@ struct ReplayTests {
     }
 
     @Test func theMergeHeapYieldsHeadsInTimeThenFileOrder() {
-        var heap = MergeHeap()
-        for (time, source) in [(5, 0), (3, 1), (5, 2), (1, 3), (3, 0)] { heap.push(time: Int64(time), source: source) }
+        var heap = Heap<MergeKey>()
+        for (time, source) in [(5, 0), (3, 1), (5, 2), (1, 3), (3, 0)] { heap.insert(MergeKey(time: Int64(time), source: source)) }
         var order: [Int] = []
-        while let (_, source) = heap.pop() { order.append(source) }
+        while let key = heap.popMin() { order.append(key.source) }
         #expect(order == [3, 0, 1, 0, 2])
     }
 
