@@ -1,6 +1,6 @@
 // swift-tools-version:6.1
 //
-// Benchmarks for footfall's hot path (DESIGN.md "Hot path budget"), in their own package so
+// Benchmarks for footfall's hot path (README "Performance"), in their own package so
 // that the collector itself does not depend on the benchmark library.
 //
 //   swift package --package-path Benchmarks benchmark                    # run, print results

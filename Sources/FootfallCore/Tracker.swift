@@ -6,7 +6,7 @@
 /// a randomised address under `group` its keyed element fingerprint (P10). The estimate it
 /// produces (`avg_present` of the ALL row) is measured against hand counts in README "Accuracy".
 ///
-/// How the work is split (DESIGN.md "Hot path budget"):
+/// How the work is split (README "Performance"):
 /// - per observation: one probe of a flat open-addressing index on the device's pseudonym
 ///   (address or fingerprint, ``DeviceIndex``) and a few integer updates to its current slot
 ///   (strongest signal and the sensor that heard it); no allocation;
