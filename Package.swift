@@ -136,7 +136,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FootfallCoreTests",
-            dependencies: ["FootfallCore"],
+            dependencies: ["FootfallCore", "FootfallTestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(
@@ -152,10 +152,14 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
-        // Helpers shared by the test targets (the identifier scanner of the privacy tests).
+        // Helpers shared by the test targets: the identifier scanner, running the executable, a
+        // recording log handler, a seeded generator.
         .target(
             name: "FootfallTestSupport",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/FootfallTestSupport",
             swiftSettings: strictSwift
         ),

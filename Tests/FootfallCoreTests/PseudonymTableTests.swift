@@ -1,24 +1,14 @@
 @testable import FootfallCore
+import FootfallTestSupport
 import Testing
 
 @Suite("Pseudonym table")
 struct PseudonymTableTests {
-    /// A small deterministic generator (SplitMix64), so a failure can be replayed.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     /// Keys share their low bits (long probe runs that wrap around the end of the table) and
     /// include 0, the value the table keeps aside.
     @Test func theTableAgreesWithASetUnderRandomInsertsAndRemoves() {
-        var rng = SplitMix(state: 42)
+        var rng = SplitMix64(seed: 42)
         var table = PseudonymTable()
         var reference: [UInt64: Int32] = [:]
         var keys: [UInt64] = [0]

@@ -69,29 +69,6 @@ final class ManualClock: GatewayClock, @unchecked Sendable {
     func stepWall(seconds: Int64) { state.withLock { $0.wall += seconds * 1_000_000_000 } }
 }
 
-/// A logger that keeps every line (all levels, with metadata), to check what is logged.
-final class RecordingLogHandler: LogHandler, @unchecked Sendable {
-    let lines = Mutex<[String]>([])
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let all = metadata.merging(event.metadata ?? [:]) { $1 }
-        lines.withLock { $0.append("\(event.level) \(event.message) \(all.map { "\($0)=\($1)" }.sorted().joined(separator: " "))") }
-    }
-
-    static func logger() -> (Logger, RecordingLogHandler) {
-        let handler = RecordingLogHandler()
-        var logger = Logger(label: "test") { _ in handler }
-        logger.logLevel = .trace
-        return (logger, handler)
-    }
-}
 
 /// 2024-03-07 10:20:00 UTC (11:20 in Prague): well inside an hour.
 let tenTwenty: Int64 = 1_709_806_800 * 1_000_000_000

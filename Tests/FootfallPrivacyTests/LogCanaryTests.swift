@@ -8,25 +8,6 @@ import Logging
 import Synchronization
 import Testing
 
-/// A swift-log handler that keeps every message and all metadata, at every level.
-final class RecordingLogHandler: LogHandler, @unchecked Sendable {
-    let lines = Mutex<[String]>([])
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let all = metadata.merging(event.metadata ?? [:]) { $1 }
-        let error = event.error.map { " error=\($0)" } ?? ""
-        lines.withLock { $0.append("\(event.level) \(event.message) \(all)\(error) \(event.source) \(event.file):\(event.line)") }
-    }
-
-    var text: String { lines.withLock { $0.joined(separator: "\n") } }
-}
 
 /// Collects everything a run could leave behind — log lines at trace level, error messages,
 /// printed values, output files — and scans it for the input's addresses (P14).

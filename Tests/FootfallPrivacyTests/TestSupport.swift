@@ -29,19 +29,8 @@ func pseudonym(of mac: UInt64, keys: KeyStore, slot: Int = 0) -> Pseudonym {
 /// The 64 bits of a pseudonym, for statistical checks only.
 func bits(of pseudonym: Pseudonym) -> UInt64 { pseudonym.value }
 
-/// SplitMix64 (Steele, Lea & Flood 2014): a seeded generator so that statistical tests give
-/// the same answer on every run.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The statistical tests' seeded generator.
+typealias SeededGenerator = SplitMix64
 
 /// The repository root, found from this file's path (Tests/FootfallPrivacyTests/…).
 let repositoryRoot: URL = FootfallTestSupport.packageRoot
