@@ -17,6 +17,8 @@ struct EvaluateCommand: ParsableCommand {
             """
     )
 
+    @OptionGroup var global: GlobalOptions
+
     @Flag(help: "Print one JSON object: {\"hours\": [{\"hour_start\", \"estimate\", \"truth\"}...], \"mae\", \"rmse\", \"r\"}.")
     var json = false
 
@@ -55,6 +57,8 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     func run() throws {
+        let logger = global.makeLogger()
+        logger.debug("evaluation starting", metadata: ["evaluate.captures": "\(captures.count)", "evaluate.ground_truth_files": "\(groundTruth.count)"])
         let (truth, captures) = split
         do {
             let evaluation = try Evaluate.run(configPath: config, groundTruth: truth, arguments: captures)
