@@ -58,8 +58,8 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         let logger = global.makeLogger()
-        logger.debug("evaluation starting", metadata: ["evaluate.captures": "\(captures.count)", "evaluate.ground_truth_files": "\(groundTruth.count)"])
         let (truth, captures) = split
+        logger.debug("evaluation starting", metadata: ["evaluate.captures": "\(captures.count)", "evaluate.ground_truth_files": "\(truth.count)"])
         do {
             let evaluation = try Evaluate.run(configPath: config, groundTruth: truth, arguments: captures)
             print(json ? evaluation.json : evaluation.table)
