@@ -147,7 +147,7 @@ public enum Replay {
         var heap = Heap<MergeKey>()
         heap.reserveCapacity(readers.count)
         for i in readers.indices {
-            heads[i] = try nextRecord(readers[i], input: inputs[i], summary: &summary)
+            heads[i] = try nextRecord(readers[i], summary: &summary)
             if let head = heads[i] { heap.insert(MergeKey(time: head.timestampNanos, source: i)) }
         }
         var sinceProgress = 0
@@ -165,7 +165,7 @@ public enum Replay {
             case .malformed:
                 break
             }
-            heads[i] = try nextRecord(readers[i], input: inputs[i], summary: &summary)
+            heads[i] = try nextRecord(readers[i], summary: &summary)
             // The file's next record takes its place: one sift instead of a pop and a push.
             if let head = heads[i] {
                 _ = heap.replaceMin(with: MergeKey(time: head.timestampNanos, source: i))
@@ -187,7 +187,10 @@ public enum Replay {
         return summary
     }
 
-    static func nextRecord(_ reader: CaptureFileReader, input: ReplayInput, summary: inout ReplaySummary) throws(ReplayError) -> CaptureRecord? {
+    /// Called once per record: it takes no `ReplayInput`, whose two strings would be
+    /// retained and released around every call (the error message already names the file).
+    @inline(__always)
+    static func nextRecord(_ reader: CaptureFileReader, summary: inout ReplaySummary) throws(ReplayError) -> CaptureRecord? {
         do {
             return try reader.next()
         } catch {
