@@ -408,7 +408,6 @@ public struct Tracker {
             zoneDwell[d * zc + Int(zone)] += Int32(max(0, min(end, dwellEnd) - start))
             devices[d].presentSlots += Int32(n)
             let localID = devices[d].localID
-            hours[h].heard[localID, default: 0] |= (1 << UInt64(zone))
             let zoneDwellAtEnd = zoneDwell[d * zc + Int(zone)]
             let visitDwellAtEnd = Int32(min(end, dwellEnd) - devices[d].visitStartSlot)
             let base = hours[h].firstSlot
@@ -420,6 +419,9 @@ public struct Tracker {
                 hours[h].runs[Int(r)].zoneDwellAtEnd = zoneDwellAtEnd
                 hours[h].runs[Int(r)].visitDwellAtEnd = visitDwellAtEnd
             } else {
+                // A run extended above was opened here, in the same hour and zone, so the
+                // device is already marked heard there: one hash lookup per new run only.
+                hours[h].heard[localID, default: 0] |= (1 << UInt64(zone))
                 devices[d].runHour = hours[h].serial
                 devices[d].runIndex = Int32(hours[h].runs.count)
                 hours[h].runs.append(Run(
