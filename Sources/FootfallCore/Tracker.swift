@@ -342,7 +342,7 @@ public struct Tracker {
                 addPresence(device: d, zone: last, from: previous + 1, to: s)
             }
             if zone != last && !strict, let hs = hourIndex(forSlot: s) {
-                hours[hs].transitions.append(Transition(localID: localID, visitID: devices[d].visitID, from: last, to: zone))
+                hours[hs].transitions.append(Transition(localID: localID, visitID: devices[d].visitID, from: UInt8(last), to: UInt8(zone)))
             }
         } else {
             if devices[d].visitOpen { closeVisit(device: d, before: s) }
@@ -408,22 +408,25 @@ public struct Tracker {
             zoneDwell[d * zc + Int(zone)] += Int32(max(0, min(end, dwellEnd) - start))
             devices[d].presentSlots += Int32(n)
             let localID = devices[d].localID
-            hours[h].heard[localID, default: 0] |= (1 << UInt64(zone))
             let zoneDwellAtEnd = zoneDwell[d * zc + Int(zone)]
             let visitDwellAtEnd = Int32(min(end, dwellEnd) - devices[d].visitStartSlot)
+            let base = hours[h].firstSlot
             let r = devices[d].runIndex
             if devices[d].runHour == hours[h].serial, r >= 0,
-               hours[h].runs[Int(r)].end == start, hours[h].runs[Int(r)].zone == zone,
+               hours[h].runs[Int(r)].end == Int32(start - base), hours[h].runs[Int(r)].zone == zone,
                hours[h].runs[Int(r)].visitID == devices[d].visitID {
-                hours[h].runs[Int(r)].end = end
+                hours[h].runs[Int(r)].end = Int32(end - base)
                 hours[h].runs[Int(r)].zoneDwellAtEnd = zoneDwellAtEnd
                 hours[h].runs[Int(r)].visitDwellAtEnd = visitDwellAtEnd
             } else {
+                // A run extended above was opened here, in the same hour and zone, so the
+                // device is already marked heard there: one hash lookup per new run only.
+                hours[h].heard[localID, default: 0] |= (1 << UInt64(zone))
                 devices[d].runHour = hours[h].serial
                 devices[d].runIndex = Int32(hours[h].runs.count)
                 hours[h].runs.append(Run(
-                    localID: localID, visitID: devices[d].visitID, zone: zone, start: start, end: end,
-                    zoneDwellAtEnd: zoneDwellAtEnd, visitDwellAtEnd: visitDwellAtEnd))
+                    localID: localID, visitID: devices[d].visitID, start: Int32(start - base), end: Int32(end - base),
+                    zoneDwellAtEnd: zoneDwellAtEnd, visitDwellAtEnd: visitDwellAtEnd, zoneIndex: UInt8(zone)))
             }
             start = end
         }
@@ -441,7 +444,8 @@ public struct Tracker {
             lastHourIndex = i
             return i
         }
-        var accumulator = HourAccumulator(hour: clock.hour(containing: second), serial: nextHourSerial)
+        let hour = clock.hour(containing: second)
+        var accumulator = HourAccumulator(hour: hour, serial: nextHourSerial, firstSlot: floorDiv(hour.start, slotSeconds))
         nextHourSerial &+= 1
         for d in devices.indices where devices[d].live && devices[d].resident {
             accumulator.residents.insert(devices[d].localID)
@@ -483,10 +487,11 @@ public struct Tracker {
             let z = Int(run.zone)
             zoneVisitors[z].insert(run.localID)
             zoneVisitDwell[z][run.visitID] = max(zoneVisitDwell[z][run.visitID] ?? 0, run.zoneDwellAtEnd)
-            zonePresentSlots[z] += run.end - run.start
-            sitePresentSlots += run.end - run.start
-            zoneEvents[z].append((run.start, 1)); zoneEvents[z].append((run.end, -1))
-            siteEvents.append((run.start, 1)); siteEvents.append((run.end, -1))
+            let start = Int64(run.start), end = Int64(run.end)
+            zonePresentSlots[z] += end - start
+            sitePresentSlots += end - start
+            zoneEvents[z].append((start, 1)); zoneEvents[z].append((end, -1))
+            siteEvents.append((start, 1)); siteEvents.append((end, -1))
             siteVisitors.insert(run.localID)
         }
         var zoneDevices = Array(repeating: 0, count: zc)
@@ -742,24 +747,33 @@ struct PackedSlot {
     }
 }
 
-/// A device in one zone for consecutive slots `[start, end)` of one visit, within one hour.
+/// A device in one zone for consecutive slots `[start, end)` of one visit, within one hour,
+/// packed into 28 bytes (one or more per device heard in the hour).
+///
+/// `start` and `end` count slots from the hour's ``HourAccumulator/firstSlot``: every run of
+/// an hour has the same base, so lengths and the order of starts and ends are those of the
+/// slot numbers themselves, and an hour holds at most 3,601 slots.
 struct Run {
     var localID: UInt32
     var visitID: UInt32
-    var zone: Int32
-    var start: Int64
-    var end: Int64
+    var start: Int32
+    var end: Int32
     /// Slots the visit had spent in this zone by `end`.
     var zoneDwellAtEnd: Int32
     /// Slots from the visit's start to `end`.
     var visitDwellAtEnd: Int32
+    /// At most 64 zones (``Tracker/init(settings:)``).
+    var zoneIndex: UInt8
+
+    var zone: Int32 { Int32(zoneIndex) }
 }
 
+/// A move from one zone to another within a visit (at most 64 zones, so a byte each).
 struct Transition {
     var localID: UInt32
     var visitID: UInt32
-    var from: Int32
-    var to: Int32
+    var from: UInt8
+    var to: UInt8
 }
 
 /// What one open hour has collected. Holds per-tracker serial numbers, never pseudonyms.
@@ -767,6 +781,8 @@ struct HourAccumulator {
     var hour: LocalHour
     /// Unique in this tracker; a device's ``DeviceState/runHour`` names it.
     let serial: UInt32
+    /// The slot that ``Run/start`` and ``Run/end`` count from (the slot holding the hour's start).
+    let firstSlot: Int64
     /// Per device: bit z set when the device was heard (placed or not) in zone z.
     var heard: [UInt32: UInt64] = [:]
     var runs: [Run] = []
@@ -774,9 +790,10 @@ struct HourAccumulator {
     /// Devices recognised as residents while this hour was open.
     var residents: Set<UInt32> = []
 
-    init(hour: LocalHour, serial: UInt32) {
+    init(hour: LocalHour, serial: UInt32, firstSlot: Int64) {
         self.hour = hour
         self.serial = serial
+        self.firstSlot = firstSlot
     }
 }
 

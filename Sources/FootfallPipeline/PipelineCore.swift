@@ -23,6 +23,9 @@ public struct PipelineCore: ~Copyable {
     /// Event time (ns) from which the key schedule must be asked again: the next rotation
     /// instant, so between rotations a frame costs one compare here.
     private var rotationCheckNanos = Int64.min
+    /// `privacy.randomised_addresses` is `group` (a restart setting, see ``restartReason(from:to:)``):
+    /// the tracker then counts randomised addresses by their element fingerprint.
+    private let grouping: Bool
 
     /// - Parameters:
     ///   - settings: the validated configuration.
@@ -53,6 +56,7 @@ public struct PipelineCore: ~Copyable {
         self.tracker = Tracker(settings: settings)
         self.keyLockStatus = keyMemory?.lockStatus
         self.keySlotOfSensor = PipelineCore.keySlots(settings)
+        self.grouping = settings.privacy.randomisedAddresses == .group
     }
 
     static func keySlots(_ settings: Settings) -> [Int] {
@@ -90,7 +94,7 @@ public struct PipelineCore: ~Copyable {
         // Event time drives the key schedule: a due rotation first closes every slot heard
         // under the old key, then destroys it (P4).
         if request.timestampNanos >= rotationCheckNanos { advanceKey(toNanos: request.timestampNanos) }
-        tracker.observe(epoch.pseudonymiser.observe(request, sensor: sensor, keySlot: keySlotOfSensor[sensor]))
+        tracker.observe(epoch.pseudonymiser.observeForTracker(request, sensor: sensor, keySlot: keySlotOfSensor[sensor], grouping: grouping))
     }
 
     /// Live mode: event time moves on without a frame (the once-a-second tick). Closes hours

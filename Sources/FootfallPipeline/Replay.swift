@@ -140,42 +140,68 @@ public enum Replay {
             for report in reports { try sink(report) }
         }
 
-        // k-way merge by capture time: each file is in time order, so only the head
-        // record of each file competes. A head stays valid until its reader is advanced.
-        var heads: [CaptureRecord?] = Array(repeating: nil, count: readers.count)
         let linkTypes = readers.map(\.linkType)
-        var heap = Heap<MergeKey>()
-        heap.reserveCapacity(readers.count)
-        for i in readers.indices {
-            heads[i] = try nextRecord(readers[i], input: inputs[i], summary: &summary)
-            if let head = heads[i] { heap.insert(MergeKey(time: head.timestampNanos, source: i)) }
-        }
         var sinceProgress = 0
-        while let top = heap.min {
-            let i = top.source
-            guard let record = heads[i] else { _ = heap.removeMin(); continue }
-            summary.bytesRead += Int64(record.bytes.count) + 16
-            let result = FrameParser.parse(record.bytes, linkType: linkTypes[i], timestampNanos: record.timestampNanos, counters: &summary.parse)
-            switch consume result {
-            case .probeRequest(let request):
-                core.process(request, sensor: sensors[i])
-                if core.hasClosedHours { try write(core.takeClosedHours()) }
-            case .other:
-                break
-            case .malformed:
-                break
+        if readers.count == 1 {
+            // One file (the common case): nothing to merge, so its records go straight
+            // through, in the same order and with the same steps as in the merge below.
+            let reader = readers[0]
+            let linkType = linkTypes[0]
+            let sensor = sensors[0]
+            while let record = try nextRecord(reader, summary: &summary) {
+                summary.bytesRead += Int64(record.bytes.count) + 16
+                let result = FrameParser.parse(record.bytes, linkType: linkType, timestampNanos: record.timestampNanos, counters: &summary.parse)
+                switch consume result {
+                case .probeRequest(let request):
+                    core.process(request, sensor: sensor)
+                    if core.hasClosedHours { try write(core.takeClosedHours()) }
+                case .other:
+                    break
+                case .malformed:
+                    break
+                }
+                sinceProgress += 1
+                if sinceProgress >= 4096, let progress {
+                    sinceProgress = 0
+                    progress.update(bytesRead: summary.bytesRead, totalBytes: totalBytes, frames: summary.parse.frames)
+                }
             }
-            heads[i] = try nextRecord(readers[i], input: inputs[i], summary: &summary)
-            // The file's next record takes its place: one sift instead of a pop and a push.
-            if let head = heads[i] {
-                _ = heap.replaceMin(with: MergeKey(time: head.timestampNanos, source: i))
-            } else {
-                _ = heap.removeMin()
+        } else {
+            // k-way merge by capture time: each file is in time order, so only the head
+            // record of each file competes. A head stays valid until its reader is advanced.
+            var heads: [CaptureRecord?] = Array(repeating: nil, count: readers.count)
+            var heap = Heap<MergeKey>()
+            heap.reserveCapacity(readers.count)
+            for i in readers.indices {
+                heads[i] = try nextRecord(readers[i], summary: &summary)
+                if let head = heads[i] { heap.insert(MergeKey(time: head.timestampNanos, source: i)) }
             }
-            sinceProgress += 1
-            if sinceProgress >= 4096, let progress {
-                sinceProgress = 0
-                progress.update(bytesRead: summary.bytesRead, totalBytes: totalBytes, frames: summary.parse.frames)
+            while let top = heap.min {
+                let i = top.source
+                guard let record = heads[i] else { _ = heap.removeMin(); continue }
+                summary.bytesRead += Int64(record.bytes.count) + 16
+                let result = FrameParser.parse(record.bytes, linkType: linkTypes[i], timestampNanos: record.timestampNanos, counters: &summary.parse)
+                switch consume result {
+                case .probeRequest(let request):
+                    core.process(request, sensor: sensors[i])
+                    if core.hasClosedHours { try write(core.takeClosedHours()) }
+                case .other:
+                    break
+                case .malformed:
+                    break
+                }
+                heads[i] = try nextRecord(readers[i], summary: &summary)
+                // The file's next record takes its place: one sift instead of a pop and a push.
+                if let head = heads[i] {
+                    _ = heap.replaceMin(with: MergeKey(time: head.timestampNanos, source: i))
+                } else {
+                    _ = heap.removeMin()
+                }
+                sinceProgress += 1
+                if sinceProgress >= 4096, let progress {
+                    sinceProgress = 0
+                    progress.update(bytesRead: summary.bytesRead, totalBytes: totalBytes, frames: summary.parse.frames)
+                }
             }
         }
         // End of input is treated as a shutdown: the hour in progress is written as partial.
@@ -187,7 +213,10 @@ public enum Replay {
         return summary
     }
 
-    static func nextRecord(_ reader: CaptureFileReader, input: ReplayInput, summary: inout ReplaySummary) throws(ReplayError) -> CaptureRecord? {
+    /// Called once per record: it takes no `ReplayInput`, whose two strings would be
+    /// retained and released around every call (the error message already names the file).
+    @inline(__always)
+    static func nextRecord(_ reader: CaptureFileReader, summary: inout ReplaySummary) throws(ReplayError) -> CaptureRecord? {
         do {
             return try reader.next()
         } catch {
