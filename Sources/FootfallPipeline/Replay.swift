@@ -149,22 +149,8 @@ public enum Replay {
             let linkType = linkTypes[0]
             let sensor = sensors[0]
             while let record = try nextRecord(reader, summary: &summary) {
-                summary.bytesRead += Int64(record.bytes.count) + 16
-                let result = FrameParser.parse(record.bytes, linkType: linkType, timestampNanos: record.timestampNanos, counters: &summary.parse)
-                switch consume result {
-                case .probeRequest(let request):
-                    core.process(request, sensor: sensor)
-                    if core.hasClosedHours { try write(core.takeClosedHours()) }
-                case .other:
-                    break
-                case .malformed:
-                    break
-                }
-                sinceProgress += 1
-                if sinceProgress >= 4096, let progress {
-                    sinceProgress = 0
-                    progress.update(bytesRead: summary.bytesRead, totalBytes: totalBytes, frames: summary.parse.frames)
-                }
+                try handle(record, linkType: linkType, sensor: sensor, core: &core, summary: &summary, sink: sink)
+                tick(&sinceProgress, progress, summary, totalBytes: totalBytes)
             }
         } else {
             // k-way merge by capture time: each file is in time order, so only the head
@@ -179,17 +165,7 @@ public enum Replay {
             while let top = heap.min {
                 let i = top.source
                 guard let record = heads[i] else { _ = heap.removeMin(); continue }
-                summary.bytesRead += Int64(record.bytes.count) + 16
-                let result = FrameParser.parse(record.bytes, linkType: linkTypes[i], timestampNanos: record.timestampNanos, counters: &summary.parse)
-                switch consume result {
-                case .probeRequest(let request):
-                    core.process(request, sensor: sensors[i])
-                    if core.hasClosedHours { try write(core.takeClosedHours()) }
-                case .other:
-                    break
-                case .malformed:
-                    break
-                }
+                try handle(record, linkType: linkTypes[i], sensor: sensors[i], core: &core, summary: &summary, sink: sink)
                 heads[i] = try nextRecord(readers[i], summary: &summary)
                 // The file's next record takes its place: one sift instead of a pop and a push.
                 if let head = heads[i] {
@@ -197,11 +173,7 @@ public enum Replay {
                 } else {
                     _ = heap.removeMin()
                 }
-                sinceProgress += 1
-                if sinceProgress >= 4096, let progress {
-                    sinceProgress = 0
-                    progress.update(bytesRead: summary.bytesRead, totalBytes: totalBytes, frames: summary.parse.frames)
-                }
+                tick(&sinceProgress, progress, summary, totalBytes: totalBytes)
             }
         }
         // End of input is treated as a shutdown: the hour in progress is written as partial.
@@ -211,6 +183,41 @@ public enum Replay {
         progress?.update(bytesRead: summary.bytesRead, totalBytes: totalBytes, frames: summary.parse.frames)
         progress?.finish()
         return summary
+    }
+
+    /// One record, whichever file it came from: parse it in place, put a probe request
+    /// through the core, and hand over the hours that closed.
+    @inline(__always)
+    static func handle(
+        _ record: CaptureRecord,
+        linkType: LinkType,
+        sensor: Int,
+        core: inout PipelineCore,
+        summary: inout ReplaySummary,
+        sink: (HourReport) throws(ReplayError) -> Void
+    ) throws(ReplayError) {
+        summary.bytesRead += Int64(record.bytes.count) + 16
+        let result = FrameParser.parse(record.bytes, linkType: linkType, timestampNanos: record.timestampNanos, counters: &summary.parse)
+        switch consume result {
+        case .probeRequest(let request):
+            core.process(request, sensor: sensor)
+            if core.hasClosedHours {
+                for report in core.takeClosedHours() { try sink(report) }
+            }
+        case .other:
+            break
+        case .malformed:
+            break
+        }
+    }
+
+    /// Progress every 4,096 records (only on a terminal).
+    @inline(__always)
+    static func tick(_ sinceProgress: inout Int, _ progress: (any ReplayProgress)?, _ summary: ReplaySummary, totalBytes: Int64) {
+        sinceProgress += 1
+        guard sinceProgress >= 4096, let progress else { return }
+        sinceProgress = 0
+        progress.update(bytesRead: summary.bytesRead, totalBytes: totalBytes, frames: summary.parse.frames)
     }
 
     /// Called once per record: it takes no `ReplayInput`, whose two strings would be
