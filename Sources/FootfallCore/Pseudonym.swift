@@ -4,7 +4,7 @@
 /// It prints as `Pseudonym(redacted)` and reflects nothing: a pseudonym must never reach a
 /// file, a log line or an error message (P14). Equal pseudonyms in one key period mean the
 /// same address; across periods they mean nothing.
-public struct Pseudonym: Hashable, Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+public struct Pseudonym: Hashable, Sendable, BitwiseCopyable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     @usableFromInline
     internal let value: UInt64
 

@@ -47,10 +47,15 @@ public struct Tracker {
     // MARK: device table (pseudonym-keyed; dropped by reset)
     /// Pseudonym → index in `devices`, a flat open-addressing table (``DeviceIndex``).
     var index = DeviceIndex()
-    var devices: [DeviceState] = []
+    /// One entry per device, in chunks that never move (``ChunkedArray``): see
+    /// ``DeviceState`` for the 64 bytes a device costs.
+    var devices = ChunkedArray<DeviceState>()
     var freeList: [Int32] = []
     /// Per device and zone: slots spent in the zone in the current visit.
-    var zoneDwell: [Int32] = []
+    var zoneDwell = ChunkedArray<Int32>()
+    /// The slot that device entries count their slots from (32-bit offsets, see
+    /// ``DeviceState``); set by the first device of a device table.
+    var slotBase: Int64 = .min
 
     // MARK: time
     var newestNanos: Int64 = .min
@@ -64,9 +69,6 @@ public struct Tracker {
     var hours: [HourAccumulator] = []
     var lastHourIndex = 0
     var nextLocalID: UInt32 = 1
-    var nextVisitID: UInt32 = 1
-    /// Serial number of the next hour accumulator (0 means none, see ``DeviceState/runHour``).
-    var nextHourSerial: UInt32 = 1
     @usableFromInline var closedReports: [HourReport] = []
 
     public private(set) var counters = TrackerCounters()
@@ -131,8 +133,9 @@ public struct Tracker {
             slot = floorDiv(t, slotNanos)
             cachedSlot = slot
             cachedSlotStartNanos = slot &* slotNanos
+            if firstSlot == .min { firstSlot = slot }
+            rebaseIfNeeded(for: slot)
         }
-        if firstSlot == .min { firstSlot = slot }
         let rank: Int16 = observation.signalDBm.map { Int16($0) } ?? SlotAggregate.noSignal
         // The entity counted: the address, or under `group` the keyed element fingerprint of
         // a randomised address (both are keyed pseudonyms of the current key period).
@@ -141,29 +144,34 @@ public struct Tracker {
         if let found = index.find(entity, in: devices) {
             d = Int(found)
         } else {
-            d = allocate(entity, randomised: observation.randomised, slot: slot)
+            d = allocate(entity, randomised: observation.randomised)
         }
-        devices[d].lastHeardNanos = max(devices[d].lastHeardNanos, t)
-        if devices[d].resident {
+        let device = devices.pointer(at: d)
+        if device.pointee.resident {
             // Nothing of a resident is counted, but its hour still gets a (zero) report.
             _ = hourIndex(forSlot: slot)
             counters.observations += 1
             return
         }
-        if devices[d].newer.slot == slot {
-            devices[d].newer.add(rank: rank, sensor: Int32(sensor))
-        } else if devices[d].older.slot == slot {
-            devices[d].older.add(rank: rank, sensor: Int32(sensor))
-        } else if slot <= devices[d].finalizedThrough {
+        let o = Int32(truncatingIfNeeded: slot &- slotBase)
+        let s16 = Int16(truncatingIfNeeded: sensor)
+        if device.pointee.newer.offset == o {
+            device.pointee.newer.add(rank: rank, sensor: s16)
+        } else if device.pointee.older.offset == o {
+            device.pointee.older.add(rank: rank, sensor: s16)
+        } else if o <= device.pointee.lastDecidedOffset {
+            // Its slot is decided already (`none` is below every offset).
             counters.late += 1
             return
-        } else if devices[d].newer.isEmpty || slot > devices[d].newer.slot {
-            if !devices[d].older.isEmpty { finalize(device: d, devices[d].older) }
-            devices[d].older = devices[d].newer
-            devices[d].newer = SlotAggregate(slot: slot, rank: rank, sensor: Int32(sensor))
-        } else if devices[d].older.isEmpty {
-            // Between the last finalized slot and the newest one.
-            devices[d].older = SlotAggregate(slot: slot, rank: rank, sensor: Int32(sensor))
+        } else if o > device.pointee.newer.offset {
+            let older = device.pointee.older
+            let newer = device.pointee.newer
+            device.pointee.older = newer
+            device.pointee.newer = PackedSlot(offset: o, rank: rank, sensor: s16)
+            if !older.isEmpty { finalize(device: d, wide(older)) }
+        } else if device.pointee.older.isEmpty {
+            // Between the last decided slot and the newest one.
+            device.pointee.older = PackedSlot(offset: o, rank: rank, sensor: s16)
         } else {
             counters.late += 1
             return
@@ -191,9 +199,9 @@ public struct Tracker {
         let inProgress = newestNanos == .min ? Int64.min : clock.hourStart(containing: floorDiv(newestNanos, 1_000_000_000))
         let dataEnd = newestNanos == .min ? Int64.max : (floorDiv(newestNanos, slotNanos) + 1) * slotSeconds
         while !hours.isEmpty {
-            let hour = hours.removeFirst()
+            var hour = hours.removeFirst()
             let partial = hour.hour.start == inProgress
-            closedReports.append(report(for: hour, partial: partial, listenedUntil: partial ? dataEnd : hour.hour.end))
+            closedReports.append(report(for: &hour, partial: partial, listenedUntil: partial ? dataEnd : hour.hour.end))
             closedThrough = hour.hour.end
         }
         lastHourIndex = 0
@@ -204,13 +212,34 @@ public struct Tracker {
     /// device-keyed state is dropped. The hours' counts survive; a device present across the
     /// rotation starts a new visit as a new device.
     public mutating func reset() {
+        dropDevices()
+        counters.resets += 1
+    }
+
+    /// Decides every pending slot, ends every visit and forgets every device.
+    mutating func dropDevices() {
         finalizeAllPending()
         closeAllVisits()
         index = DeviceIndex()
-        devices = []
+        devices.removeAll()
         freeList = []
-        zoneDwell = []
-        counters.resets += 1
+        zoneDwell.removeAll()
+        slotBase = .min
+        // The next frame recomputes its slot and sets the new base.
+        cachedSlotStartNanos = .max
+    }
+
+    /// Device entries hold slots as 32-bit offsets from ``slotBase``. A slot more than 2^30
+    /// slots away from it (34 years with 1-second slots; never with slots of 8 seconds or
+    /// more, which Int64 nanoseconds cannot reach) starts a new device table, as a key
+    /// rotation does, so an offset can never overflow.
+    mutating func rebaseIfNeeded(for slot: Int64) {
+        if slotBase == .min {
+            slotBase = slot
+        } else if (slot &- slotBase).magnitude >= 1 << 30 {
+            dropDevices()
+            slotBase = slot
+        }
     }
 
     /// Devices currently held in the table (present, or kept as resident candidates).
@@ -224,8 +253,8 @@ public struct Tracker {
 
     // MARK: - Device table
 
-    mutating func allocate(_ pseudonym: Pseudonym, randomised: Bool, slot: Int64) -> Int {
-        var state = DeviceState(pseudonym: pseudonym, localID: nextLocalID, slot: slot)
+    mutating func allocate(_ pseudonym: Pseudonym, randomised: Bool) -> Int {
+        var state = DeviceState(pseudonym: pseudonym, localID: nextLocalID)
         state.randomised = randomised
         state.group = grouping && randomised
         nextLocalID &+= 1
@@ -237,10 +266,27 @@ public struct Tracker {
         } else {
             d = devices.count
             devices.append(state)
-            zoneDwell.append(contentsOf: repeatElement(0, count: zoneIDs.count))
+            zoneDwell.append(repeating: 0, count: zoneIDs.count)
         }
         index.insert(pseudonym, device: Int32(d), in: devices)
         return d
+    }
+
+    /// A slot offset of a device entry as a slot number (`.min` for none).
+    @inline(__always)
+    func wide(_ offset: Int32) -> Int64 {
+        offset == PackedSlot.none ? .min : slotBase &+ Int64(offset)
+    }
+
+    /// A slot number as an offset for a device entry (`.min` → none).
+    @inline(__always)
+    func narrow(_ slot: Int64) -> Int32 {
+        slot == .min ? PackedSlot.none : Int32(slot &- slotBase)
+    }
+
+    @inline(__always)
+    func wide(_ packed: PackedSlot) -> SlotAggregate {
+        SlotAggregate(slot: wide(packed.offset), rank: packed.rank, sensor: Int32(packed.sensor))
     }
 
     // MARK: - Time
@@ -256,33 +302,44 @@ public struct Tracker {
         // comes back within the hour is still one device in that hour's distinct counts.
         let currentHourStartNanos = clock.hourStart(containing: wSeconds) * 1_000_000_000
         let goneBefore = min(w &- Int64(rules.visitGapSeconds) * 1_000_000_000 &- slotNanos, currentHourStartNanos)
-        for d in devices.indices where devices[d].live {
-            if !devices[d].older.isEmpty, (devices[d].older.slot + 1) * slotNanos <= w {
-                finalize(device: d, devices[d].older)
-                devices[d].older = SlotAggregate()
+        // Slot x ends by `w` exactly when x < wSlot (and by `goneBefore` when x < goneSlot);
+        // as offsets from the slot base, one compare per test.
+        let wSlot = floorDiv(w, slotNanos) &- slotBase
+        let goneSlot = floorDiv(goneBefore, slotNanos) &- slotBase
+        for d in devices.indices {
+            // Chunks never move, and nothing below adds devices: the pointer stays valid.
+            let device = devices.pointer(at: d)
+            guard device.pointee.live else { continue }
+            if !device.pointee.older.isEmpty, Int64(device.pointee.older.offset) < wSlot {
+                let older = device.pointee.older
+                device.pointee.older = PackedSlot()
+                finalize(device: d, wide(older))
             }
-            if devices[d].older.isEmpty, !devices[d].newer.isEmpty, (devices[d].newer.slot + 1) * slotNanos <= w {
-                finalize(device: d, devices[d].newer)
-                devices[d].newer = SlotAggregate()
+            if device.pointee.older.isEmpty, !device.pointee.newer.isEmpty, Int64(device.pointee.newer.offset) < wSlot {
+                let newer = device.pointee.newer
+                device.pointee.newer = PackedSlot()
+                finalize(device: d, wide(newer))
             }
             // The visit is over once a silence longer than the visit gap is certain.
-            if devices[d].visitOpen, (devices[d].lastPlacedSlot + maxGapSlots + 2) * slotNanos <= w {
+            if device.pointee.visitOpen, Int64(device.pointee.lastPlacedOffset) + maxGapSlots + 2 <= wSlot {
                 closeVisit(device: d, before: .max)
             }
-            let gone = devices[d].newer.isEmpty && devices[d].lastHeardNanos < goneBefore
-            if gone && !devices[d].resident && devices[d].presentSlots < keepSlots {
-                if devices[d].visitOpen { closeVisit(device: d, before: .max) }
-                index.remove(devices[d].pseudonym, in: devices)
-                devices[d].live = false
-                freeList.append(Int32(d))
-                counters.evicted += 1
-            }
+            // Gone: nothing pending, and the last slot it was heard in ended by `goneBefore`.
+            // (Residents are never forgotten, and the last decided slot of any other device
+            // is the last slot it was heard in.)
+            guard device.pointee.newer.isEmpty, !device.pointee.resident, device.pointee.presentSlots < keepSlots,
+                  Int64(device.pointee.lastDecidedOffset) < goneSlot else { continue }
+            if device.pointee.visitOpen { closeVisit(device: d, before: .max) }
+            index.remove(device.pointee.pseudonym, in: devices)
+            device.pointee.live = false
+            freeList.append(Int32(d))
+            counters.evicted += 1
         }
         let delay = Int64(rules.visitGapSeconds) + slotSeconds
         while let first = hours.first, first.hour.end + delay <= wSeconds {
-            closedReports.append(report(for: first, partial: false, listenedUntil: first.hour.end))
-            closedThrough = first.hour.end
-            hours.removeFirst()
+            var hour = hours.removeFirst()
+            closedReports.append(report(for: &hour, partial: false, listenedUntil: hour.hour.end))
+            closedThrough = hour.hour.end
             lastHourIndex = 0
         }
         nextTickNanos = (floorDiv(w, slotNanos) + 1) * slotNanos + latenessNanos
@@ -303,17 +360,18 @@ public struct Tracker {
     mutating func closeVisit(device d: Int, before limit: Int64) {
         devices[d].visitOpen = false
         guard !devices[d].resident, tailSlots > 0 else { return }
-        let from = devices[d].lastPlacedSlot + 1
+        let from = wide(devices[d].lastPlacedOffset) + 1
         let to = min(from + tailSlots, limit)
         if to > from { addPresence(device: d, zone: devices[d].lastZone, from: from, to: to) }
     }
 
     mutating func finalizeAllPending() {
         for d in devices.indices where devices[d].live {
-            if !devices[d].older.isEmpty { finalize(device: d, devices[d].older) }
-            if !devices[d].newer.isEmpty { finalize(device: d, devices[d].newer) }
-            devices[d].older = SlotAggregate()
-            devices[d].newer = SlotAggregate()
+            let older = devices[d].older, newer = devices[d].newer
+            devices[d].older = PackedSlot()
+            devices[d].newer = PackedSlot()
+            if !older.isEmpty { finalize(device: d, wide(older)) }
+            if !newer.isEmpty { finalize(device: d, wide(newer)) }
         }
     }
 
@@ -322,35 +380,36 @@ public struct Tracker {
     /// Decides one slot of one device: its zone (the zone of the sensor that heard it
     /// strongest) and whether the signal reached that zone's threshold.
     mutating func finalize(device d: Int, _ slot: SlotAggregate) {
-        devices[d].finalizedThrough = max(devices[d].finalizedThrough, slot.slot)
         guard !devices[d].resident else { return }
         if noteHeard(device: d, slot: slot.slot) { return }
         let zone = sensorZone[Int(slot.sensor)]
         let placed = slot.rank == SlotAggregate.noSignal || slot.rank >= zoneThreshold[Int(zone)]
-        let localID = devices[d].localID
         guard let h = hourIndex(forSlot: slot.slot) else { counters.afterClose += 1; return }
-        hours[h].heard[localID, default: 0] |= (1 << UInt64(zone))
-        guard placed else { return }
+        // A placed slot is recorded as presence below, which also says the device was heard
+        // in the zone that hour; a slot too weak to place only says that.
+        guard placed else {
+            markHeard(device: d, hour: h, zone: zone)
+            return
+        }
 
         let s = slot.slot
-        if devices[d].visitOpen, s - devices[d].lastPlacedSlot - 1 <= maxGapSlots {
+        let lastPlaced = wide(devices[d].lastPlacedOffset)
+        if devices[d].visitOpen, s - lastPlaced - 1 <= maxGapSlots {
             // Bridge the gap in the last zone, then the slot itself.
             let last = devices[d].lastZone
-            let previous = devices[d].lastPlacedSlot
-            devices[d].lastPlacedSlot = s
-            if s - previous > 1 {
-                addPresence(device: d, zone: last, from: previous + 1, to: s)
+            devices[d].lastPlacedOffset = narrow(s)
+            if s - lastPlaced > 1 {
+                addPresence(device: d, zone: last, from: lastPlaced + 1, to: s)
             }
             if zone != last && !strict, let hs = hourIndex(forSlot: s) {
-                hours[hs].transitions.append(Transition(localID: localID, visitID: devices[d].visitID, from: UInt8(last), to: UInt8(zone)))
+                hours[hs].transitions.append(Transition(
+                    localID: devices[d].localID, visitStart: devices[d].visitStartOffset, from: UInt8(last), to: UInt8(zone)))
             }
         } else {
             if devices[d].visitOpen { closeVisit(device: d, before: s) }
             devices[d].visitOpen = true
-            devices[d].visitID = nextVisitID
-            nextVisitID &+= 1
-            devices[d].visitStartSlot = s
-            devices[d].lastPlacedSlot = s
+            devices[d].visitStartOffset = narrow(s)
+            devices[d].lastPlacedOffset = narrow(s)
             for z in 0 ..< zoneIDs.count { zoneDwell[d * zoneIDs.count + z] = 0 }
         }
         addPresence(device: d, zone: zone, from: s, to: s + 1)
@@ -361,15 +420,30 @@ public struct Tracker {
         }
     }
 
+    /// Records that device `d` was heard in `zone` in hour `h` without being placed there.
+    /// One mark per device, hour and zone (a repeat of the device's last mark is skipped;
+    /// the hour's report merges any other repeats).
+    mutating func markHeard(device d: Int, hour h: Int, zone: Int32) {
+        let localID = devices[d].localID
+        let last = Int(devices[d].markIndex)
+        if last >= 0, last < hours[h].marks.count {
+            let mark = hours[h].marks[last]
+            if mark.localID == localID && mark.zone == zone { return }
+        }
+        devices[d].markIndex = Int32(hours[h].marks.count)
+        hours[h].marks.append(HeardMark(localID: localID, zoneIndex: UInt8(zone)))
+    }
+
     /// The fast resident rule, once per heard slot: a vendor-assigned address heard (at any
     /// strength) in at least `residentMinimumHeard` of the last window's slots is a fixed
     /// device. One shift, one `or` and one population count.
     /// - Returns: whether the device has just become a resident.
     mutating func noteHeard(device d: Int, slot s: Int64) -> Bool {
-        let shift = devices[d].heardMaskSlot == .min ? 64 : s - devices[d].heardMaskSlot
+        let newest = wide(devices[d].lastDecidedOffset)
+        let shift = newest == .min ? 64 : s - newest
         if shift > 0 {
             devices[d].heardMask = shift >= 64 ? 0 : devices[d].heardMask << UInt64(shift)
-            devices[d].heardMaskSlot = s
+            devices[d].lastDecidedOffset = narrow(s)
             devices[d].heardMask |= 1
         } else if shift > -64 {
             devices[d].heardMask |= UInt64(1) << UInt64(-shift)
@@ -404,29 +478,25 @@ public struct Tracker {
             let end = min(to, hourEndSlot)
             let n = end - start
             // Dwell runs to the end of the last placed slot; the presence tail is not dwell.
-            let dwellEnd = devices[d].lastPlacedSlot + 1
+            let dwellEnd = wide(devices[d].lastPlacedOffset) + 1
             zoneDwell[d * zc + Int(zone)] += Int32(max(0, min(end, dwellEnd) - start))
             devices[d].presentSlots += Int32(n)
             let localID = devices[d].localID
+            let visitStart = devices[d].visitStartOffset
             let zoneDwellAtEnd = zoneDwell[d * zc + Int(zone)]
-            let visitDwellAtEnd = Int32(min(end, dwellEnd) - devices[d].visitStartSlot)
+            let visitDwellAtEnd = Int32(min(end, dwellEnd) - wide(visitStart))
             let base = hours[h].firstSlot
-            let r = devices[d].runIndex
-            if devices[d].runHour == hours[h].serial, r >= 0,
-               hours[h].runs[Int(r)].end == Int32(start - base), hours[h].runs[Int(r)].zone == zone,
-               hours[h].runs[Int(r)].visitID == devices[d].visitID {
-                hours[h].runs[Int(r)].end = Int32(end - base)
-                hours[h].runs[Int(r)].zoneDwellAtEnd = zoneDwellAtEnd
-                hours[h].runs[Int(r)].visitDwellAtEnd = visitDwellAtEnd
+            // The device's last run, if it is in this hour (the index may name another
+            // hour's run, so the run's own device, visit, zone and end are checked).
+            let r = Int(devices[d].runIndex)
+            if r >= 0, r < hours[h].runs.count, hours[h].runs[r].continues(
+                localID: localID, visitStart: visitStart, zone: zone, at: Int32(start - base)) {
+                hours[h].runs[r].extend(to: Int32(end - base), zoneDwellAtEnd: zoneDwellAtEnd, visitDwellAtEnd: visitDwellAtEnd)
             } else {
-                // A run extended above was opened here, in the same hour and zone, so the
-                // device is already marked heard there: one hash lookup per new run only.
-                hours[h].heard[localID, default: 0] |= (1 << UInt64(zone))
-                devices[d].runHour = hours[h].serial
                 devices[d].runIndex = Int32(hours[h].runs.count)
                 hours[h].runs.append(Run(
-                    localID: localID, visitID: devices[d].visitID, start: Int32(start - base), end: Int32(end - base),
-                    zoneDwellAtEnd: zoneDwellAtEnd, visitDwellAtEnd: visitDwellAtEnd, zoneIndex: UInt8(zone)))
+                    localID: localID, visitStart: visitStart, start: Int32(start - base), end: Int32(end - base),
+                    zone: zone, zoneDwellAtEnd: zoneDwellAtEnd, visitDwellAtEnd: visitDwellAtEnd))
             }
             start = end
         }
@@ -445,8 +515,8 @@ public struct Tracker {
             return i
         }
         let hour = clock.hour(containing: second)
-        var accumulator = HourAccumulator(hour: hour, serial: nextHourSerial, firstSlot: floorDiv(hour.start, slotSeconds))
-        nextHourSerial &+= 1
+        var accumulator = HourAccumulator(hour: hour, firstSlot: floorDiv(hour.start, slotSeconds))
+        precondition(hour.end / slotSeconds - accumulator.firstSlot < Int64(Run.maximumSlot), "an hour spans more slots than a run can hold")
         for d in devices.indices where devices[d].live && devices[d].resident {
             accumulator.residents.insert(devices[d].localID)
         }
@@ -458,9 +528,14 @@ public struct Tracker {
 
     // MARK: - Hour close
 
+    /// The figures of one hour, from its records; empties `hour`'s record arrays.
+    ///
+    /// The records are sorted by device and visit and walked once, so the memory it needs
+    /// beyond the records themselves is a few counters per zone, one dwell value per visit
+    /// and a presence count per slot and zone (for the peak).
     /// - Parameter listenedUntil: end of the time the tracker listened in this hour (the end
     ///   of the newest frame's slot for the hour in progress at shutdown).
-    func report(for hour: HourAccumulator, partial: Bool, listenedUntil: Int64) -> HourReport {
+    func report(for hour: inout HourAccumulator, partial: Bool, listenedUntil: Int64) -> HourReport {
         let zc = zoneIDs.count
         // Presence is averaged over the part of the hour the tracker listened: from its first
         // frame (a collector started at 14:50 knows nothing of 14:00–14:50) to the end of the
@@ -469,110 +544,159 @@ public struct Tracker {
         let hourSeconds = Double(max(slotSeconds, min(hour.hour.end, listenedUntil) - listenedFrom))
         let residents = hour.residents
 
-        // Longest dwell each visit reached by the end of its presence in this hour.
-        var visitDwell: [UInt32: Int32] = [:]
-        for run in hour.runs where !residents.contains(run.localID) {
-            visitDwell[run.visitID] = max(visitDwell[run.visitID] ?? 0, run.visitDwellAtEnd)
-        }
-        func qualifies(_ visit: UInt32) -> Bool { Int64(visitDwell[visit] ?? 0) >= minimumDwellSlots }
+        hour.runs.sort { $0.visitKey }
+        hour.marks.sort { UInt64($0.localID) }
+        hour.transitions.sort { $0.visitKey }
+        let runs = hour.runs, marks = hour.marks, transitions = hour.transitions
 
-        var zoneVisitors = Array(repeating: Set<UInt32>(), count: zc)
-        var zoneVisitDwell = Array(repeating: [UInt32: Int32](), count: zc)
-        var zonePresentSlots = Array(repeating: Int64(0), count: zc)
-        var zoneEvents = Array(repeating: [(Int64, Int)](), count: zc)
-        var siteVisitors = Set<UInt32>()
-        var siteEvents: [(Int64, Int)] = []
+        // Presence per slot for the peaks: +1 where a run starts, −1 where it ends; the
+        // running sum at a slot is the number of runs covering it (a device moving from one
+        // run to the next at a slot counts once). Row zc is the whole site.
+        let width = Int(hour.hour.end / slotSeconds - hour.firstSlot) + 1
+        var presenceSteps = [Int32](repeating: 0, count: (zc + 1) * width)
+
+        var zoneDevices = [Int](repeating: 0, count: zc)
+        var zoneVisitors = [Int](repeating: 0, count: zc)
+        var zonePassersby = [Int](repeating: 0, count: zc)
+        var zonePresentSlots = [Int64](repeating: 0, count: zc)
+        var zoneDwell = [[Int32]](repeating: [], count: zc)
+        var siteDevices = 0, siteVisitors = 0, sitePassersby = 0
         var sitePresentSlots: Int64 = 0
-        for run in hour.runs where !residents.contains(run.localID) && qualifies(run.visitID) {
-            let z = Int(run.zone)
-            zoneVisitors[z].insert(run.localID)
-            zoneVisitDwell[z][run.visitID] = max(zoneVisitDwell[z][run.visitID] ?? 0, run.zoneDwellAtEnd)
-            let start = Int64(run.start), end = Int64(run.end)
-            zonePresentSlots[z] += end - start
-            sitePresentSlots += end - start
-            zoneEvents[z].append((start, 1)); zoneEvents[z].append((end, -1))
-            siteEvents.append((start, 1)); siteEvents.append((end, -1))
-            siteVisitors.insert(run.localID)
-        }
-        var zoneDevices = Array(repeating: 0, count: zc)
-        var siteDevices = 0
-        var zonePassersby = Array(repeating: 0, count: zc)
-        var sitePassersby = 0
-        for (localID, mask) in hour.heard where !residents.contains(localID) {
-            siteDevices += 1
-            if !siteVisitors.contains(localID) { sitePassersby += 1 }
-            for z in 0 ..< zc where mask & (1 << UInt64(z)) != 0 {
-                zoneDevices[z] += 1
-                if !zoneVisitors[z].contains(localID) { zonePassersby[z] += 1 }
+        var siteDwell: [Int32] = []
+        var flowMatrix = [Int](repeating: 0, count: strict ? 0 : zc * zc)
+        var visitZoneDwell = [Int32](repeating: 0, count: zc)
+
+        // Transitions whose visit has no presence in this hour (none is expected: a
+        // transition is recorded with the presence in its new zone) count when a visit of
+        // no dwell qualifies.
+        let dwellless = 0 >= minimumDwellSlots
+        var t = 0
+        func countTransitions(before key: UInt64, qualifying: Bool, resident: Bool, through: Bool) {
+            while t < transitions.count, transitions[t].visitKey < key || (through && transitions[t].visitKey == key) {
+                let move = transitions[t]
+                let counts = move.visitKey == key ? qualifying && !resident : dwellless && !residents.contains(move.localID)
+                if counts && !strict { flowMatrix[Int(move.from) * zc + Int(move.to)] += 1 }
+                t += 1
             }
         }
 
+        var i = 0, m = 0
+        while i < runs.count || m < marks.count {
+            let localID = i == runs.count ? marks[m].localID
+                : m == marks.count ? runs[i].localID : min(runs[i].localID, marks[m].localID)
+            let resident = residents.contains(localID)
+            var heard: UInt64 = 0
+            var visited: UInt64 = 0
+            while m < marks.count, marks[m].localID == localID {
+                heard |= 1 << UInt64(marks[m].zoneIndex)
+                m += 1
+            }
+            while i < runs.count, runs[i].localID == localID {
+                let key = runs[i].visitKey
+                var j = i
+                var visitDwell: Int32 = 0
+                while j < runs.count, runs[j].visitKey == key {
+                    visitDwell = max(visitDwell, runs[j].visitDwellAtEnd)
+                    j += 1
+                }
+                let qualifies = !resident && Int64(visitDwell) >= minimumDwellSlots
+                var zonesOfVisit: UInt64 = 0
+                for k in i ..< j {
+                    let run = runs[k]
+                    let z = Int(run.zone)
+                    heard |= 1 << UInt64(z)
+                    guard qualifies else { continue }
+                    zonesOfVisit |= 1 << UInt64(z)
+                    visitZoneDwell[z] = max(visitZoneDwell[z], run.zoneDwellAtEnd)
+                    let start = Int(run.start), end = Int(run.end)
+                    zonePresentSlots[z] += Int64(end - start)
+                    sitePresentSlots += Int64(end - start)
+                    presenceSteps[z * width + start] += 1
+                    presenceSteps[z * width + end] -= 1
+                    presenceSteps[zc * width + start] += 1
+                    presenceSteps[zc * width + end] -= 1
+                }
+                if qualifies {
+                    siteDwell.append(visitDwell)
+                    visited |= zonesOfVisit
+                    var rest = zonesOfVisit
+                    while rest != 0 {
+                        let z = rest.trailingZeroBitCount
+                        zoneDwell[z].append(visitZoneDwell[z])
+                        visitZoneDwell[z] = 0
+                        rest &= rest - 1
+                    }
+                }
+                countTransitions(before: key, qualifying: qualifies, resident: resident, through: true)
+                i = j
+            }
+            guard !resident else { continue }
+            siteDevices += 1
+            if visited == 0 { sitePassersby += 1 } else { siteVisitors += 1 }
+            var rest = heard
+            while rest != 0 {
+                let z = rest.trailingZeroBitCount
+                zoneDevices[z] += 1
+                if visited & (1 << UInt64(z)) != 0 { zoneVisitors[z] += 1 } else { zonePassersby[z] += 1 }
+                rest &= rest - 1
+            }
+        }
+        countTransitions(before: .max, qualifying: false, resident: false, through: true)
+
         let slotSeconds = Double(self.slotSeconds)
+        /// Nearest-rank percentile of dwell times, in seconds (`nil` for none): the smallest
+        /// value with at least `p` of the values at or below it.
+        func percentile(_ sorted: [Int32], _ p: Double) -> Double? {
+            guard !sorted.isEmpty else { return nil }
+            let rank = Int((p * Double(sorted.count)).rounded(.up))
+            return Double(sorted[max(0, min(sorted.count - 1, rank - 1))]) * slotSeconds
+        }
+        func peak(_ row: Int) -> Int {
+            var current: Int32 = 0, best: Int32 = 0
+            for step in presenceSteps[row * width ..< (row + 1) * width] {
+                current += step
+                best = max(best, current)
+            }
+            return Int(best)
+        }
         var rows: [ZoneHour] = []
         rows.reserveCapacity(zc + 1)
         for z in 0 ..< zc {
-            let dwell = zoneVisitDwell[z].values.map { Double($0) * slotSeconds }.sorted()
+            zoneDwell[z].sort()
+            let dwell = zoneDwell[z]
             rows.append(ZoneHour(
                 zone: zoneIDs[z],
                 devices: zoneDevices[z],
-                visitors: zoneVisitors[z].count,
-                visits: zoneVisitDwell[z].count,
+                visitors: zoneVisitors[z],
+                visits: dwell.count,
                 averagePresent: Double(zonePresentSlots[z]) * slotSeconds / hourSeconds,
-                peakPresent: Tracker.peak(zoneEvents[z]),
-                medianDwellSeconds: Tracker.percentile(dwell, 0.5),
-                p90DwellSeconds: Tracker.percentile(dwell, 0.9),
+                peakPresent: peak(z),
+                medianDwellSeconds: percentile(dwell, 0.5),
+                p90DwellSeconds: percentile(dwell, 0.9),
                 passersby: zonePassersby[z]))
         }
-        var siteDwell: [Double] = []
-        for (visit, slots) in visitDwell where Int64(slots) >= minimumDwellSlots {
-            _ = visit
-            siteDwell.append(Double(slots) * slotSeconds)
-        }
         siteDwell.sort()
+        let dwell = siteDwell
         rows.append(ZoneHour(
             zone: ZoneHour.siteWide,
             devices: siteDevices,
-            visitors: siteVisitors.count,
-            visits: siteDwell.count,
+            visitors: siteVisitors,
+            visits: dwell.count,
             averagePresent: Double(sitePresentSlots) * slotSeconds / hourSeconds,
-            peakPresent: Tracker.peak(siteEvents),
-            medianDwellSeconds: Tracker.percentile(siteDwell, 0.5),
-            p90DwellSeconds: Tracker.percentile(siteDwell, 0.9),
+            peakPresent: peak(zc),
+            medianDwellSeconds: percentile(dwell, 0.5),
+            p90DwellSeconds: percentile(dwell, 0.9),
             passersby: sitePassersby))
 
         var flows: [FlowCount] = []
         if !strict {
-            var matrix = Array(repeating: 0, count: zc * zc)
-            for t in hour.transitions where !residents.contains(t.localID) && qualifies(t.visitID) {
-                matrix[Int(t.from) * zc + Int(t.to)] += 1
-            }
             for from in 0 ..< zc {
-                for to in 0 ..< zc where matrix[from * zc + to] > 0 {
-                    flows.append(FlowCount(from: zoneIDs[from], to: zoneIDs[to], transitions: matrix[from * zc + to]))
+                for to in 0 ..< zc where flowMatrix[from * zc + to] > 0 {
+                    flows.append(FlowCount(from: zoneIDs[from], to: zoneIDs[to], transitions: flowMatrix[from * zc + to]))
                 }
             }
         }
         return HourReport(hourStart: hour.hour.start, utcOffsetSeconds: hour.hour.utcOffsetSeconds, partial: partial, zones: rows, flows: flows)
-    }
-
-    /// Most runs open at once; at equal times an end is applied before a start, so a device
-    /// moving from one run to the next counts once.
-    static func peak(_ events: [(Int64, Int)]) -> Int {
-        let sorted = events.sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
-        var current = 0, best = 0
-        for (_, delta) in sorted {
-            current += delta
-            best = max(best, current)
-        }
-        return best
-    }
-
-    /// Nearest-rank percentile of sorted values (`nil` for none): the smallest value with at
-    /// least `p` of the values at or below it.
-    static func percentile(_ sorted: [Double], _ p: Double) -> Double? {
-        guard !sorted.isEmpty else { return nil }
-        let rank = Int((p * Double(sorted.count)).rounded(.up))
-        return sorted[max(0, min(sorted.count - 1, rank - 1))]
     }
 }
 
@@ -596,7 +720,7 @@ public struct TrackerCounters: Sendable, Equatable {
     public init() {}
 }
 
-/// The strongest frame of one device in one slot.
+/// The strongest frame of one device in one slot, with the slot as a full slot number.
 struct SlotAggregate {
     /// Rank given to frames without a signal reading: below any real dBm, yet it places the
     /// device in the sensor's zone whatever the threshold (the source cannot tell).
@@ -607,17 +731,35 @@ struct SlotAggregate {
     var rank: Int16 = SlotAggregate.noSignal - 1
     var sensor: Int32 = 0
 
-    init() {}
     init(slot: Int64, rank: Int16, sensor: Int32) {
         self.slot = slot
         self.rank = rank
         self.sensor = sensor
     }
+}
 
-    var isEmpty: Bool { slot == SlotAggregate.none }
+/// The strongest frame of one device in one slot, in 8 bytes: the slot as an offset from
+/// ``Tracker/slotBase``.
+struct PackedSlot {
+    static let none = Int32.min
+
+    var offset: Int32 = PackedSlot.none
+    var rank: Int16 = SlotAggregate.noSignal - 1
+    var sensor: Int16 = 0
+
+    init() {}
 
     @inline(__always)
-    mutating func add(rank r: Int16, sensor s: Int32) {
+    init(offset: Int32, rank: Int16, sensor: Int16) {
+        self.offset = offset
+        self.rank = rank
+        self.sensor = sensor
+    }
+
+    var isEmpty: Bool { offset == PackedSlot.none }
+
+    @inline(__always)
+    mutating func add(rank r: Int16, sensor s: Int16) {
         // Ties go to the lower sensor index so the result does not depend on arrival order.
         if r > rank || (r == rank && s < sensor) {
             rank = r
@@ -626,41 +768,38 @@ struct SlotAggregate {
     }
 }
 
-/// One tracked device, packed into 88 bytes (it is most of the tracker's memory: one per
+/// One tracked device, packed into 64 bytes (it is most of the tracker's memory: one per
 /// device heard in the last hour or so).
 ///
-/// Slot numbers are stored as 32-bit offsets from the slot the device was first heard in,
-/// which reach 68 years ahead even with 1-second slots, and read back as the full 64-bit
-/// slot numbers the tracker computes with (``SlotAggregate/none`` and `.min` survive the
-/// round trip). Flags share one byte.
+/// Slot numbers are stored as 32-bit offsets from the tracker's ``Tracker/slotBase`` (see
+/// ``Tracker/rebaseIfNeeded(for:)``), ``PackedSlot/none`` standing for none. A visit is
+/// named by its device and its first slot, so it needs no number of its own. Where the
+/// device's last presence run and "heard" mark are is only a hint (an index into an hour's
+/// records, checked before use), so no hour number is kept either.
 struct DeviceState {
     var pseudonym: Pseudonym
-    var lastHeardNanos: Int64 = .min
-    /// Bit i set: heard in slot `heardMaskSlot - i` (the fast resident rule's window).
+    /// Bit i set: heard in slot `lastDecided - i` (the fast resident rule's window).
     var heardMask: UInt64 = 0
-    /// The slot the offsets below count from.
-    let baseSlot: Int64
-    var olderPacked = PackedSlot()
-    var newerPacked = PackedSlot()
-    var finalizedThroughOffset = PackedSlot.none
+    var older = PackedSlot()
+    var newer = PackedSlot()
+    /// The newest slot decided (all slots up to it are decided: a frame for one of them is
+    /// late), which is also the last slot the device was heard in once nothing is pending.
+    var lastDecidedOffset = PackedSlot.none
     var visitStartOffset: Int32 = 0
     var lastPlacedOffset = PackedSlot.none
-    var heardMaskOffset = PackedSlot.none
     var localID: UInt32
-    var visitID: UInt32 = 0
     /// Slots placed in a zone in this key period (the resident rule).
     var presentSlots: Int32 = 0
+    /// Index of the device's last presence run in its hour's ``HourAccumulator/runs``.
     var runIndex: Int32 = -1
-    /// ``HourAccumulator/serial`` of the hour that holds run `runIndex` (0: none).
-    var runHour: UInt32 = 0
+    /// Index of the device's last mark in its hour's ``HourAccumulator/marks``.
+    var markIndex: Int32 = -1
     var lastZoneIndex: UInt8 = 0
     var flags: UInt8 = DeviceState.liveFlag
 
-    init(pseudonym: Pseudonym, localID: UInt32, slot: Int64) {
+    init(pseudonym: Pseudonym, localID: UInt32) {
         self.pseudonym = pseudonym
         self.localID = localID
-        self.baseSlot = slot
-        self.visitStartOffset = 0
     }
 
     static let liveFlag: UInt8 = 1 << 0
@@ -680,89 +819,64 @@ struct DeviceState {
     /// A group of randomised addresses with one element fingerprint (never a resident).
     var group: Bool { get { flag(Self.groupFlag) } set { setFlag(Self.groupFlag, newValue) } }
 
-    @inline(__always) func wide(_ offset: Int32) -> Int64 {
-        offset == PackedSlot.none ? .min : baseSlot &+ Int64(offset)
-    }
-
-    @inline(__always) func narrow(_ slot: Int64) -> Int32 {
-        slot == .min ? PackedSlot.none : Int32(slot &- baseSlot)
-    }
-
-    var older: SlotAggregate {
-        get { olderPacked.wide(base: baseSlot) }
-        set { olderPacked = PackedSlot(newValue, base: baseSlot) }
-    }
-
-    var newer: SlotAggregate {
-        get { newerPacked.wide(base: baseSlot) }
-        set { newerPacked = PackedSlot(newValue, base: baseSlot) }
-    }
-
-    var finalizedThrough: Int64 {
-        get { wide(finalizedThroughOffset) }
-        set { finalizedThroughOffset = narrow(newValue) }
-    }
-
-    var visitStartSlot: Int64 {
-        get { baseSlot &+ Int64(visitStartOffset) }
-        set { visitStartOffset = Int32(newValue &- baseSlot) }
-    }
-
-    var lastPlacedSlot: Int64 {
-        get { wide(lastPlacedOffset) }
-        set { lastPlacedOffset = narrow(newValue) }
-    }
-
-    var heardMaskSlot: Int64 {
-        get { wide(heardMaskOffset) }
-        set { heardMaskOffset = narrow(newValue) }
-    }
-
     var lastZone: Int32 {
         get { Int32(lastZoneIndex) }
         set { lastZoneIndex = UInt8(newValue) }
     }
 }
 
-/// A ``SlotAggregate`` in 8 bytes: the slot as an offset from the device's base slot.
-struct PackedSlot {
-    static let none = Int32.min
-
-    var offset: Int32 = PackedSlot.none
-    var rank: Int16 = SlotAggregate.noSignal - 1
-    var sensor: Int16 = 0
-
-    init() {}
-
-    @inline(__always)
-    init(_ slot: SlotAggregate, base: Int64) {
-        offset = slot.slot == SlotAggregate.none ? PackedSlot.none : Int32(slot.slot &- base)
-        rank = slot.rank
-        sensor = Int16(slot.sensor)
-    }
-
-    @inline(__always)
-    func wide(base: Int64) -> SlotAggregate {
-        SlotAggregate(slot: offset == PackedSlot.none ? SlotAggregate.none : base &+ Int64(offset), rank: rank, sensor: Int32(sensor))
-    }
-}
-
 /// A device in one zone for consecutive slots `[start, end)` of one visit, within one hour,
-/// packed into 28 bytes (one or more per device heard in the hour).
+/// packed into 20 bytes (one or more per device present in the hour).
 ///
 /// `start` and `end` count slots from the hour's ``HourAccumulator/firstSlot``: every run of
 /// an hour has the same base, so lengths and the order of starts and ends are those of the
-/// slot numbers themselves, and an hour holds at most 3,601 slots.
+/// slot numbers themselves. They take 13 bits each (an hour has at most 7,201 one-second
+/// slots) and the zone 6 bits (at most 64 zones, ``Tracker/init(settings:)``).
 struct Run {
+    /// Slots an hour can hold at most: `start` and `end` are below this.
+    static let maximumSlot: Int32 = 1 << 13
+
     var localID: UInt32
-    var visitID: UInt32
-    var start: Int32
-    var end: Int32
+    /// The visit's first slot (``DeviceState/visitStartOffset``): with `localID` it names the visit.
+    var visitStart: Int32
+    private var packed: UInt32
     /// Slots the visit had spent in this zone by `end`.
     var zoneDwellAtEnd: Int32
     /// Slots from the visit's start to `end`.
     var visitDwellAtEnd: Int32
-    /// At most 64 zones (``Tracker/init(settings:)``).
+
+    init(localID: UInt32, visitStart: Int32, start: Int32, end: Int32, zone: Int32, zoneDwellAtEnd: Int32, visitDwellAtEnd: Int32) {
+        self.localID = localID
+        self.visitStart = visitStart
+        self.packed = UInt32(start) | UInt32(end) << 13 | UInt32(zone) << 26
+        self.zoneDwellAtEnd = zoneDwellAtEnd
+        self.visitDwellAtEnd = visitDwellAtEnd
+    }
+
+    var start: Int32 { Int32(packed & 0x1FFF) }
+    var end: Int32 { Int32((packed >> 13) & 0x1FFF) }
+    var zone: Int32 { Int32(packed >> 26) }
+
+    /// Device and visit in one sortable key.
+    var visitKey: UInt64 { UInt64(localID) << 32 | UInt64(UInt32(bitPattern: visitStart)) }
+
+    /// Whether presence of this device and visit in `zone` from slot `at` continues this run.
+    @inline(__always)
+    func continues(localID: UInt32, visitStart: Int32, zone: Int32, at slot: Int32) -> Bool {
+        self.localID == localID && self.visitStart == visitStart && end == slot && self.zone == zone
+    }
+
+    mutating func extend(to end: Int32, zoneDwellAtEnd: Int32, visitDwellAtEnd: Int32) {
+        packed = packed & ~(UInt32(0x1FFF) << 13) | UInt32(end) << 13
+        self.zoneDwellAtEnd = zoneDwellAtEnd
+        self.visitDwellAtEnd = visitDwellAtEnd
+    }
+}
+
+/// A device heard in a zone in an hour, in a slot too weak to place it there (placed
+/// slots are recorded as ``Run``s, which say as much).
+struct HeardMark {
+    var localID: UInt32
     var zoneIndex: UInt8
 
     var zone: Int32 { Int32(zoneIndex) }
@@ -771,28 +885,26 @@ struct Run {
 /// A move from one zone to another within a visit (at most 64 zones, so a byte each).
 struct Transition {
     var localID: UInt32
-    var visitID: UInt32
+    var visitStart: Int32
     var from: UInt8
     var to: UInt8
+
+    var visitKey: UInt64 { UInt64(localID) << 32 | UInt64(UInt32(bitPattern: visitStart)) }
 }
 
 /// What one open hour has collected. Holds per-tracker serial numbers, never pseudonyms.
 struct HourAccumulator {
     var hour: LocalHour
-    /// Unique in this tracker; a device's ``DeviceState/runHour`` names it.
-    let serial: UInt32
     /// The slot that ``Run/start`` and ``Run/end`` count from (the slot holding the hour's start).
     let firstSlot: Int64
-    /// Per device: bit z set when the device was heard (placed or not) in zone z.
-    var heard: [UInt32: UInt64] = [:]
-    var runs: [Run] = []
-    var transitions: [Transition] = []
+    var runs = ChunkedArray<Run>()
+    var marks = ChunkedArray<HeardMark>()
+    var transitions = ChunkedArray<Transition>()
     /// Devices recognised as residents while this hour was open.
     var residents: Set<UInt32> = []
 
-    init(hour: LocalHour, serial: UInt32, firstSlot: Int64) {
+    init(hour: LocalHour, firstSlot: Int64) {
         self.hour = hour
-        self.serial = serial
         self.firstSlot = firstSlot
     }
 }

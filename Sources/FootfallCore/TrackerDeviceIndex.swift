@@ -23,7 +23,7 @@ struct DeviceIndex {
 
     /// The device holding `pseudonym`, or `nil`.
     @inline(__always)
-    func find(_ pseudonym: Pseudonym, in devices: [DeviceState]) -> Int32? {
+    func find(_ pseudonym: Pseudonym, in devices: ChunkedArray<DeviceState>) -> Int32? {
         var i = home(pseudonym)
         while true {
             let d = buckets[i]
@@ -34,7 +34,7 @@ struct DeviceIndex {
     }
 
     /// Adds `pseudonym` (not present) as device `device`; `devices[device]` must hold it.
-    mutating func insert(_ pseudonym: Pseudonym, device: Int32, in devices: [DeviceState]) {
+    mutating func insert(_ pseudonym: Pseudonym, device: Int32, in devices: ChunkedArray<DeviceState>) {
         if 2 * (count + 1) > buckets.count { grow(devices) }
         var i = home(pseudonym)
         while buckets[i] >= 0 { i = (i &+ 1) & mask }
@@ -43,7 +43,7 @@ struct DeviceIndex {
     }
 
     /// Removes `pseudonym`; `devices` must still hold every indexed device's pseudonym.
-    mutating func remove(_ pseudonym: Pseudonym, in devices: [DeviceState]) {
+    mutating func remove(_ pseudonym: Pseudonym, in devices: ChunkedArray<DeviceState>) {
         var i = home(pseudonym)
         while true {
             let d = buckets[i]
@@ -69,7 +69,7 @@ struct DeviceIndex {
         buckets[hole] = -1
     }
 
-    private mutating func grow(_ devices: [DeviceState]) {
+    private mutating func grow(_ devices: ChunkedArray<DeviceState>) {
         let old = buckets
         buckets = Array(repeating: -1, count: old.count * 2)
         mask = buckets.count - 1

@@ -241,4 +241,51 @@ struct TrackerTests {
         #expect(reports.allSatisfy { $0.zones.last?.zone == "ALL" })
         #expect(reports.allSatisfy { $0.zones.last?.devices == 6 })
     }
+
+    @Test func aDeviceHeardTooWeaklyInOneZoneAndPlacedInAnotherIsOneDeviceInEach() {
+        let t = Scene.tenAM + 600
+        // Ten minutes too weak for zone a, then ten minutes placed in zone b.
+        let obs = Scene.frames(1, from: t, to: t + 600, sensor: 0, dBm: -85) + Scene.frames(1, from: t + 600, to: t + 1200, sensor: 1, dBm: -60)
+            + Scene.listening(Scene.tenAM)
+        let (reports, _) = Scene.run(obs)
+        let hour = Scene.hour(reports, startingAt: Scene.tenAM)
+        // The far device that marks the listening time is a passer-by in zone a.
+        #expect(Scene.row(hour, "a")?.devices == 2)
+        #expect(Scene.row(hour, "a")?.passersby == 2)
+        #expect(Scene.row(hour, "a")?.visitors == 0)
+        #expect(Scene.row(hour, "b")?.devices == 1)
+        #expect(Scene.row(hour, "b")?.visitors == 1)
+        #expect(Scene.row(hour, "b")?.passersby == 0)
+        #expect(Scene.row(hour, "ALL")?.devices == 2)
+        #expect(Scene.row(hour, "ALL")?.visitors == 1)
+        #expect(Scene.row(hour, "ALL")?.passersby == 1)
+        #expect(hour?.flows == [])
+    }
+
+    @Test func aJumpOfDecadesInCaptureTimeStartsANewDeviceTableInsteadOfOverflowing() {
+        // With 1-second slots, 40 years is more slots than a device entry's 32-bit offsets
+        // reach from the first frame.
+        var rules = VisitRules()
+        rules.slotSeconds = 1
+        rules.latenessSeconds = 1
+        let later = Scene.tenAM + 40 * 365 * 86400
+        let obs = Scene.frames(1, from: Scene.tenAM, to: Scene.tenAM + 600) + Scene.frames(1, from: later, to: later + 600)
+        let (reports, tracker) = Scene.run(obs, settings: Scene.settings(rules: rules))
+        #expect(reports.count == 2)
+        for report in reports {
+            #expect(Scene.row(report, "ALL")?.devices == 1)
+            #expect(Scene.row(report, "ALL")?.visits == 1)
+        }
+        #expect(tracker.counters.resets == 0)
+    }
+
+    @Test func deviceEntriesAndPresenceRecordsKeepTheirPackedSizes() {
+        // What a device costs while it is tracked (README "Performance"): its entry, plus
+        // per hour one presence run per zone it is placed in or one mark per zone it is only
+        // heard in.
+        #expect(MemoryLayout<DeviceState>.stride == 64)
+        #expect(MemoryLayout<Run>.stride == 20)
+        #expect(MemoryLayout<HeardMark>.stride == 8)
+        #expect(MemoryLayout<Transition>.stride == 12)
+    }
 }
