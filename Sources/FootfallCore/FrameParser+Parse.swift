@@ -40,6 +40,22 @@ public enum FrameParser {
         timestampNanos: Int64,
         counters: inout ParseCounters
     ) -> ParseResult {
+        parse(bytes, linkType: linkType, timestampNanos: timestampNanos, counters: &counters, elements: .full)
+    }
+
+    /// ``parse(_:linkType:timestampNanos:counters:)`` for a caller that reads less of the
+    /// information elements: where `elements` says so, the ``ElementSummary`` holds only
+    /// `truncated` (every other field at its default, the fingerprint 0), which takes a
+    /// fraction of the full walk. What is counted and everything else returned is the same.
+    ///
+    /// - Parameter elements: which probe requests get the full element summary.
+    public static func parse(
+        _ bytes: UnsafeRawBufferPointer,
+        linkType: LinkType,
+        timestampNanos: Int64,
+        counters: inout ParseCounters,
+        elements detail: ElementDetail
+    ) -> ParseResult {
         counters.frames += 1
 
         var start = 0
@@ -95,17 +111,25 @@ public enum FrameParser {
         }
 
         // A complete management header: read it without further checks.
-        let source = IEEE80211.address(in: bytes, at: start &+ IEEE80211.address2Offset)
+        let source = RawMAC(bits: IEEE80211.address(in: bytes, at: start &+ IEEE80211.address2Offset))
         let sequenceControl = UInt16(littleEndian: bytes.loadUnaligned(
             fromByteOffset: start &+ IEEE80211.sequenceControlOffset, as: UInt16.self))
-        let elements = ElementSummary.parse(bytes, from: start &+ IEEE80211.managementHeaderLength, to: end)
+        let bodyStart = start &+ IEEE80211.managementHeaderLength
+        let full = switch detail {
+        case .full: true
+        case .fullIfLocallyAdministered: source.isLocallyAdministered
+        case .truncationOnly: false
+        }
+        let elements = full
+            ? ElementSummary.parse(bytes, from: bodyStart, to: end)
+            : ElementSummary.truncationOnly(bytes, from: bodyStart, to: end)
 
         counters.probeRequests += 1
         if badFCS { counters.badFCS += 1 }
         if elements.truncated { counters.truncatedElements += 1 }
         return .probeRequest(ProbeRequest(
             timestampNanos: timestampNanos,
-            source: RawMAC(bits: source),
+            source: source,
             sequenceNumber: sequenceControl >> 4,  // Sequence Number, bits 4–15 (9.2.4.4.1)
             signalDBm: signalDBm,
             frequencyMHz: frequencyMHz,
@@ -113,4 +137,22 @@ public enum FrameParser {
             elements: elements
         ))
     }
+}
+
+/// How much of a probe request's information elements a caller reads, so that the parser
+/// can leave out the rest (see ``FrameParser/parse(_:linkType:timestampNanos:counters:elements:)``).
+/// The unkeyed fingerprint is seen only by the parser and the ``Pseudonymiser``; one that is
+/// left out is 0 and must not be hashed in place of the real one (P10: a fingerprint that
+/// is computed is keyed).
+public enum ElementDetail: Sendable, Equatable {
+    /// The whole ``ElementSummary``, fingerprint included, for every probe request.
+    case full
+    /// The whole summary for probe requests from a locally administered (randomised)
+    /// address, only `truncated` for the others: what the ``Tracker`` reads under
+    /// `privacy.randomised_addresses: group`, which groups just those by fingerprint
+    /// (``Pseudonymiser/observeForTracker(_:sensor:keySlot:grouping:)``).
+    case fullIfLocallyAdministered
+    /// Only `truncated` (which the counters need), for a caller that tells devices apart by
+    /// address alone (`footfall stats`, the tracker under the other policies).
+    case truncationOnly
 }

@@ -132,7 +132,8 @@ public final class StatsCollector {
         var current: Int32 = -1
 
         mutating func add(_ record: CaptureRecord, linkType: LinkType, pseudonymiser: borrowing Pseudonymiser) {
-            let result = FrameParser.parse(record.bytes, linkType: linkType, timestampNanos: record.timestampNanos, counters: &counters)
+            // Devices are told apart by address alone: of the elements only `truncated` counts.
+            let result = FrameParser.parse(record.bytes, linkType: linkType, timestampNanos: record.timestampNanos, counters: &counters, elements: .truncationOnly)
             guard case .probeRequest(let request) = consume result else { return }
             let t = request.timestampNanos
             // One unsigned compare: inside the current hour (times before it wrap to huge values).
