@@ -76,16 +76,19 @@ public enum Replay {
         // A replay can simply be run again, so its files are flushed to disk once at the end
         // rather than twice each (see AtomicFileWriter).
         let writer = HourFileWriter(directory: outputDirectory ?? settings.output.directory, clock: clock, syncEachFile: false)
-        var files: [String] = []
-        var hours = 0
-        var summary = try process(settings: settings, inputs: inputs, progress: progress) { (report: HourReport) throws(ReplayError) in
-            do throws(OutputError) {
-                files += try writer.write(Suppression.publish(report, privacy: settings.privacy))
-                hours += 1
-            } catch {
-                throw ReplayError(error.message)
+        // The files are written on a second thread, in order, while reading goes on.
+        let output = ReplayOutput(writer: writer, privacy: settings.privacy)
+        var summary: ReplaySummary
+        do {
+            summary = try process(settings: settings, inputs: inputs, progress: progress) { (report: HourReport) throws(ReplayError) in
+                try output.submit(report)
             }
+        } catch {
+            // As when writing in line: the hours that closed before the error are on disk.
+            _ = try? output.finish()
+            throw error
         }
+        let (files, hours) = try output.finish()
         writer.syncAll()
         summary.filesWritten = files
         summary.hoursWritten = hours
