@@ -137,9 +137,12 @@ final class PageTablePrefetch: @unchecked Sendable {
     private let reader = Atomic<Int>(0)
     private var thread: pthread_t?
 
-    /// Starts the thread; `nil` where it cannot be started (the reader then faults as usual).
+    /// Starts the thread; `nil` where it cannot be started or on a machine with one CPU
+    /// (there the work would only move between threads of the same core, and populating
+    /// costs a little more than the faults it saves).
     init?(start: UnsafeMutableRawPointer, size: Int) {
         #if os(Linux)
+        guard PageTablePrefetch.usableCPUs() > 1 else { return nil }
         self.start = start
         self.size = size
         var thread = pthread_t()
@@ -157,6 +160,11 @@ final class PageTablePrefetch: @unchecked Sendable {
         #else
         return nil
         #endif
+    }
+
+    /// Online CPUs, 1 if unknown.
+    static func usableCPUs() -> Int {
+        max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     }
 
     private func run() {
