@@ -83,8 +83,10 @@ public final class CaptureFileReader {
     /// After an error, further calls return `nil`.
     public func next() throws(CaptureError) -> CaptureRecord? {
         guard !finished else { return nil }
-        if let mapped {
-            switch mapped.next() {
+        // Optional chaining borrows the stored reference; `if let` would retain and release
+        // it on every record.
+        if let next = mapped?.next() {
+            switch next {
             case .record(let bytes, let timestampNanos):
                 recordCount += 1
                 return CaptureRecord(bytes: bytes, timestampNanos: timestampNanos)

@@ -78,9 +78,15 @@ public struct Gate: Sendable {
     public let timeZone: TimeZone
     public private(set) var optOut: OptOutList
     /// Totals over all sensors.
-    public private(set) var counters = GateCounters()
+    public var counters: GateCounters { storedCounters }
     /// Frames admitted per sensor (index into the configuration's sensors).
-    public private(set) var admittedPerSensor: [Int]
+    public var admittedPerSensor: [Int] { storedAdmittedPerSensor }
+    @usableFromInline var storedCounters = GateCounters()
+    @usableFromInline var storedAdmittedPerSensor: [Int]
+    /// No check can drop a frame: always open, no RSSI floor, randomised addresses not
+    /// ignored, an empty opt-out list. Then ``admit(_:sensor:)`` only counts, inlined into
+    /// the caller, without handing the frame over (kept up to date with the opt-out list).
+    @usableFromInline private(set) var admitsEverything = false
 
     /// UTC minute (seconds / 60) the cached opening state is for.
     private var cachedMinute: Int64 = .min
@@ -98,7 +104,14 @@ public struct Gate: Sendable {
         self.openingHours = openingHours
         self.timeZone = timeZone
         self.optOut = optOut
-        self.admittedPerSensor = Array(repeating: 0, count: max(0, sensorCount))
+        self.storedAdmittedPerSensor = Array(repeating: 0, count: max(0, sensorCount))
+        self.admitsEverything = Gate.admitsEverything(rssiFloor: rssiFloor, randomisedAddresses: randomisedAddresses, openingHours: openingHours, optOut: optOut)
+    }
+
+    static func admitsEverything(rssiFloor: Int?, randomisedAddresses: RandomisedAddressPolicy, openingHours: OpeningHours, optOut: OptOutList) -> Bool {
+        guard rssiFloor == nil, randomisedAddresses != .ignore, optOut.count == 0 else { return false }
+        if case .alwaysOpen = openingHours { return true }
+        return false
     }
 
     /// Builds the gate from validated settings.
@@ -113,6 +126,7 @@ public struct Gate: Sendable {
     /// Puts a newly loaded opt-out list in force (from the next frame on).
     public mutating func replaceOptOutList(_ list: OptOutList) {
         optOut = list
+        admitsEverything = Gate.admitsEverything(rssiFloor: rssiFloor, randomisedAddresses: randomisedAddresses, openingHours: openingHours, optOut: list)
     }
 
     /// Decides whether a frame may be hashed.
@@ -120,14 +134,28 @@ public struct Gate: Sendable {
     ///   - request: the parsed frame, borrowed; the gate keeps nothing of it.
     ///   - sensor: index of the sensor that heard it (for the per-sensor admitted count).
     /// - Returns: `.admit`, or the first reason to drop it.
+    @inlinable
     public mutating func admit(_ request: borrowing ProbeRequest, sensor: Int) -> GateDecision {
+        guard admitsEverything else { return check(request, sensor: sensor) }
+        countAdmitted(sensor: sensor)
+        return .admit
+    }
+
+    @inlinable
+    mutating func countAdmitted(sensor: Int) {
+        storedCounters.admitted += 1
+        if sensor >= 0 && sensor < storedAdmittedPerSensor.count { storedAdmittedPerSensor[sensor] += 1 }
+    }
+
+    /// ``admit(_:sensor:)`` when some check applies.
+    @usableFromInline
+    mutating func check(_ request: borrowing ProbeRequest, sensor: Int) -> GateDecision {
         let decision = decide(request)
         switch decision {
         case .admit:
-            counters.admitted += 1
-            if sensor >= 0 && sensor < admittedPerSensor.count { admittedPerSensor[sensor] += 1 }
+            countAdmitted(sensor: sensor)
         case .drop(let reason):
-            counters[reason] += 1
+            storedCounters[reason] += 1
         }
         return decision
     }

@@ -157,4 +157,22 @@ extension ElementSummary {
         summary.fingerprint = digest.value
         return summary
     }
+
+    /// Only the ``truncated`` flag of ``parse(_:from:to:)``, for a caller that reads nothing
+    /// else of the elements: the same element-by-element bounds walk, without looking at the
+    /// IDs or digesting the layout (every other field keeps its default, the fingerprint 0).
+    ///
+    /// Why: the full walk branches on each element ID, which a stream of probe requests from
+    /// many phone models makes unpredictable, and its digest is a chain of multiplies; when
+    /// neither is read (counting by address), skipping both is most of the parser's time.
+    static func truncationOnly(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> ElementSummary {
+        var summary = ElementSummary()
+        var at = start
+        // Same stops as the full walk: a stray octet, or a length past `end`.
+        while end &- at >= 2 {
+            at &+= 2 &+ Int(bytes.load(fromByteOffset: at &+ 1, as: UInt8.self))
+        }
+        summary.truncated = at != end
+        return summary
+    }
 }

@@ -59,6 +59,12 @@ public struct PipelineCore: ~Copyable {
         self.grouping = settings.privacy.randomisedAddresses == .group
     }
 
+    /// How much of the elements ``process(_:sensor:)`` reads: the fingerprint of randomised
+    /// addresses under the `group` policy, else nothing but `truncated` (which the parser
+    /// counts). A driver passes it to ``FrameParser/parse(_:linkType:timestampNanos:counters:elements:)``
+    /// so that the parser digests exactly the layouts that will be hashed and no others.
+    public var elementDetail: ElementDetail { grouping ? .fullIfLocallyAdministered : .truncationOnly }
+
     static func keySlots(_ settings: Settings) -> [Int] {
         settings.sensors.map { settings.privacy.keySlot(sensorZone: $0.zone) }
     }

@@ -76,16 +76,19 @@ public enum Replay {
         // A replay can simply be run again, so its files are flushed to disk once at the end
         // rather than twice each (see AtomicFileWriter).
         let writer = HourFileWriter(directory: outputDirectory ?? settings.output.directory, clock: clock, syncEachFile: false)
-        var files: [String] = []
-        var hours = 0
-        var summary = try process(settings: settings, inputs: inputs, progress: progress) { (report: HourReport) throws(ReplayError) in
-            do throws(OutputError) {
-                files += try writer.write(Suppression.publish(report, privacy: settings.privacy))
-                hours += 1
-            } catch {
-                throw ReplayError(error.message)
+        // The files are written on a second thread, in order, while reading goes on.
+        let output = ReplayOutput(writer: writer, privacy: settings.privacy)
+        var summary: ReplaySummary
+        do {
+            summary = try process(settings: settings, inputs: inputs, progress: progress) { (report: HourReport) throws(ReplayError) in
+                try output.submit(report)
             }
+        } catch {
+            // As when writing in line: the hours that closed before the error are on disk.
+            _ = try? output.finish()
+            throw error
         }
+        let (files, hours) = try output.finish()
         writer.syncAll()
         summary.filesWritten = files
         summary.hoursWritten = hours
@@ -141,6 +144,7 @@ public enum Replay {
         }
 
         let linkTypes = readers.map(\.linkType)
+        let elementDetail = core.elementDetail
         var sinceProgress = 0
         if readers.count == 1 {
             // One file (the common case): nothing to merge, so its records go straight
@@ -149,7 +153,7 @@ public enum Replay {
             let linkType = linkTypes[0]
             let sensor = sensors[0]
             while let record = try nextRecord(reader, summary: &summary) {
-                try handle(record, linkType: linkType, sensor: sensor, core: &core, summary: &summary, sink: sink)
+                try handle(record, linkType: linkType, sensor: sensor, elements: elementDetail, core: &core, summary: &summary, sink: sink)
                 tick(&sinceProgress, progress, summary, totalBytes: totalBytes)
             }
         } else {
@@ -165,7 +169,7 @@ public enum Replay {
             while let top = heap.min {
                 let i = top.source
                 guard let record = heads[i] else { _ = heap.removeMin(); continue }
-                try handle(record, linkType: linkTypes[i], sensor: sensors[i], core: &core, summary: &summary, sink: sink)
+                try handle(record, linkType: linkTypes[i], sensor: sensors[i], elements: elementDetail, core: &core, summary: &summary, sink: sink)
                 heads[i] = try nextRecord(readers[i], summary: &summary)
                 // The file's next record takes its place: one sift instead of a pop and a push.
                 if let head = heads[i] {
@@ -192,12 +196,13 @@ public enum Replay {
         _ record: CaptureRecord,
         linkType: LinkType,
         sensor: Int,
+        elements elementDetail: ElementDetail,
         core: inout PipelineCore,
         summary: inout ReplaySummary,
         sink: (HourReport) throws(ReplayError) -> Void
     ) throws(ReplayError) {
         summary.bytesRead += Int64(record.bytes.count) + 16
-        let result = FrameParser.parse(record.bytes, linkType: linkType, timestampNanos: record.timestampNanos, counters: &summary.parse)
+        let result = FrameParser.parse(record.bytes, linkType: linkType, timestampNanos: record.timestampNanos, counters: &summary.parse, elements: elementDetail)
         switch consume result {
         case .probeRequest(let request):
             core.process(request, sensor: sensor)

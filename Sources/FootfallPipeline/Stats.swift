@@ -105,8 +105,14 @@ public final class StatsCollector {
     public func add(file path: String) throws(CaptureError) {
         let reader = try CaptureFileReader(path: path)
         let linkType = reader.linkType
+        // The loop works on the state moved out of the object and back after the file (also
+        // when reading fails): a class's stored property costs a run-time exclusivity check
+        // and a retain and release on every access, here on every frame.
+        var local = State(minimumCapacity: 1)
+        swap(&local, &state)
+        defer { swap(&local, &state) }
         while let record = try reader.next() {
-            add(record, linkType: linkType)
+            local.add(record, linkType: linkType, pseudonymiser: pseudonymiser)
         }
     }
 
@@ -119,10 +125,10 @@ public final class StatsCollector {
     private struct State {
         var counters = ParseCounters()
         /// Every device seen; the value is the index in `hours` of the last hour it was counted in.
-        var devices = PseudonymTable(minimumCapacity: 1024)
+        var devices: PseudonymTable
         /// (device, hour index) pairs, for devices that come back to an hour they were already
         /// counted in (files that overlap in time, or a device heard again hours later).
-        var deviceHours = PseudonymTable(minimumCapacity: 1024)
+        var deviceHours: PseudonymTable
         /// Hours in the order first seen.
         var hours: [(start: Int64, probeRequests: Int, devices: Int)] = []
         var hourIndex: [Int64: Int32] = [:]
@@ -131,8 +137,16 @@ public final class StatsCollector {
         var currentStartNanos: Int64 = .min
         var current: Int32 = -1
 
+        /// - Parameter minimumCapacity: of each table (small for the stand-in that holds the
+        ///   place of the real state while a file is read).
+        init(minimumCapacity: Int = 1024) {
+            devices = PseudonymTable(minimumCapacity: minimumCapacity)
+            deviceHours = PseudonymTable(minimumCapacity: minimumCapacity)
+        }
+
         mutating func add(_ record: CaptureRecord, linkType: LinkType, pseudonymiser: borrowing Pseudonymiser) {
-            let result = FrameParser.parse(record.bytes, linkType: linkType, timestampNanos: record.timestampNanos, counters: &counters)
+            // Devices are told apart by address alone: of the elements only `truncated` counts.
+            let result = FrameParser.parse(record.bytes, linkType: linkType, timestampNanos: record.timestampNanos, counters: &counters, elements: .truncationOnly)
             guard case .probeRequest(let request) = consume result else { return }
             let t = request.timestampNanos
             // One unsigned compare: inside the current hour (times before it wrap to huge values).

@@ -52,4 +52,39 @@ struct ReplayTests {
             #expect(try String(contentsOfFile: out + "/" + name, encoding: .utf8) == String(contentsOfFile: again + "/" + name, encoding: .utf8))
         }
     }
+
+    @Test func filesWrittenAreListedHourByHourFlowsBeforeHeatmap() throws {
+        let fixtures = repositoryRoot + "/Tests/Fixtures/brno-sc6-61/"
+        let out = NSTemporaryDirectory() + "footfall-replay-\(UUID().uuidString)"
+        let summary = try Replay.run(
+            configPath: repositoryRoot + "/config/examples/brno-lab.yaml", outputDirectory: out,
+            arguments: [fixtures + "2024-03-07_position_1.pcap@position_1"])
+        // The files are written on a second thread; the list still says what is on disk,
+        // in the order the hours closed.
+        #expect(summary.hoursWritten > 1)
+        #expect(summary.filesWritten.count == 2 * summary.hoursWritten)
+        let stems = stride(from: 0, to: summary.filesWritten.count, by: 2).map { i -> String in
+            let flows = summary.filesWritten[i], heatmap = summary.filesWritten[i + 1]
+            #expect(flows.hasPrefix("flows-") && heatmap.hasPrefix("heatmap-"))
+            #expect(flows.dropFirst("flows-".count) == heatmap.dropFirst("heatmap-".count))
+            return String(heatmap.dropFirst("heatmap-".count))
+        }
+        #expect(stems == stems.sorted())
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: out)) == Set(summary.filesWritten))
+    }
+
+    @Test func anOutputDirectoryThatCannotBeCreatedFailsTheReplayWithTheWritersMessage() throws {
+        let fixtures = repositoryRoot + "/Tests/Fixtures/brno-sc6-61/"
+        // A directory below a regular file cannot be created, whoever runs the test.
+        let file = NSTemporaryDirectory() + "footfall-replay-\(UUID().uuidString)"
+        #expect(FileManager.default.createFile(atPath: file, contents: Data()))
+        do throws(ReplayError) {
+            _ = try Replay.run(
+                configPath: repositoryRoot + "/config/examples/brno-lab.yaml", outputDirectory: file + "/out",
+                arguments: [fixtures + "2024-03-07_position_1.pcap@position_1"])
+            Issue.record("the replay succeeded without an output directory")
+        } catch {
+            #expect(error.message.contains("cannot create the output directory"))
+        }
+    }
 }

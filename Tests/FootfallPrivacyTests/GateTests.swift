@@ -78,6 +78,19 @@ struct GateTests {
         #expect(gate.admit(makeProbe(mac: 0xDCFB_4868_BEE4), sensor: 0) == .admit)
     }
 
+    @Test func optOutListLoadedWhileRunningDropsTheAddressFromTheNextFrame() throws {
+        // A gate with nothing to check (always open, no floor, empty list) only counts;
+        // a list loaded later must still be applied to the very next frame.
+        var gate = Self.gate()
+        #expect(gate.admit(makeProbe(mac: 0xDCFB_4868_BEE4), sensor: 1) == .admit)
+        gate.replaceOptOutList(try OptOutList(parsing: "dc:fb:48:68:be:e4\n"))
+        #expect(gate.admit(makeProbe(mac: 0xDCFB_4868_BEE4), sensor: 1) == .drop(.optedOut))
+        #expect(gate.admit(makeProbe(mac: 0xDCFB_4868_BEE5), sensor: 0) == .admit)
+        #expect(gate.counters.admitted == 2)
+        #expect(gate.counters.optedOut == 1)
+        #expect(gate.admittedPerSensor == [1, 1])
+    }
+
     @Test func optOutListAcceptsEveryCommonSpelling() throws {
         let text = """
         # one address, five spellings, plus comments and blanks
