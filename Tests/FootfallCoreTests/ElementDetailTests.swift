@@ -7,25 +7,7 @@ import Testing
 @Suite struct ElementDetailTests {
     /// Parses `bytes` with the given detail and copies out what came back.
     func parse(_ bytes: [UInt8], detail: ElementDetail, counters: inout ParseCounters) -> Parsed {
-        bytes.withUnsafeBytes { raw in
-            let result = FrameParser.parse(raw, linkType: .ieee80211Radiotap, timestampNanos: 1_700_000_000_000_000_000, counters: &counters, elements: detail)
-            switch consume result {
-            case .probeRequest(let request):
-                return Parsed(
-                    kind: .probeRequest,
-                    source: request.source.bits,
-                    sequenceNumber: request.sequenceNumber,
-                    signalDBm: request.signalDBm,
-                    frequencyMHz: request.frequencyMHz,
-                    badFCS: request.badFCS,
-                    elements: request.elements
-                )
-            case .other(let frameClass):
-                return Parsed(kind: .other(frameClass))
-            case .malformed(let reason):
-                return Parsed(kind: .malformed(reason))
-            }
-        }
+        bytes.withUnsafeBytes { FootfallCoreTests.parse($0, linkType: .ieee80211Radiotap, counters: &counters, elements: detail) }
     }
 
     /// Real frames of one fixture day, and copies cut short or with a length byte set to 0xff

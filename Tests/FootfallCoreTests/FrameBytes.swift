@@ -33,8 +33,8 @@ func parse(_ bytes: [UInt8], linkType: LinkType = .ieee80211Radiotap) -> Parsed 
     return parse(bytes, linkType: linkType, counters: &counters)
 }
 
-func parse(_ raw: UnsafeRawBufferPointer, linkType: LinkType, counters: inout ParseCounters) -> Parsed {
-    let result = FrameParser.parse(raw, linkType: linkType, timestampNanos: 1_700_000_000_000_000_000, counters: &counters)
+func parse(_ raw: UnsafeRawBufferPointer, linkType: LinkType, counters: inout ParseCounters, elements: ElementDetail = .full) -> Parsed {
+    let result = FrameParser.parse(raw, linkType: linkType, timestampNanos: 1_700_000_000_000_000_000, counters: &counters, elements: elements)
     switch consume result {
     case .probeRequest(let request):
         return Parsed(
