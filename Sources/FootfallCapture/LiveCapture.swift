@@ -29,7 +29,7 @@ public struct CaptureStatistics: Sendable, Equatable {
 public enum CaptureFilter: Sendable, Equatable, CustomStringConvertible {
     /// 802.11 probe requests (management type 0, subtype 4) on a monitor-mode interface.
     case probeRequests
-    /// UDP datagrams to this port (a TZSP stream).
+    /// UDP datagrams to this port (a TZSP or PEEKREMOTE stream).
     case udpDestinationPort(UInt16)
 
     /// The pcap-filter(7) expression.
@@ -261,7 +261,7 @@ public final class LiveCapture: @unchecked Sendable {
             guard current.carriesIPv4 else {
                 throw CaptureError(
                     code: .unsupportedLinkType,
-                    message: "interface \(interface): link type \(current.rawValue) (\(linkTypeName(current.rawValue))) cannot carry a TZSP stream here; use an Ethernet, loopback or cooked (any) interface"
+                    message: "interface \(interface): link type \(current.rawValue) (\(linkTypeName(current.rawValue))) cannot carry a TZSP or PEEKREMOTE stream here; use an Ethernet, loopback or cooked (any) interface"
                 )
             }
             return current

@@ -353,8 +353,9 @@ struct NodeReader {
         var ok = !items.isEmpty
         var ids = Set<String>()
         var senders = Set<String>()
+        var streams: [String: StreamProtocol] = [:]
         for item in items {
-            guard let m = mapping(item, allowed: ["id", "zone", "interface", "tzsp", "file"], what: "a sensor") else { ok = false; continue }
+            guard let m = mapping(item, allowed: ["id", "zone", "interface", "tzsp", "peekremote", "file"], what: "a sensor") else { ok = false; continue }
             let id = require(m, "id", in: item).flatMap { identifier($0) }
             if let id, let idField = m["id"], !ids.insert(id).inserted { fail(idField, "sensor id \"\(id)\" is used twice"); ok = false }
             var zone: Int?
@@ -364,17 +365,19 @@ struct NodeReader {
                     fail(zoneField, "no zone has the id \"\(zoneID)\" (zones: \(zones.map(\.id).joined(separator: ", ")))")
                 }
             }
-            let feeds = ["interface", "tzsp", "file"].filter { m[$0] != nil }
+            let feeds = ["interface", "tzsp", "peekremote", "file"].filter { m[$0] != nil }
             var feed: Sensor.Feed?
             if feeds.count != 1 {
-                fail(item, "a sensor needs exactly one of interface, tzsp or file (got \(feeds.isEmpty ? "none" : feeds.joined(separator: ", ")))")
+                fail(item, "a sensor needs exactly one of interface, tzsp, peekremote or file (got \(feeds.isEmpty ? "none" : feeds.joined(separator: ", ")))")
             } else if let f = m["interface"] {
                 feed = string(f, what: "a network interface name such as wlan1").map { .interface($0) }
             } else if let f = m["tzsp"] {
-                feed = tzsp(f, senders: &senders)
+                feed = stream(f, protocol: .tzsp, senders: &senders, streams: &streams)
+            } else if let f = m["peekremote"] {
+                feed = stream(f, protocol: .peekremote, senders: &senders, streams: &streams)
             } else if let f = m["file"] {
                 if let on = bool(f) {
-                    if on { feed = .file } else { fail(f, "file: false is not a feed; remove the sensor or give it interface or tzsp") }
+                    if on { feed = .file } else { fail(f, "file: false is not a feed; remove the sensor or give it interface, tzsp or peekremote") }
                 }
             }
             guard let id, let zone, let feed else { ok = false; continue }
@@ -383,10 +386,33 @@ struct NodeReader {
         return ok ? sensors : nil
     }
 
-    mutating func tzsp(_ field: Field, senders: inout Set<String>) -> Sensor.Feed? {
-        guard let m = mapping(field, allowed: ["interface", "port", "sender"], what: "a TZSP feed") else { return nil }
+    /// The UDP stream protocols a sensor can be fed by.
+    enum StreamProtocol: String {
+        case tzsp
+        case peekremote
+
+        var name: String { self == .tzsp ? "TZSP" : "PEEKREMOTE" }
+        var defaultPort: Int { self == .tzsp ? 37008 : 5000 }
+    }
+
+    /// A `tzsp:` or `peekremote:` feed: `{interface, port, sender}`.
+    ///
+    /// - Parameters:
+    ///   - senders: (interface, port, sender) already taken, so one access point feeds one sensor.
+    ///   - streams: the protocol each (interface, port) already carries: one capture reads a
+    ///     port, so TZSP and PEEKREMOTE cannot share one.
+    mutating func stream(_ field: Field, protocol proto: StreamProtocol, senders: inout Set<String>, streams: inout [String: StreamProtocol]) -> Sensor.Feed? {
+        guard let m = mapping(field, allowed: ["interface", "port", "sender"], what: "a \(proto.name) feed") else { return nil }
         let interface = m["interface"].map { string($0, what: "a network interface name such as lo or eth0") } ?? "any"
-        let port = m["port"].map { int($0, 1 ... 65535, what: "a UDP port") } ?? 37008
+        let port = m["port"].map { int($0, 1 ... 65535, what: "a UDP port") } ?? proto.defaultPort
+        if let interface, let port {
+            let key = "\(interface)/\(port)"
+            if let other = streams[key], other != proto {
+                fail(m["port"] ?? field, "port \(port) on \(interface) already receives \(other.name) for another sensor; give \(proto.name) its own port")
+            } else {
+                streams[key] = proto
+            }
+        }
         var sender: String?
         if let senderField = require(m, "sender", in: field), let text = string(senderField, what: "the access point's IPv4 address") {
             if NodeReader.isIPv4(text) {
@@ -399,7 +425,10 @@ struct NodeReader {
             }
         }
         guard let interface, let port, let sender else { return nil }
-        return .tzsp(interface: interface, port: UInt16(port), senderAddress: sender)
+        switch proto {
+        case .tzsp: return .tzsp(interface: interface, port: UInt16(port), senderAddress: sender)
+        case .peekremote: return .peekRemote(interface: interface, port: UInt16(port), senderAddress: sender)
+        }
     }
 
     static func isIPv4(_ text: String) -> Bool {

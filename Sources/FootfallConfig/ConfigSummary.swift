@@ -67,6 +67,7 @@ public enum ConfigSummary {
         switch feed {
         case .interface(let name): "monitor interface \(name)"
         case .tzsp(let interface, let port, let sender): "TZSP from \(sender) on \(interface) port \(port)"
+        case .peekRemote(let interface, let port, let sender): "PEEKREMOTE from \(sender) on \(interface) port \(port)"
         case .file: "capture files (file@sensor on the command line)"
         }
     }

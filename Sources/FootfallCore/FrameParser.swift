@@ -35,7 +35,7 @@ public enum MalformedReason: Int, CaseIterable, Sendable, CustomStringConvertibl
     /// ``ParseCounters/truncatedElements``. Counting it here as well would count one frame
     /// twice and break `frames == probeRequests + other + malformed`.
     case elements
-    /// A TZSP datagram that could not be decoded.
+    /// A TZSP or PEEKREMOTE datagram that could not be decoded.
     case encapsulation
 
     public var description: String {

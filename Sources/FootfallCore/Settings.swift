@@ -79,6 +79,9 @@ public struct Sensor: Sendable, Equatable {
         /// An access point streaming TZSP to `interface`/`port`, recognised by its IPv4
         /// address (dotted quad) or, when set, by the sensor-MAC tag it sends.
         case tzsp(interface: String, port: UInt16, senderAddress: String)
+        /// An access point streaming PEEKREMOTE (Cisco/Aruba remote capture) to
+        /// `interface`/`port`, recognised by its IPv4 address (dotted quad).
+        case peekRemote(interface: String, port: UInt16, senderAddress: String)
         /// Capture files named on the command line as `file@sensor-id`.
         case file
     }

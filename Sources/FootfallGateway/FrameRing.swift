@@ -17,7 +17,7 @@ public struct FrameMeta: Sendable, Equatable {
     public var sensor: Int32
     /// How to parse the bytes: radiotap (127) or bare 802.11 (105).
     public var linkType: LinkType
-    /// For bare 802.11 frames out of a TZSP stream: the signal the access point reported
+    /// For bare 802.11 frames out of a TZSP or PEEKREMOTE stream: the signal the access point reported
     /// (tag 10), put into the probe request when the frame has none of its own.
     public var signalDBm: Int8?
 

@@ -52,7 +52,7 @@ public enum Gateway {
             logger.notice("sensors fed from capture files are not live and are ignored by run (use footfall replay)", metadata: ["config.file_sensors": "\(fileSensors.joined(separator: ","))"])
         }
         guard !sources.isEmpty else {
-            throw GatewayError("\(configPath): no live source; give at least one sensor an interface or a tzsp stream", isConfiguration: true)
+            throw GatewayError("\(configPath): no live source; give at least one sensor an interface, a tzsp or a peekremote stream", isConfiguration: true)
         }
         guard let clock = HourClock(identifier: settings.site.timeZone) else {
             throw GatewayError("unknown time zone \(settings.site.timeZone)", isConfiguration: true)

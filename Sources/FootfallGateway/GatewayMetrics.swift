@@ -35,6 +35,9 @@ public final class GatewayMetrics: Sendable {
     let unknownSenders: [Metrics.Counter]
     let tzspRejected: [[Metrics.Counter]]
     let tzspNotIPv4: [Metrics.Counter]
+    let peekRemoteUnknownSenders: [Metrics.Counter]
+    let peekRemoteRejected: [[Metrics.Counter]]
+    let peekRemoteNotIPv4: [Metrics.Counter]
 
     /// - Parameters:
     ///   - registry: where the metrics live (the endpoint serves it).
@@ -74,6 +77,11 @@ public final class GatewayMetrics: Sendable {
             TZSP.DecodeError.allCases.map { counter("footfall_tzsp_rejected_total", [("source", name), ("reason", $0.description)]) }
         }
         tzspNotIPv4 = sourceNames.map { counter("footfall_tzsp_rejected_total", [("source", $0), ("reason", "not_ipv4_udp")]) }
+        peekRemoteUnknownSenders = sourceNames.map { counter("footfall_peekremote_unknown_sender_total", [("source", $0)]) }
+        peekRemoteRejected = sourceNames.map { name in
+            PeekRemote.DecodeError.allCases.map { counter("footfall_peekremote_rejected_total", [("source", name), ("reason", $0.description)]) }
+        }
+        peekRemoteNotIPv4 = sourceNames.map { counter("footfall_peekremote_rejected_total", [("source", $0), ("reason", "not_ipv4_udp")]) }
         for up in sourceUp { up.record(0) }
     }
 
@@ -111,5 +119,21 @@ public final class GatewayMetrics: Sendable {
     func tzspNotIPv4(source: Int, by count: Int) {
         guard count > 0, tzspNotIPv4.indices.contains(source) else { return }
         tzspNotIPv4[source].increment(by: count)
+    }
+
+    func peekRemoteUnknownSenders(source: Int, by count: Int) {
+        guard count > 0, peekRemoteUnknownSenders.indices.contains(source) else { return }
+        peekRemoteUnknownSenders[source].increment(by: count)
+    }
+
+    func peekRemoteRejected(source: Int, reason: PeekRemote.DecodeError, by count: Int) {
+        guard count > 0, peekRemoteRejected.indices.contains(source),
+              let r = PeekRemote.DecodeError.allCases.firstIndex(of: reason) else { return }
+        peekRemoteRejected[source][r].increment(by: count)
+    }
+
+    func peekRemoteNotIPv4(source: Int, by count: Int) {
+        guard count > 0, peekRemoteNotIPv4.indices.contains(source) else { return }
+        peekRemoteNotIPv4[source].increment(by: count)
     }
 }

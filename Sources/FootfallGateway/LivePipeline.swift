@@ -177,7 +177,8 @@ public final class LivePipeline: @unchecked Sendable {
         eventNanos = t
         let result: ParseResult
         if meta.linkType == .ieee80211, meta.signalDBm != nil {
-            // A frame out of a TZSP stream: the access point's signal reading goes in.
+            // A frame out of a TZSP or PEEKREMOTE stream (without FCS): the access point's
+            // signal reading goes in.
             let header = TZSPHeader(payload: 0 ..< bytes.count, signalDBm: meta.signalDBm, encapsulation: TZSP.Encapsulation.ieee80211.rawValue)
             result = header.parseFrame(in: bytes, timestampNanos: t, counters: &parse)
         } else {

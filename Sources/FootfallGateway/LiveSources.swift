@@ -2,32 +2,36 @@ import FootfallCapture
 import FootfallCore
 import Logging
 
-/// One live source of `footfall run`: a monitor-mode interface, or a TZSP stream on one
-/// (interface, port) shared by every access point that sends to it.
+/// One live source of `footfall run`: a monitor-mode interface, or a TZSP or PEEKREMOTE
+/// stream on one (interface, port) shared by every access point that sends to it.
 public struct SourceSpec: Sendable, Equatable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
         /// A monitor-mode interface delivering radiotap frames, heard by one sensor.
         case monitor(interface: String, sensor: Int)
         /// A TZSP stream; each datagram's sender address picks the sensor.
         case tzsp(interface: String, port: UInt16, routes: [TZSPRoute])
+        /// A PEEKREMOTE stream; each datagram's sender address picks the sensor, as for TZSP.
+        case peekRemote(interface: String, port: UInt16, routes: [TZSPRoute])
     }
 
     public var kind: Kind
 
     public init(kind: Kind) { self.kind = kind }
 
-    /// A short, bounded label for logs and metrics: `wlan1mon` or `tzsp:lo:37008`.
+    /// A short, bounded label for logs and metrics: `wlan1mon`, `tzsp:lo:37008` or
+    /// `peekremote:eth0:5000`.
     public var name: String {
         switch kind {
         case .monitor(let interface, _): interface
         case .tzsp(let interface, let port, _): "tzsp:\(interface):\(port)"
+        case .peekRemote(let interface, let port, _): "peekremote:\(interface):\(port)"
         }
     }
 
     public var description: String { name }
 }
 
-/// Which sensor an access point's TZSP datagrams belong to.
+/// Which sensor an access point's TZSP or PEEKREMOTE datagrams belong to.
 public struct TZSPRoute: Sendable, Equatable {
     public var sender: IPv4Address
     /// Index into the configuration's sensors.
@@ -41,7 +45,7 @@ public struct TZSPRoute: Sendable, Equatable {
 
 public enum SourcePlan {
     /// The live sources a configuration asks for: one per monitor interface and one per
-    /// distinct TZSP (interface, port). Sensors fed from files are not live and are listed
+    /// distinct TZSP or PEEKREMOTE (interface, port). Sensors fed from files are not live and are listed
     /// in `fileSensors` (their ids) so the caller can say so.
     public static func sources(for settings: Settings) -> (sources: [SourceSpec], fileSensors: [String]) {
         var sources: [SourceSpec] = []
@@ -67,6 +71,18 @@ public enum SourcePlan {
                     sources[at].kind = .tzsp(interface: i, port: p, routes: routes)
                 } else {
                     sources.append(SourceSpec(kind: .tzsp(interface: interface, port: port, routes: [route])))
+                }
+            case .peekRemote(let interface, let port, let senderAddress):
+                guard let sender = IPv4Address(dottedQuad: senderAddress) else { continue }
+                let route = TZSPRoute(sender: sender, sensor: index)
+                if let at = sources.firstIndex(where: {
+                    if case .peekRemote(let i, let p, _) = $0.kind { return i == interface && p == port }
+                    return false
+                }), case .peekRemote(let i, let p, var routes) = sources[at].kind {
+                    routes.append(route)
+                    sources[at].kind = .peekRemote(interface: i, port: p, routes: routes)
+                } else {
+                    sources.append(SourceSpec(kind: .peekRemote(interface: interface, port: port, routes: [route])))
                 }
             case .file:
                 fileSensors.append(sensor.id)
@@ -120,6 +136,9 @@ public struct PcapSourceFactory: FrameSourceFactory {
         case .tzsp(let interface, let port, let routes):
             let capture = try TZSPCapture(interface: interface, port: port, logger: logger)
             return TZSPSource(capture: capture, demux: TZSPDemux(routes: routes), ring: ring, metrics: metrics, sourceIndex: index, name: spec.name, logger: logger)
+        case .peekRemote(let interface, let port, let routes):
+            let capture = try PeekRemoteCapture(interface: interface, port: port, logger: logger)
+            return PeekRemoteSource(capture: capture, demux: TZSPDemux(routes: routes), ring: ring, metrics: metrics, sourceIndex: index, name: spec.name, logger: logger)
         }
     }
 }
@@ -188,8 +207,8 @@ final class MonitorSource: FrameSource, @unchecked Sendable {
     }
 }
 
-/// Picks the sensor of each TZSP datagram by its sender's IPv4 address and hands the bare
-/// 802.11 frame inside to the ring. Datagrams from a sender the configuration does not name
+/// Picks the sensor of each TZSP or PEEKREMOTE datagram by its sender's IPv4 address and
+/// hands the bare 802.11 frame inside to the ring. Datagrams from a sender the configuration does not name
 /// are counted and dropped: they may come from a misconfigured or foreign access point.
 public struct TZSPDemux: Sendable {
     /// (sender address, sensor index), a handful of entries: a linear scan beats hashing.
@@ -228,7 +247,28 @@ public struct TZSPDemux: Sendable {
             return .unknownSender
         }
         let frame = UnsafeRawBufferPointer(rebasing: datagram[header.payload])
-        let meta = FrameMeta(timestampNanos: timestampNanos, sensor: sensor, linkType: .ieee80211, signalDBm: header.signalDBm)
+        return push(frame, sensor: sensor, signalDBm: header.signalDBm, timestampNanos: timestampNanos, into: ring)
+    }
+
+    /// Routes one decoded PEEKREMOTE datagram: the frame without its FCS (the ring's bare
+    /// 802.11 frames never carry one) and the header's signal.
+    /// - Parameters:
+    ///   - sender: the access point's address (from the IPv4 header).
+    ///   - header: the decoded PEEKREMOTE header.
+    ///   - datagram: the UDP payload the header was decoded from, borrowed for the call.
+    ///   - timestampNanos: capture time.
+    ///   - ring: where the frame goes.
+    public mutating func route(sender: IPv4Address, header: PeekRemoteHeader, datagram: UnsafeRawBufferPointer, timestampNanos: Int64, into ring: FrameRing) -> Outcome {
+        guard let sensor = sensor(for: sender) else {
+            unknownSenders += 1
+            return .unknownSender
+        }
+        let frame = UnsafeRawBufferPointer(rebasing: datagram[header.payload])
+        return push(frame, sensor: sensor, signalDBm: header.signalDBm, timestampNanos: timestampNanos, into: ring)
+    }
+
+    private mutating func push(_ frame: UnsafeRawBufferPointer, sensor: Int32, signalDBm: Int8?, timestampNanos: Int64, into ring: FrameRing) -> Outcome {
+        let meta = FrameMeta(timestampNanos: timestampNanos, sensor: sensor, linkType: .ieee80211, signalDBm: signalDBm)
         guard ring.push(frame, meta: meta) else {
             ringDrops += 1
             return .ringDropped
@@ -303,6 +343,77 @@ final class TZSPSource: FrameSource, @unchecked Sendable {
         published = now
         if demux.unknownSenders > publishedUnknown {
             metrics.unknownSenders(source: sourceIndex, by: demux.unknownSenders - publishedUnknown)
+            publishedUnknown = demux.unknownSenders
+        }
+    }
+}
+
+/// A PEEKREMOTE stream on one (interface, port); the same shape as ``TZSPSource``.
+final class PeekRemoteSource: FrameSource, @unchecked Sendable {
+    private let capture: PeekRemoteCapture
+    private let ring: FrameRing
+    private let metrics: GatewayMetrics
+    private let sourceIndex: Int
+    private let name: String
+    private let logger: Logger
+    // Touched on the source's thread only.
+    private var demux: TZSPDemux
+    private var drops = KernelDropTracker()
+    private var published = PeekRemoteCounters()
+    private var publishedUnknown = 0
+    private var lastUnknownLog: ContinuousClock.Instant?
+
+    init(capture: PeekRemoteCapture, demux: TZSPDemux, ring: FrameRing, metrics: GatewayMetrics, sourceIndex: Int, name: String, logger: Logger) {
+        self.capture = capture
+        self.demux = demux
+        self.ring = ring
+        self.metrics = metrics
+        self.sourceIndex = sourceIndex
+        self.name = name
+        self.logger = logger
+    }
+
+    func pump() throws(CaptureError) -> PumpEvent {
+        switch try capture.next() {
+        case .datagram(let datagram):
+            if demux.route(sender: datagram.sender, header: datagram.header, datagram: datagram.bytes, timestampNanos: datagram.timestampNanos, into: ring) == .unknownSender {
+                noteUnknown(datagram.sender)
+            }
+            return .packet
+        case .timeout:
+            return .timeout
+        case .stopped:
+            return .stopped
+        }
+    }
+
+    /// At most one line a minute. The sender is an access point's address (infrastructure,
+    /// not a visitor), so it may be logged; nothing of the frame inside is.
+    private func noteUnknown(_ sender: IPv4Address) {
+        let now = ContinuousClock.now
+        if let last = lastUnknownLog, now - last < .seconds(60) { return }
+        lastUnknownLog = now
+        logger.warning(
+            "PEEKREMOTE datagrams from a sender no sensor names are dropped; add it to sensors[].peekremote.sender if it is one of yours",
+            metadata: ["source": "\(name)", "peekremote.sender": "\(sender)"]
+        )
+    }
+
+    func stop() { capture.stop() }
+
+    func publishStatistics() {
+        if let statistics = try? capture.statistics() {
+            drops.publish(statistics, source: sourceIndex, name: name, metrics: metrics, logger: logger)
+        }
+        let now = capture.counters
+        for reason in PeekRemote.DecodeError.allCases where now[reason] > published[reason] {
+            metrics.peekRemoteRejected(source: sourceIndex, reason: reason, by: now[reason] - published[reason])
+        }
+        let notIP = (now.undecodableIP + now.fragments) - (published.undecodableIP + published.fragments)
+        if notIP > 0 { metrics.peekRemoteNotIPv4(source: sourceIndex, by: notIP) }
+        published = now
+        if demux.unknownSenders > publishedUnknown {
+            metrics.peekRemoteUnknownSenders(source: sourceIndex, by: demux.unknownSenders - publishedUnknown)
             publishedUnknown = demux.unknownSenders
         }
     }

@@ -161,7 +161,7 @@ public struct PipelineCore: ~Copyable {
         if old.site.timeZone != new.site.timeZone { return "site.time_zone changed" }
         if old.zones.map(\.id) != new.zones.map(\.id) { return "zones were added, removed, renamed or reordered" }
         if old.sensors.map(\.id) != new.sensors.map(\.id) { return "sensors were added, removed, renamed or reordered" }
-        if old.sensors.map(\.feed) != new.sensors.map(\.feed) { return "a sensor's interface or TZSP stream changed" }
+        if old.sensors.map(\.feed) != new.sensors.map(\.feed) { return "a sensor's interface or TZSP/PEEKREMOTE stream changed" }
         if old.privacy.effectiveRotation != new.privacy.effectiveRotation { return "privacy.rotation changed" }
         if old.privacy.strict != new.privacy.strict { return "privacy.strict changed" }
         if old.privacy.randomisedAddresses != new.privacy.randomisedAddresses { return "privacy.randomised_addresses changed" }

@@ -7,8 +7,8 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Capture probe requests from every live source in the configuration and write hourly files.",
         discussion: """
-            Sources are monitor-mode interfaces (sensors[].interface) and TZSP streams from access \
-            points (sensors[].tzsp). Runs until SIGTERM or SIGINT, then writes the hour in progress \
+            Sources are monitor-mode interfaces (sensors[].interface) and TZSP or PEEKREMOTE streams \
+            from access points (sensors[].tzsp, sensors[].peekremote). Runs until SIGTERM or SIGINT, then writes the hour in progress \
             with partial=true and exits 0. SIGHUP reloads zone thresholds, sensor placement, opening \
             hours, the RSSI floor, k and the opt-out file without losing counts or changing the key; \
             an invalid file is refused and the running configuration stays in force. Logs go to \

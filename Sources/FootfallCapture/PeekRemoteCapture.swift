@@ -1,0 +1,104 @@
+import FootfallCore
+import Logging
+
+/// One PEEKREMOTE datagram that carried an 802.11 frame, borrowed until the next call.
+public struct PeekRemoteDatagram {
+    /// Capture time on this machine, nanoseconds since the Unix epoch.
+    public var timestampNanos: Int64
+    /// The IPv4 address of the access point that sent it.
+    public var sender: IPv4Address
+    /// The decoded header; its `payload` range (frame without FCS) is relative to ``bytes``.
+    public var header: PeekRemoteHeader
+    /// The UDP payload (the whole PEEKREMOTE datagram).
+    public var bytes: UnsafeRawBufferPointer
+
+    /// The bare 802.11 frame inside, without its FCS.
+    public var frame: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[header.payload]) }
+
+    /// Parses the frame inside with the header's signal put into the probe request.
+    public func parse(counters: inout ParseCounters) -> ParseResult {
+        header.parseFrame(in: bytes, timestampNanos: timestampNanos, counters: &counters)
+    }
+}
+
+/// What one pull from a PEEKREMOTE source produced.
+public enum PeekRemoteCaptureEvent {
+    case datagram(PeekRemoteDatagram)
+    /// The read timeout passed without a usable datagram.
+    case timeout
+    case stopped
+}
+
+/// Receives a PEEKREMOTE stream by capturing `udp dst port N` on an interface, as
+/// ``TZSPCapture`` does for TZSP (footfall sees the datagrams even when another program owns
+/// the port, and the kernel filter drops everything else).
+///
+/// Datagrams that are not IPv4/UDP, are fragments, or whose PEEKREMOTE header cannot be read
+/// are counted in ``counters`` and skipped.
+public final class PeekRemoteCapture: @unchecked Sendable {
+    public let port: UInt16
+    /// Counts every captured datagram by outcome. Read it from the reading thread.
+    public private(set) var counters = PeekRemoteCounters()
+
+    private let capture: LiveCapture
+
+    /// - Parameters:
+    ///   - interface: where the stream arrives (`eth0`, `lo`, `any`).
+    ///   - port: the UDP port the access points send to.
+    ///   - snapshotLength: bytes kept per datagram; a wrapped probe request fits in 4096.
+    ///   - readTimeoutMilliseconds: how long one ``next()`` may wait before returning `.timeout`.
+    ///   - logger: receives activation warnings.
+    public init(
+        interface: String,
+        port: UInt16 = PeekRemote.defaultPort,
+        snapshotLength: Int32 = 4096,
+        readTimeoutMilliseconds: Int32 = 250,
+        logger: Logger = Logger(label: "footfall.capture")
+    ) throws(CaptureError) {
+        self.port = port
+        self.capture = try LiveCapture(
+            interface: interface,
+            filter: .udpDestinationPort(port),
+            snapshotLength: snapshotLength,
+            readTimeoutMilliseconds: readTimeoutMilliseconds,
+            logger: logger
+        )
+    }
+
+    public var interface: String { capture.interface }
+    public var linkType: LinkType { capture.linkType }
+
+    /// The next datagram that carries an 802.11 frame, a timeout, or `.stopped`.
+    /// - Throws: `.interfaceGone` as ``LiveCapture/next()``.
+    public func next() throws(CaptureError) -> PeekRemoteCaptureEvent {
+        while true {
+            switch try capture.next() {
+            case .timeout: return .timeout
+            case .stopped: return .stopped
+            case .record(let record):
+                if let datagram = decode(record) { return .datagram(datagram) }
+            }
+        }
+    }
+
+    /// Decodes link, IPv4, UDP and PEEKREMOTE headers of one record, counting failures.
+    private func decode(_ record: CaptureRecord) -> PeekRemoteDatagram? {
+        let udp: UDPDatagram
+        do {
+            udp = try UDPDatagram.decode(record.bytes, linkType: capture.linkType)
+        } catch {
+            counters.datagrams += 1
+            if error == .fragment { counters.fragments += 1 } else { counters.undecodableIP += 1 }
+            return nil
+        }
+        let payload = UnsafeRawBufferPointer(rebasing: record.bytes[udp.payload])
+        guard let header = counters.decode(payload) else { return nil }
+        return PeekRemoteDatagram(timestampNanos: record.timestampNanos, sender: udp.source, header: header, bytes: payload)
+    }
+
+    /// Asks the reading thread to stop; safe from any thread.
+    public func stop() { capture.stop() }
+
+    /// Packets received and dropped so far.
+    public func statistics() throws(CaptureError) -> CaptureStatistics { try capture.statistics() }
+}
