@@ -1,4 +1,5 @@
-// libFuzzer entry point for the frame parser (README "Fuzzing").
+// libFuzzer entry point for the frame parser and the access-point stream headers in front
+// of it, TZSP and PEEKREMOTE (README "Fuzzing").
 //
 // Built normally (`swift build`), this is a corpus replayer: `footfall-fuzz FILE|DIR...`
 // runs every file through the parser, so a crash file that libFuzzer saved can be replayed
@@ -20,7 +21,8 @@
 import FootfallCore
 import Foundation
 
-/// Feeds one input to the parser as both link types and checks the counters' invariant.
+/// Feeds one input to the parser as both link types, and as a TZSP and a PEEKREMOTE
+/// datagram, and checks the counters' invariants.
 /// Returns 0 as libFuzzer requires; a broken invariant traps, which libFuzzer reports as a crash.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
@@ -29,6 +31,16 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     check(FrameParser.parse(bytes, linkType: .ieee80211Radiotap, timestampNanos: 0, counters: &counters))
     check(FrameParser.parse(bytes, linkType: .ieee80211, timestampNanos: 0, counters: &counters))
     precondition(counters.frames == 2 && counters.isConsistent, "parse counters out of balance")
+
+    var streamCounters = ParseCounters()
+    var tzsp = TZSPCounters()
+    if let header = tzsp.decode(bytes) {
+        check(header.parseFrame(in: bytes, timestampNanos: 0, counters: &streamCounters))
+    }
+    var peekRemote = PeekRemoteCounters()
+    check(peekRemote.parse(bytes, timestampNanos: 0, counters: &streamCounters))
+    precondition(tzsp.datagrams == 1 && peekRemote.datagrams == 1, "a datagram not counted")
+    precondition(streamCounters.isConsistent, "stream parse counters out of balance")
     return 0
 }
 
