@@ -179,32 +179,6 @@ public struct PeekRemoteHeader: Sendable, Equatable {
         self.crcError = crcError
         self.tsfMicroseconds = tsfMicroseconds
     }
-
-    /// Parses the 802.11 frame this header describes, as the TZSP path does: the header's
-    /// signal goes into the probe request, and a CRC error the access point reported marks
-    /// it (and ``ParseCounters/badFCS``) as the radiotap bad-FCS flag would.
-    ///
-    /// - Parameters:
-    ///   - datagram: the same UDP payload the header was decoded from.
-    ///   - timestampNanos: capture time of the datagram, nanoseconds since the Unix epoch.
-    ///   - counters: the parser's counters, updated as for any other frame.
-    public func parseFrame(in datagram: UnsafeRawBufferPointer, timestampNanos: Int64, counters: inout ParseCounters) -> ParseResult {
-        let frame = UnsafeRawBufferPointer(rebasing: datagram[payload])
-        let result = FrameParser.parse(frame, linkType: .ieee80211, timestampNanos: timestampNanos, counters: &counters)
-        switch consume result {
-        case .probeRequest(var request):
-            if request.signalDBm == nil { request.signalDBm = signalDBm }
-            if crcError, !request.badFCS {
-                request.badFCS = true
-                counters.badFCS += 1
-            }
-            return .probeRequest(request)
-        case .other(let frameClass):
-            return .other(frameClass)
-        case .malformed(let reason):
-            return .malformed(reason)
-        }
-    }
 }
 
 /// Counters for PEEKREMOTE datagrams: plain integers in fixed fields, one per rejection reason.
@@ -246,11 +220,6 @@ public struct PeekRemoteCounters: Sendable, Equatable {
         }
     }
 
-    /// All datagrams that did not yield a frame, whatever the reason.
-    public var rejected: Int {
-        undecodableIP + fragments + PeekRemote.DecodeError.allCases.reduce(0) { $0 + self[$1] }
-    }
-
     /// Decodes one UDP payload and counts the outcome.
     public mutating func decode(_ datagram: UnsafeRawBufferPointer) -> PeekRemoteHeader? {
         datagrams += 1
@@ -263,17 +232,5 @@ public struct PeekRemoteCounters: Sendable, Equatable {
             self[error] += 1
             return nil
         }
-    }
-
-    /// Decodes one UDP payload and parses the frame inside, counting both: a datagram whose
-    /// header cannot be read is one `.malformed(.encapsulation)` frame in `parse` as well as
-    /// one rejection here, so `parse` stays consistent (every datagram in one bucket).
-    public mutating func parse(_ datagram: UnsafeRawBufferPointer, timestampNanos: Int64, counters parse: inout ParseCounters) -> ParseResult {
-        guard let header = decode(datagram) else {
-            parse.frames += 1
-            parse[.encapsulation] += 1
-            return .malformed(.encapsulation)
-        }
-        return header.parseFrame(in: datagram, timestampNanos: timestampNanos, counters: &parse)
     }
 }

@@ -174,26 +174,8 @@ public struct TZSPHeader: Sendable, Equatable {
         self.encapsulation = encapsulation
     }
 
-    /// Parses the 802.11 frame this header describes and puts the TZSP signal into the probe
-    /// request (bare 802.11 frames carry no radio header of their own).
-    ///
-    /// - Parameters:
-    ///   - datagram: the same UDP payload the header was decoded from.
-    ///   - timestampNanos: capture time of the datagram, nanoseconds since the Unix epoch.
-    ///   - counters: the parser's counters, updated as for any other frame.
-    public func parseFrame(in datagram: UnsafeRawBufferPointer, timestampNanos: Int64, counters: inout ParseCounters) -> ParseResult {
-        let frame = UnsafeRawBufferPointer(rebasing: datagram[payload])
-        let result = FrameParser.parse(frame, linkType: .ieee80211, timestampNanos: timestampNanos, counters: &counters)
-        switch consume result {
-        case .probeRequest(var request):
-            if request.signalDBm == nil { request.signalDBm = signalDBm }
-            return .probeRequest(request)
-        case .other(let frameClass):
-            return .other(frameClass)
-        case .malformed(let reason):
-            return .malformed(reason)
-        }
-    }
+    /// TZSP as read here carries no FCS verdict (``AccessPointStreamHeader/parseFrame(in:timestampNanos:counters:)``).
+    public var crcError: Bool { false }
 }
 
 /// Counters for TZSP datagrams: plain integers in fixed fields, one per rejection reason.
@@ -240,11 +222,6 @@ public struct TZSPCounters: Sendable, Equatable {
             case .missingEndTag: missingEndTag = newValue
             }
         }
-    }
-
-    /// All datagrams that did not yield a frame, whatever the reason.
-    public var rejected: Int {
-        undecodableIP + fragments + TZSP.DecodeError.allCases.reduce(0) { $0 + self[$1] }
     }
 
     /// Decodes one UDP payload and counts the outcome.

@@ -135,10 +135,10 @@ public struct PcapSourceFactory: FrameSourceFactory {
             return MonitorSource(capture: capture, sensor: Int32(sensor), ring: ring, metrics: metrics, sourceIndex: index, name: spec.name, logger: logger)
         case .tzsp(let interface, let port, let routes):
             let capture = try TZSPCapture(interface: interface, port: port, logger: logger)
-            return TZSPSource(capture: capture, demux: TZSPDemux(routes: routes), ring: ring, metrics: metrics, sourceIndex: index, name: spec.name, logger: logger)
+            return StreamSource(capture: capture, demux: TZSPDemux(routes: routes), ring: ring, metrics: metrics, sourceIndex: index, name: spec.name, logger: logger)
         case .peekRemote(let interface, let port, let routes):
             let capture = try PeekRemoteCapture(interface: interface, port: port, logger: logger)
-            return PeekRemoteSource(capture: capture, demux: TZSPDemux(routes: routes), ring: ring, metrics: metrics, sourceIndex: index, name: spec.name, logger: logger)
+            return StreamSource(capture: capture, demux: TZSPDemux(routes: routes), ring: ring, metrics: metrics, sourceIndex: index, name: spec.name, logger: logger)
         }
     }
 }
@@ -234,31 +234,15 @@ public struct TZSPDemux: Sendable {
         case ringDropped
     }
 
-    /// Routes one decoded TZSP datagram.
+    /// Routes one decoded datagram: the frame inside (bare 802.11, no FCS) with the header's
+    /// signal, to the sensor its sender names.
     /// - Parameters:
     ///   - sender: the access point's address (from the IPv4 header).
-    ///   - header: the decoded TZSP header (encapsulation 802.11 only; others never get here).
+    ///   - header: the decoded stream header.
     ///   - datagram: the UDP payload the header was decoded from, borrowed for the call.
     ///   - timestampNanos: capture time.
     ///   - ring: where the frame goes.
-    public mutating func route(sender: IPv4Address, header: TZSPHeader, datagram: UnsafeRawBufferPointer, timestampNanos: Int64, into ring: FrameRing) -> Outcome {
-        guard let sensor = sensor(for: sender) else {
-            unknownSenders += 1
-            return .unknownSender
-        }
-        let frame = UnsafeRawBufferPointer(rebasing: datagram[header.payload])
-        return push(frame, sensor: sensor, signalDBm: header.signalDBm, timestampNanos: timestampNanos, into: ring)
-    }
-
-    /// Routes one decoded PEEKREMOTE datagram: the frame without its FCS (the ring's bare
-    /// 802.11 frames never carry one) and the header's signal.
-    /// - Parameters:
-    ///   - sender: the access point's address (from the IPv4 header).
-    ///   - header: the decoded PEEKREMOTE header.
-    ///   - datagram: the UDP payload the header was decoded from, borrowed for the call.
-    ///   - timestampNanos: capture time.
-    ///   - ring: where the frame goes.
-    public mutating func route(sender: IPv4Address, header: PeekRemoteHeader, datagram: UnsafeRawBufferPointer, timestampNanos: Int64, into ring: FrameRing) -> Outcome {
+    public mutating func route(sender: IPv4Address, header: some AccessPointStreamHeader, datagram: UnsafeRawBufferPointer, timestampNanos: Int64, into ring: FrameRing) -> Outcome {
         guard let sensor = sensor(for: sender) else {
             unknownSenders += 1
             return .unknownSender
@@ -277,80 +261,41 @@ public struct TZSPDemux: Sendable {
     }
 }
 
-/// A TZSP stream on one (interface, port).
-final class TZSPSource: FrameSource, @unchecked Sendable {
-    private let capture: TZSPCapture
-    private let ring: FrameRing
-    private let metrics: GatewayMetrics
-    private let sourceIndex: Int
-    private let name: String
-    private let logger: Logger
-    // Touched on the source's thread only.
-    private var demux: TZSPDemux
-    private var drops = KernelDropTracker()
-    private var published = TZSPCounters()
-    private var publishedUnknown = 0
-    private var lastUnknownLog: ContinuousClock.Instant?
-
-    init(capture: TZSPCapture, demux: TZSPDemux, ring: FrameRing, metrics: GatewayMetrics, sourceIndex: Int, name: String, logger: Logger) {
-        self.capture = capture
-        self.demux = demux
-        self.ring = ring
-        self.metrics = metrics
-        self.sourceIndex = sourceIndex
-        self.name = name
-        self.logger = logger
-    }
-
-    func pump() throws(CaptureError) -> PumpEvent {
-        switch try capture.next() {
-        case .datagram(let datagram):
-            if demux.route(sender: datagram.sender, header: datagram.header, datagram: datagram.bytes, timestampNanos: datagram.timestampNanos, into: ring) == .unknownSender {
-                noteUnknown(datagram.sender)
-            }
-            return .packet
-        case .timeout:
-            return .timeout
-        case .stopped:
-            return .stopped
-        }
-    }
-
-    /// At most one line a minute. The sender is an access point's address (infrastructure,
-    /// not a visitor), so it may be logged; nothing of the frame inside is.
-    private func noteUnknown(_ sender: IPv4Address) {
-        let now = ContinuousClock.now
-        if let last = lastUnknownLog, now - last < .seconds(60) { return }
-        lastUnknownLog = now
-        logger.warning(
-            "TZSP datagrams from a sender no sensor names are dropped; add it to sensors[].tzsp.sender if it is one of yours",
-            metadata: ["source": "\(name)", "tzsp.sender": "\(sender)"]
-        )
-    }
-
-    func stop() { capture.stop() }
-
-    func publishStatistics() {
-        if let statistics = try? capture.statistics() {
-            drops.publish(statistics, source: sourceIndex, name: name, metrics: metrics, logger: logger)
-        }
-        let now = capture.counters
-        for reason in TZSP.DecodeError.allCases where now[reason] > published[reason] {
-            metrics.tzspRejected(source: sourceIndex, reason: reason, by: now[reason] - published[reason])
-        }
-        let notIP = (now.undecodableIP + now.fragments) - (published.undecodableIP + published.fragments)
-        if notIP > 0 { metrics.tzspNotIPv4(source: sourceIndex, by: notIP) }
-        published = now
-        if demux.unknownSenders > publishedUnknown {
-            metrics.unknownSenders(source: sourceIndex, by: demux.unknownSenders - publishedUnknown)
-            publishedUnknown = demux.unknownSenders
-        }
-    }
+/// What the gateway reports of one stream protocol besides its frames: its name in messages
+/// and configuration, and its metrics.
+protocol GatewayStream: AccessPointStream {
+    /// As in messages: "TZSP".
+    static var displayName: String { get }
+    /// The sensor's configuration key: "tzsp".
+    static var configKey: String { get }
+    static func rejected(_ metrics: GatewayMetrics, source: Int, reason: DecodeError, by count: Int)
+    static func notIPv4(_ metrics: GatewayMetrics, source: Int, by count: Int)
+    static func unknownSenders(_ metrics: GatewayMetrics, source: Int, by count: Int)
 }
 
-/// A PEEKREMOTE stream on one (interface, port); the same shape as ``TZSPSource``.
-final class PeekRemoteSource: FrameSource, @unchecked Sendable {
-    private let capture: PeekRemoteCapture
+extension TZSP: GatewayStream {
+    static var displayName: String { "TZSP" }
+    static var configKey: String { "tzsp" }
+    static func rejected(_ metrics: GatewayMetrics, source: Int, reason: DecodeError, by count: Int) {
+        metrics.tzspRejected(source: source, reason: reason, by: count)
+    }
+    static func notIPv4(_ metrics: GatewayMetrics, source: Int, by count: Int) { metrics.tzspNotIPv4(source: source, by: count) }
+    static func unknownSenders(_ metrics: GatewayMetrics, source: Int, by count: Int) { metrics.unknownSenders(source: source, by: count) }
+}
+
+extension PeekRemote: GatewayStream {
+    static var displayName: String { "PEEKREMOTE" }
+    static var configKey: String { "peekremote" }
+    static func rejected(_ metrics: GatewayMetrics, source: Int, reason: DecodeError, by count: Int) {
+        metrics.peekRemoteRejected(source: source, reason: reason, by: count)
+    }
+    static func notIPv4(_ metrics: GatewayMetrics, source: Int, by count: Int) { metrics.peekRemoteNotIPv4(source: source, by: count) }
+    static func unknownSenders(_ metrics: GatewayMetrics, source: Int, by count: Int) { metrics.peekRemoteUnknownSenders(source: source, by: count) }
+}
+
+/// An access point stream (TZSP, PEEKREMOTE) on one (interface, port).
+final class StreamSource<Stream: GatewayStream>: FrameSource, @unchecked Sendable {
+    private let capture: StreamCapture<Stream>
     private let ring: FrameRing
     private let metrics: GatewayMetrics
     private let sourceIndex: Int
@@ -359,11 +304,11 @@ final class PeekRemoteSource: FrameSource, @unchecked Sendable {
     // Touched on the source's thread only.
     private var demux: TZSPDemux
     private var drops = KernelDropTracker()
-    private var published = PeekRemoteCounters()
+    private var published = Stream.Counters()
     private var publishedUnknown = 0
     private var lastUnknownLog: ContinuousClock.Instant?
 
-    init(capture: PeekRemoteCapture, demux: TZSPDemux, ring: FrameRing, metrics: GatewayMetrics, sourceIndex: Int, name: String, logger: Logger) {
+    init(capture: StreamCapture<Stream>, demux: TZSPDemux, ring: FrameRing, metrics: GatewayMetrics, sourceIndex: Int, name: String, logger: Logger) {
         self.capture = capture
         self.demux = demux
         self.ring = ring
@@ -394,8 +339,8 @@ final class PeekRemoteSource: FrameSource, @unchecked Sendable {
         if let last = lastUnknownLog, now - last < .seconds(60) { return }
         lastUnknownLog = now
         logger.warning(
-            "PEEKREMOTE datagrams from a sender no sensor names are dropped; add it to sensors[].peekremote.sender if it is one of yours",
-            metadata: ["source": "\(name)", "peekremote.sender": "\(sender)"]
+            "\(Stream.displayName) datagrams from a sender no sensor names are dropped; add it to sensors[].\(Stream.configKey).sender if it is one of yours",
+            metadata: ["source": "\(name)", "\(Stream.configKey).sender": "\(sender)"]
         )
     }
 
@@ -406,14 +351,14 @@ final class PeekRemoteSource: FrameSource, @unchecked Sendable {
             drops.publish(statistics, source: sourceIndex, name: name, metrics: metrics, logger: logger)
         }
         let now = capture.counters
-        for reason in PeekRemote.DecodeError.allCases where now[reason] > published[reason] {
-            metrics.peekRemoteRejected(source: sourceIndex, reason: reason, by: now[reason] - published[reason])
+        for reason in Stream.DecodeError.allCases where now[reason] > published[reason] {
+            Stream.rejected(metrics, source: sourceIndex, reason: reason, by: now[reason] - published[reason])
         }
         let notIP = (now.undecodableIP + now.fragments) - (published.undecodableIP + published.fragments)
-        if notIP > 0 { metrics.peekRemoteNotIPv4(source: sourceIndex, by: notIP) }
+        if notIP > 0 { Stream.notIPv4(metrics, source: sourceIndex, by: notIP) }
         published = now
         if demux.unknownSenders > publishedUnknown {
-            metrics.peekRemoteUnknownSenders(source: sourceIndex, by: demux.unknownSenders - publishedUnknown)
+            Stream.unknownSenders(metrics, source: sourceIndex, by: demux.unknownSenders - publishedUnknown)
             publishedUnknown = demux.unknownSenders
         }
     }

@@ -1,18 +1,19 @@
 import FootfallCore
 import Logging
 
-/// One PEEKREMOTE datagram that carried an 802.11 frame, borrowed until the next call.
-public struct PeekRemoteDatagram {
+/// One datagram of an access point's stream (TZSP, PEEKREMOTE) that carried an 802.11
+/// frame, borrowed until the next call.
+public struct StreamDatagram<Stream: AccessPointStream> {
     /// Capture time on this machine, nanoseconds since the Unix epoch.
     public var timestampNanos: Int64
     /// The IPv4 address of the access point that sent it.
     public var sender: IPv4Address
-    /// The decoded header; its `payload` range (frame without FCS) is relative to ``bytes``.
-    public var header: PeekRemoteHeader
-    /// The UDP payload (the whole PEEKREMOTE datagram).
+    /// The decoded header; its `payload` range is relative to ``bytes``.
+    public var header: Stream.Header
+    /// The UDP payload (the whole datagram).
     public var bytes: UnsafeRawBufferPointer
 
-    /// The bare 802.11 frame inside, without its FCS.
+    /// The bare 802.11 frame inside (without an FCS).
     public var frame: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[header.payload]) }
 
     /// Parses the frame inside with the header's signal put into the probe request.
@@ -21,24 +22,24 @@ public struct PeekRemoteDatagram {
     }
 }
 
-/// What one pull from a PEEKREMOTE source produced.
-public enum PeekRemoteCaptureEvent {
-    case datagram(PeekRemoteDatagram)
+/// What one pull from a stream source produced.
+public enum StreamCaptureEvent<Stream: AccessPointStream> {
+    case datagram(StreamDatagram<Stream>)
     /// The read timeout passed without a usable datagram.
     case timeout
     case stopped
 }
 
-/// Receives a PEEKREMOTE stream by capturing `udp dst port N` on an interface, as
-/// ``TZSPCapture`` does for TZSP (footfall sees the datagrams even when another program owns
-/// the port, and the kernel filter drops everything else).
+/// Receives an access point's stream by capturing `udp dst port N` on an interface (rather
+/// than binding a socket, so footfall sees the datagrams even when another program owns the
+/// port, and the kernel filter drops everything else).
 ///
-/// Datagrams that are not IPv4/UDP, are fragments, or whose PEEKREMOTE header cannot be read
-/// are counted in ``counters`` and skipped.
-public final class PeekRemoteCapture: @unchecked Sendable {
+/// Datagrams that are not IPv4/UDP, are fragments, or whose header cannot be read (for TZSP
+/// also: that do not carry 802.11) are counted in ``counters`` and skipped.
+public final class StreamCapture<Stream: AccessPointStream>: @unchecked Sendable {
     public let port: UInt16
     /// Counts every captured datagram by outcome. Read it from the reading thread.
-    public private(set) var counters = PeekRemoteCounters()
+    public private(set) var counters = Stream.Counters()
 
     private let capture: LiveCapture
 
@@ -50,7 +51,7 @@ public final class PeekRemoteCapture: @unchecked Sendable {
     ///   - logger: receives activation warnings.
     public init(
         interface: String,
-        port: UInt16 = PeekRemote.defaultPort,
+        port: UInt16 = Stream.defaultPort,
         snapshotLength: Int32 = 4096,
         readTimeoutMilliseconds: Int32 = 250,
         logger: Logger = Logger(label: "footfall.capture")
@@ -70,7 +71,7 @@ public final class PeekRemoteCapture: @unchecked Sendable {
 
     /// The next datagram that carries an 802.11 frame, a timeout, or `.stopped`.
     /// - Throws: `.interfaceGone` as ``LiveCapture/next()``.
-    public func next() throws(CaptureError) -> PeekRemoteCaptureEvent {
+    public func next() throws(CaptureError) -> StreamCaptureEvent<Stream> {
         while true {
             switch try capture.next() {
             case .timeout: return .timeout
@@ -81,8 +82,8 @@ public final class PeekRemoteCapture: @unchecked Sendable {
         }
     }
 
-    /// Decodes link, IPv4, UDP and PEEKREMOTE headers of one record, counting failures.
-    private func decode(_ record: CaptureRecord) -> PeekRemoteDatagram? {
+    /// Decodes link, IPv4, UDP and stream headers of one record, counting failures.
+    private func decode(_ record: CaptureRecord) -> StreamDatagram<Stream>? {
         let udp: UDPDatagram
         do {
             udp = try UDPDatagram.decode(record.bytes, linkType: capture.linkType)
@@ -93,7 +94,7 @@ public final class PeekRemoteCapture: @unchecked Sendable {
         }
         let payload = UnsafeRawBufferPointer(rebasing: record.bytes[udp.payload])
         guard let header = counters.decode(payload) else { return nil }
-        return PeekRemoteDatagram(timestampNanos: record.timestampNanos, sender: udp.source, header: header, bytes: payload)
+        return StreamDatagram(timestampNanos: record.timestampNanos, sender: udp.source, header: header, bytes: payload)
     }
 
     /// Asks the reading thread to stop; safe from any thread.
@@ -102,3 +103,13 @@ public final class PeekRemoteCapture: @unchecked Sendable {
     /// Packets received and dropped so far.
     public func statistics() throws(CaptureError) -> CaptureStatistics { try capture.statistics() }
 }
+
+/// A TZSP stream (UDP 37008 by default).
+public typealias TZSPCapture = StreamCapture<TZSP>
+public typealias TZSPDatagram = StreamDatagram<TZSP>
+public typealias TZSPCaptureEvent = StreamCaptureEvent<TZSP>
+
+/// A PEEKREMOTE stream (UDP 5000 by default).
+public typealias PeekRemoteCapture = StreamCapture<PeekRemote>
+public typealias PeekRemoteDatagram = StreamDatagram<PeekRemote>
+public typealias PeekRemoteCaptureEvent = StreamCaptureEvent<PeekRemote>
