@@ -61,34 +61,27 @@ public enum SourcePlan {
                 }
                 if !taken { sources.append(SourceSpec(kind: .monitor(interface: interface, sensor: index))) }
             case .tzsp(let interface, let port, let senderAddress):
-                guard let sender = IPv4Address(dottedQuad: senderAddress) else { continue }
-                let route = TZSPRoute(sender: sender, sensor: index)
-                if let at = sources.firstIndex(where: {
-                    if case .tzsp(let i, let p, _) = $0.kind { return i == interface && p == port }
-                    return false
-                }), case .tzsp(let i, let p, var routes) = sources[at].kind {
-                    routes.append(route)
-                    sources[at].kind = .tzsp(interface: i, port: p, routes: routes)
-                } else {
-                    sources.append(SourceSpec(kind: .tzsp(interface: interface, port: port, routes: [route])))
-                }
+                addRoute(senderAddress, sensor: index, to: .tzsp(interface: interface, port: port, routes: []), in: &sources)
             case .peekRemote(let interface, let port, let senderAddress):
-                guard let sender = IPv4Address(dottedQuad: senderAddress) else { continue }
-                let route = TZSPRoute(sender: sender, sensor: index)
-                if let at = sources.firstIndex(where: {
-                    if case .peekRemote(let i, let p, _) = $0.kind { return i == interface && p == port }
-                    return false
-                }), case .peekRemote(let i, let p, var routes) = sources[at].kind {
-                    routes.append(route)
-                    sources[at].kind = .peekRemote(interface: i, port: p, routes: routes)
-                } else {
-                    sources.append(SourceSpec(kind: .peekRemote(interface: interface, port: port, routes: [route])))
-                }
+                addRoute(senderAddress, sensor: index, to: .peekRemote(interface: interface, port: port, routes: []), in: &sources)
             case .file:
                 fileSensors.append(sensor.id)
             }
         }
         return (sources, fileSensors)
+    }
+
+    /// Adds a sensor's route to the stream source with the same protocol, interface and port
+    /// (`stream`, given with no routes), opening that source if there is none yet: one
+    /// capture per (interface, port), the sender address picks the sensor.
+    private static func addRoute(_ senderAddress: String, sensor: Int, to stream: SourceSpec.Kind, in sources: inout [SourceSpec]) {
+        guard let sender = IPv4Address(dottedQuad: senderAddress) else { return }
+        let route = TZSPRoute(sender: sender, sensor: sensor)
+        if let at = sources.firstIndex(where: { $0.kind.withRoutes([]) == stream }) {
+            sources[at].kind = sources[at].kind.withRoutes(sources[at].kind.routes + [route])
+        } else {
+            sources.append(SourceSpec(kind: stream.withRoutes([route])))
+        }
     }
 }
 
@@ -360,6 +353,25 @@ final class StreamSource<Stream: GatewayStream>: FrameSource, @unchecked Sendabl
         if demux.unknownSenders > publishedUnknown {
             Stream.unknownSenders(metrics, source: sourceIndex, by: demux.unknownSenders - publishedUnknown)
             publishedUnknown = demux.unknownSenders
+        }
+    }
+}
+
+extension SourceSpec.Kind {
+    /// A stream source's routes (none for a monitor interface).
+    var routes: [TZSPRoute] {
+        switch self {
+        case .monitor: []
+        case .tzsp(_, _, let routes), .peekRemote(_, _, let routes): routes
+        }
+    }
+
+    /// The same source with other routes (a monitor interface is returned as it is).
+    func withRoutes(_ routes: [TZSPRoute]) -> Self {
+        switch self {
+        case .monitor: self
+        case .tzsp(let interface, let port, _): .tzsp(interface: interface, port: port, routes: routes)
+        case .peekRemote(let interface, let port, _): .peekRemote(interface: interface, port: port, routes: routes)
         }
     }
 }
