@@ -21,14 +21,6 @@ struct RunLoopbackPeekRemoteTests {
         .enabled(if: RunLoopbackTests.canCapture, "skipped: needs root for live capture on lo (CI runs the tests as root)")
     )
     func partialHourCountsEveryDeviceSentByBothHeaderFormats() throws {
-        let binary = try RunLoopbackTests.footfallBinary()
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("footfall-peek-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: output) }
-        let logFile = output.deletingLastPathComponent().appendingPathComponent("footfall-peek-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: logFile) }
-
         let frames = try RunLoopbackTests.probeRequests(in: Self.packageRoot.appendingPathComponent("Tests/Fixtures/brno-sc6-61/2024-03-07_position_2.pcap"), perDevice: 3)
         let devices = Array(Set(frames.map(\.source))).sorted()
         let entrance = Set(devices.enumerated().filter { $0.offset % 2 == 0 }.map(\.element))
@@ -39,18 +31,8 @@ struct RunLoopbackPeekRemoteTests {
 
         RunLoopbackTests.waitUntilNotNearHourBoundary()
 
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["run", "--config", Self.packageRoot.appendingPathComponent("config/examples/peekremote-loopback.yaml").path, "--output", output.path, "--log-level", "trace"]
-        let log = try FileHandle(forWritingTo: logFile)
-        process.standardError = log
-        process.standardOutput = log
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-
-        try #require(RunLoopbackTests.waitFor(seconds: 30) { (try? String(contentsOf: logFile, encoding: .utf8))?.contains("capturing") == true || !process.isRunning },
-                     "footfall run never logged that it is capturing")
-        try #require(process.isRunning, "footfall run exited early: \((try? String(contentsOf: logFile, encoding: .utf8)) ?? "")")
+        let run = try LoopbackRun(config: "config/examples/peekremote-loopback.yaml")
+        defer { run.cleanUp() }
 
         let legacyAP = try UDPSender(bindTo: "127.0.0.4")
         let version2AP = try UDPSender(bindTo: "127.0.0.5")
@@ -72,29 +54,19 @@ struct RunLoopbackPeekRemoteTests {
         try version2AP.send(broken, to: "127.0.0.1", port: 5000)
         Thread.sleep(forTimeInterval: 1)
 
-        kill(process.processIdentifier, SIGTERM)
-        let exited = RunLoopbackTests.waitFor(seconds: 10) { !process.isRunning }
-        #expect(exited, "footfall run did not exit within 10 s of SIGTERM")
-        guard exited else { return }
-        #expect(process.terminationReason == .exit)
-        #expect(process.terminationStatus == 0)
-        try log.close()
-
-        let heatmaps = try FileManager.default.contentsOfDirectory(atPath: output.path).filter { $0.hasPrefix("heatmap-") }
-        try #require(heatmaps.count == 1, "expected one heatmap file, found \(heatmaps)")
-        let text = try String(contentsOf: output.appendingPathComponent(heatmaps[0]), encoding: .utf8)
-        let rows = RunLoopbackTests.rows(text)
+        guard try run.stop() else { return }
+        let rows = try run.heatmapRows()
         #expect(rows["ALL"]?["partial"] == "true")
         #expect(rows["ALL"]?["devices"] == "\(devices.count)")
         #expect(rows["entrance"]?["devices"] == "\(entrance.count)")
         #expect(rows["checkout"]?["devices"] == "\(checkout.count)")
 
         // The unknown sender is reported by its (access point) address, nothing more.
-        let logText = try String(contentsOf: logFile, encoding: .utf8)
+        let logText = try String(contentsOf: run.logFile, encoding: .utf8)
         #expect(logText.contains("sensors[].peekremote.sender"))
         // No sent address in any spelling (or digest) in what was written or logged, at trace level.
         let scanner = IdentifierScanner(addresses: devices + strangers)
-        #expect(scanner.scan(directory: output).isEmpty)
+        #expect(scanner.scan(directory: run.output).isEmpty)
         #expect(scanner.scan(logText, source: "stderr").isEmpty)
     }
 

@@ -23,14 +23,6 @@ struct RunLoopbackTests {
         .enabled(if: RunLoopbackTests.canCapture, "skipped: needs root for live capture on lo (CI runs the tests as root)")
     )
     func partialHourCountsEveryDeviceSentAndNothingIdentifiesThem() throws {
-        let binary = try Self.footfallBinary()
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("footfall-run-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: output) }
-        let logFile = output.deletingLastPathComponent().appendingPathComponent("footfall-run-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: logFile) }
-
         // Probe requests of globally administered addresses only, so the randomised-address
         // policy does not matter; each device goes through one access point.
         let frames = try Self.probeRequests(in: Self.packageRoot.appendingPathComponent("Tests/Fixtures/brno-sc6-61/2024-03-07_position_2.pcap"), perDevice: 3)
@@ -43,18 +35,8 @@ struct RunLoopbackTests {
         // Start well inside an hour, so everything lands in the one partial hour.
         Self.waitUntilNotNearHourBoundary()
 
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["run", "--config", Self.packageRoot.appendingPathComponent("config/examples/tzsp-loopback.yaml").path, "--output", output.path, "--log-level", "trace"]
-        let log = try FileHandle(forWritingTo: logFile)
-        process.standardError = log
-        process.standardOutput = log
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-
-        try #require(Self.waitFor(seconds: 30) { (try? String(contentsOf: logFile, encoding: .utf8))?.contains("capturing") == true || !process.isRunning },
-                     "footfall run never logged that it is capturing")
-        try #require(process.isRunning, "footfall run exited early: \((try? String(contentsOf: logFile, encoding: .utf8)) ?? "")")
+        let run = try LoopbackRun(config: "config/examples/tzsp-loopback.yaml")
+        defer { run.cleanUp() }
 
         let fromEntrance = try UDPSender(bindTo: "127.0.0.2")
         let fromCheckout = try UDPSender(bindTo: "127.0.0.3")
@@ -70,33 +52,23 @@ struct RunLoopbackTests {
         // (shutdown drains too; this only makes the test independent of that bound).
         Thread.sleep(forTimeInterval: 1)
 
-        kill(process.processIdentifier, SIGTERM)
-        let exited = Self.waitFor(seconds: 10) { !process.isRunning }
-        #expect(exited, "footfall run did not exit within 10 s of SIGTERM")
-        guard exited else { return }
-        #expect(process.terminationReason == .exit)
-        #expect(process.terminationStatus == 0)
-        try log.close()
-
-        let heatmaps = try FileManager.default.contentsOfDirectory(atPath: output.path).filter { $0.hasPrefix("heatmap-") }
-        try #require(heatmaps.count == 1, "expected one heatmap file, found \(heatmaps)")
-        let text = try String(contentsOf: output.appendingPathComponent(heatmaps[0]), encoding: .utf8)
-        let rows = Self.rows(text)
+        guard try run.stop() else { return }
+        let rows = try run.heatmapRows()
         #expect(rows["ALL"]?["partial"] == "true")
         #expect(rows["ALL"]?["devices"] == "\(devices.count)")
         #expect(rows["entrance"]?["devices"] == "\(entrance.count)")
         #expect(rows["checkout"]?["devices"] == "\(checkout.count)")
 
         // Files are private to the service's group (0640).
-        for name in try FileManager.default.contentsOfDirectory(atPath: output.path) {
-            let mode = (try FileManager.default.attributesOfItem(atPath: output.appendingPathComponent(name).path)[.posixPermissions] as? NSNumber)?.intValue
+        for name in try FileManager.default.contentsOfDirectory(atPath: run.output.path) {
+            let mode = (try FileManager.default.attributesOfItem(atPath: run.output.appendingPathComponent(name).path)[.posixPermissions] as? NSNumber)?.intValue
             #expect(mode == 0o640, "\(name) has mode \(String(mode ?? 0, radix: 8))")
         }
 
         // No sent address in any spelling (or digest) in what was written or logged, at trace level.
         let scanner = IdentifierScanner(addresses: devices)
-        #expect(scanner.scan(directory: output).isEmpty)
-        let logText = try String(contentsOf: logFile, encoding: .utf8)
+        #expect(scanner.scan(directory: run.output).isEmpty)
+        let logText = try String(contentsOf: run.logFile, encoding: .utf8)
         #expect(!logText.isEmpty)
         #expect(scanner.scan(logText, source: "stderr").isEmpty)
     }
@@ -229,5 +201,66 @@ final class UDPSender {
             }
         }
         guard sent == bytes.count else { throw RunLoopbackTests.TestFailure("sendto: errno \(errno)") }
+    }
+}
+
+/// `footfall run` started in the background on a configuration of the repository, with an
+/// output directory and a log file (trace level) of its own, and stopped with SIGTERM.
+final class LoopbackRun {
+    let output: URL
+    let logFile: URL
+    let process = Process()
+    private let log: FileHandle
+
+    /// Starts it and waits until it logs that it is capturing.
+    init(config: String) throws {
+        let id = UUID().uuidString
+        output = FileManager.default.temporaryDirectory.appendingPathComponent("footfall-run-\(id)")
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        logFile = FileManager.default.temporaryDirectory.appendingPathComponent("footfall-run-\(id).log")
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        process.executableURL = try RunLoopbackTests.footfallBinary()
+        process.arguments = ["run", "--config", RunLoopbackTests.packageRoot.appendingPathComponent(config).path, "--output", output.path, "--log-level", "trace"]
+        log = try FileHandle(forWritingTo: logFile)
+        process.standardError = log
+        process.standardOutput = log
+        do {
+            try process.run()
+            try #require(RunLoopbackTests.waitFor(seconds: 30) { self.logText.contains("capturing") || !self.process.isRunning },
+                         "footfall run never logged that it is capturing")
+            try #require(process.isRunning, "footfall run exited early: \(logText)")
+        } catch {
+            cleanUp()
+            throw error
+        }
+    }
+
+    var logText: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    /// Sends SIGTERM and expects a clean exit (status 0) within 10 s.
+    /// - Returns: whether it exited.
+    func stop() throws -> Bool {
+        kill(process.processIdentifier, SIGTERM)
+        let exited = RunLoopbackTests.waitFor(seconds: 10) { !self.process.isRunning }
+        #expect(exited, "footfall run did not exit within 10 s of SIGTERM")
+        guard exited else { return false }
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 0)
+        try log.close()
+        return true
+    }
+
+    /// `zone → column → value` of the one heatmap file written.
+    func heatmapRows() throws -> [String: [String: String]] {
+        let heatmaps = try FileManager.default.contentsOfDirectory(atPath: output.path).filter { $0.hasPrefix("heatmap-") }
+        try #require(heatmaps.count == 1, "expected one heatmap file, found \(heatmaps)")
+        return RunLoopbackTests.rows(try String(contentsOf: output.appendingPathComponent(heatmaps[0]), encoding: .utf8))
+    }
+
+    /// Ends the process if it still runs and removes its files.
+    func cleanUp() {
+        if process.isRunning { process.terminate() }
+        try? FileManager.default.removeItem(at: output)
+        try? FileManager.default.removeItem(at: logFile)
     }
 }
