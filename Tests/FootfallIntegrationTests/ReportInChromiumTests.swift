@@ -99,9 +99,9 @@ struct ReportInChromiumTests {
             #expect(dom.contains(label), "\(day) is shown")
             let expected = try Self.expectedHeadline(output, day: day)
             #expect(expected.visitorHours > 0)
-            let row = try #require(dom.range(of: "data-date=\"\(day)\"").map { String(dom[$0.lowerBound...].prefix(600)) })
-            #expect(row.contains("<td>\(expected.visitorHours)"), "visitor-hours of \(day): \(expected.visitorHours) in \(row)")
-            #expect(row.contains("<td>\(expected.busiest)</td>"), "busiest hour's people present of \(day): \(expected.busiest)")
+            let row = try #require(dom.range(of: "data-date=\"\(day)\"").map { String(dom[$0.lowerBound...].prefix(900)) })
+            #expect(row.contains("<td class=\"visitor-hours\">\(expected.visitorHours)"), "visitor-hours of \(day): \(expected.visitorHours) in \(row)")
+            #expect(row.contains("<td class=\"present\">\(expected.busiest)</td>"), "busiest hour's people present of \(day): \(expected.busiest)")
         }
         #expect(dom.contains("2024-W11") && dom.contains("2024-W10") && dom.contains("2024-W06"))
     }
