@@ -76,6 +76,11 @@ public struct Tracker {
     var lastHourIndex = 0
     var nextLocalID: UInt32 = 1
     @usableFromInline var closedReports: [HourReport] = []
+    /// Day totals (Tracker+Days.swift): only with daily rotation, so that a day's tally links
+    /// a device's hours within one key period.
+    let countsDays: Bool
+    var dayTallies: [DayTally] = []
+    var closedDays: [DayReport] = []
 
     public private(set) var counters = TrackerCounters()
 
@@ -105,6 +110,7 @@ public struct Tracker {
         let tail = max(0, min(rules.presenceTailSeconds, rules.visitGapSeconds))
         self.tailSlots = Int64((tail + rules.slotSeconds - 1) / rules.slotSeconds)
         self.grouping = settings.privacy.randomisedAddresses == .group
+        if case .daily = settings.privacy.effectiveRotation { self.countsDays = true } else { self.countsDays = false }
         let window = max(1, min(VisitRules.maximumResidentWindowSlots, (rules.residentWindowSeconds + rules.slotSeconds - 1) / rules.slotSeconds))
         self.residentWindowMask = window >= 64 ? ~0 : (UInt64(1) << UInt64(window)) - 1
         let coverage = rules.residentCoverage.isFinite ? max(0, min(1, rules.residentCoverage)) : 1
@@ -208,9 +214,16 @@ public struct Tracker {
             var hour = hours.removeFirst()
             let partial = hour.hour.start == inProgress
             closedReports.append(report(for: &hour, partial: partial, listenedUntil: partial ? dataEnd : hour.hour.end))
+            tallyDay(hour.hour, hour.day, inProgress: partial)
             closedThrough = hour.hour.end
         }
         lastHourIndex = 0
+        // The day of the newest frame was still in progress; any other day left is over.
+        if inProgress != .min {
+            let today = localDate(of: clock.hour(containing: inProgress))
+            closeDays(partial: true) { $0 == today }
+        }
+        closeDays { _ in true }
         return takeClosedHours()
     }
 
@@ -345,6 +358,7 @@ public struct Tracker {
         while let first = hours.first, first.hour.end + delay <= wSeconds {
             var hour = hours.removeFirst()
             closedReports.append(report(for: &hour, partial: false, listenedUntil: hour.hour.end))
+            tallyDay(hour.hour, hour.day)
             closedThrough = hour.hour.end
             lastHourIndex = 0
         }
@@ -624,11 +638,13 @@ public struct Tracker {
                 }
                 if qualifies {
                     siteDwell.append(visitDwell)
+                    if countsDays { hour.day.dwell.append((key, zc, visitDwell)) }
                     visited |= zonesOfVisit
                     var rest = zonesOfVisit
                     while rest != 0 {
                         let z = rest.trailingZeroBitCount
                         zoneDwell[z].append(visitZoneDwell[z])
+                        if countsDays { hour.day.dwell.append((key, z, visitZoneDwell[z])) }
                         visitZoneDwell[z] = 0
                         rest &= rest - 1
                     }
@@ -637,6 +653,7 @@ public struct Tracker {
                 i = j
             }
             guard !resident else { continue }
+            if countsDays { hour.day.devices.append((localID, heard, visited)) }
             siteDevices += 1
             if visited == 0 { sitePassersby += 1 } else { siteVisitors += 1 }
             var rest = heard
@@ -908,6 +925,8 @@ struct HourAccumulator {
     var transitions = ChunkedArray<Transition>()
     /// Devices recognised as residents while this hour was open.
     var residents: Set<UInt32> = []
+    /// What the hour adds to its day's totals, filled when the hour is closed.
+    var day = DayContribution()
 
     init(hour: LocalHour, firstSlot: Int64) {
         self.hour = hour

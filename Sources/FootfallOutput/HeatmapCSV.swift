@@ -11,6 +11,12 @@ public protocol PublishableHour {
     /// Zones in configuration order, then the site-wide row.
     var heatmapRows: [HeatmapRow] { get }
     var flowRows: [FlowRow] { get }
+    /// The days that ended with this hour (`daily-YYYY-MM-DD.csv`), after suppression.
+    var days: [PublishedDay] { get }
+}
+
+extension PublishableHour {
+    public var days: [PublishedDay] { [] }
 }
 
 /// One row of `heatmap-*.csv`.
