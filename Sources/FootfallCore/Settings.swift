@@ -58,6 +58,9 @@ public struct Zone: Sendable, Equatable {
         self.name = name
         self.rssiThreshold = rssiThreshold
     }
+
+    /// The id of the site-wide row of every hour; no zone may take it.
+    public static let siteWideID = "ALL"
 }
 
 public struct Sensor: Sendable, Equatable {
