@@ -20,6 +20,9 @@ WORK="${3:-$(mktemp -d "${TMPDIR:-/tmp}/footfall-compare-outputs.XXXXXX")}"
 FIXTURES="$ROOT/Tests/Fixtures/brno-sc6-61"
 BASE="$ROOT/config/examples/brno-lab.yaml"
 mkdir -p "$WORK/config"
+# Files the example names relative to itself (the floor plan) go beside the variants.
+find "$ROOT/config/examples" -maxdepth 1 -type f ! -name '*.yaml' -exec cp {} "$WORK/config/" \;
+shopt -s nullglob
 
 # The example's zones and sensors replaced by two zones, one sensor in each.
 two_zones() {
