@@ -1,4 +1,5 @@
 import FootfallCore
+import FootfallIngest
 import Foundation
 import Yams
 
@@ -221,8 +222,8 @@ struct NodeReader {
         let allowed = text.utf8.allSatisfy { c in
             (c >= 0x61 && c <= 0x7A) || (c >= 0x41 && c <= 0x5A) || (c >= 0x30 && c <= 0x39) || c == 0x5F || c == 0x2D || c == 0x2E
         }
-        guard !text.isEmpty, text.count <= 64, allowed, text != ZoneHour.siteWide else {
-            fail(field, "expected an id of 1–64 letters, digits, '_', '-' or '.' (not \"\(ZoneHour.siteWide)\"), got \(NodeReader.shown(field.node))")
+        guard !text.isEmpty, text.count <= 64, allowed, text != Zone.siteWideID else {
+            fail(field, "expected an id of 1–64 letters, digits, '_', '-' or '.' (not \"\(Zone.siteWideID)\"), got \(NodeReader.shown(field.node))")
             return nil
         }
         return text

@@ -1,4 +1,5 @@
 import FootfallCore
+import FootfallIngest
 import Foundation
 
 /// What a validated configuration means, in words, for `footfall check-config`.

@@ -65,6 +65,9 @@ public struct Zone: Sendable, Equatable {
         self.rssiThreshold = rssiThreshold
         self.area = area
     }
+
+    /// The id of the site-wide row of every hour; no zone may take it.
+    public static let siteWideID = "ALL"
 }
 
 public struct Sensor: Sendable, Equatable {

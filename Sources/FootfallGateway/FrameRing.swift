@@ -7,6 +7,8 @@ import Darwin
 #endif
 
 import FootfallCore
+import FootfallIngest
+import FootfallAggregate
 
 /// What travels with a frame from a capture thread to the pipeline thread. Plain values,
 /// no heap storage.

@@ -7,6 +7,8 @@ import Darwin
 #endif
 
 import FootfallCore
+import FootfallIngest
+import FootfallAggregate
 import FootfallPipeline
 import FootfallPlatform
 import Logging
@@ -296,7 +298,7 @@ public final class LivePipeline: @unchecked Sendable {
         let gate = core.gateCounters
         if gate.dropped > published.gateDropped { metrics.gateDropped.increment(by: gate.dropped - published.gateDropped) }
         published.gateDropped = gate.dropped
-        let tracker = core.tracker.counters
+        let tracker = core.trackerCounters
         if tracker.late > published.late { metrics.late.increment(by: tracker.late - published.late) }
         published.late = tracker.late
         let ringNow = ring.statistics
@@ -308,11 +310,11 @@ public final class LivePipeline: @unchecked Sendable {
             ])
         }
         published.ring = ringNow
-        metrics.activeDevices.record(core.tracker.trackedDevices)
+        metrics.activeDevices.record(core.trackedDevices)
         let counters = LivePipelineCounters(
             parse: parse, gate: gate, tracker: tracker, ring: ringNow,
             framesPerSensor: framesPerSensor, probeRequestsPerSensor: probesPerSensor,
-            activeDevices: core.tracker.trackedDevices, keyGeneration: core.keyGeneration,
+            activeDevices: core.trackedDevices, keyGeneration: core.keyGeneration,
             eventTimeNanos: eventNanos == .min ? nil : eventNanos,
             zoneThresholds: core.settings.zones.map(\.rssiThreshold)
         )

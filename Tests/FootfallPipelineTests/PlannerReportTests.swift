@@ -1,5 +1,6 @@
 @testable import FootfallOutput
 import FootfallCore
+import FootfallAggregate
 import Foundation
 import Testing
 

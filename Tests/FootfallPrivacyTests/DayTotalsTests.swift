@@ -1,3 +1,4 @@
+import FootfallAggregate
 import FootfallCore
 import FootfallOutput
 import Foundation
