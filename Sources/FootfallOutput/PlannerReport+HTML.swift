@@ -16,15 +16,15 @@ extension PlannerReport {
     h2 { font-size: 16px; margin: 22px 0 8px; border-bottom: 2px solid #31688e; padding-bottom: 3px; }
     p.sub { color: #555; margin: 0 0 10px; }
     table { border-collapse: collapse; margin: 4px 0 6px; }
-    th, td { padding: 4px 10px; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap; }
+    th, td { padding: 4px 9px; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap; font-size: 12.5px; }
     th { background: #eef2f5; font-weight: bold; }
     th:first-child, td:first-child { text-align: left; }
     td.up { color: #1b6e3a; } td.down { color: #a23a12; }
     .note { color: #555; font-size: 11.5px; margin: 2px 0 8px; }
     .withheld { color: #555; font-style: italic; }
     .cards { display: flex; flex-wrap: wrap; gap: 10px; margin: 8px 0 4px; }
-    .card { border: 1px solid #cfd8df; border-radius: 6px; padding: 8px 12px; min-width: 150px; }
-    .card .v { font-size: 22px; font-weight: bold; }
+    .card { border: 1px solid #cfd8df; border-radius: 6px; padding: 8px 12px; flex: 1 1 0; min-width: 120px; }
+    .card .v { font-size: 20px; font-weight: bold; white-space: nowrap; }
     .card .l { color: #555; font-size: 11.5px; }
     .plan { display: flex; gap: 18px; align-items: flex-start; flex-wrap: wrap; }
     .plan svg.floor { flex: 0 0 auto; max-width: 100%; height: auto; }
@@ -49,7 +49,7 @@ extension PlannerReport {
         out += daysHTML()
         out += planHTML()
         out += gridsHTML()
-        out += "<p class=\"note\">Every number is as written in footfall's hourly files (heatmap-*.csv, flows-*.csv), which footfall audit checks; sums add up published values only. "
+        out += "<p class=\"note\">Every number is as written in footfall's files (heatmap-*.csv, flows-*.csv, daily-*.csv), which footfall audit checks; sums add up published values only. "
         out += "A visitor stayed at least the minimum dwell; a passer-by was heard but did not stay or was too far away. People whose phones do not send probe requests are not counted.</p>\n"
         out += "</body>\n</html>\n"
         return out
@@ -92,7 +92,7 @@ extension PlannerReport {
         if haveTotals {
             card("\(visitors)", "visitors (each day's, added up)", id: "card-visitors")
             card("\(passersby)", "passers-by (each day's, added up)", id: "card-passersby")
-            card(Self.percent(visitors + passersby > 0 ? Double(visitors) / Double(visitors + passersby) : nil), "capture rate: visitors ÷ (visitors + passers-by)", id: "card-capture")
+            card(Self.percent(visitors + passersby > 0 ? Double(visitors) / Double(visitors + passersby) : nil), "capture rate (visitors ÷ all heard)", id: "card-capture")
         } else {
             let visitorHours = days.reduce(0) { $0 + ($1.visitorHours[ZoneHour.siteWide]?.sum ?? 0) }
             card("\(visitorHours)", "visitor-hours (a visitor counts in each hour present)", id: "card-visitor-hours")
@@ -104,7 +104,7 @@ extension PlannerReport {
     }
 
     func weeksHTML() -> String {
-        var out = "<section><h2>Weeks</h2>\n<table class=\"weeks\">\n<tr><th>Week</th><th>Days with data</th><th>Visitors</th><th>Passers-by</th><th>Capture rate</th><th>Visitors against the week before</th><th>Visitor-hours</th><th>Busiest day</th></tr>\n"
+        var out = "<section><h2>Weeks</h2>\n<table class=\"weeks\">\n<tr><th>Week</th><th>Days with data</th><th>Visitors</th><th>Passers-by</th><th>Capture rate</th><th>Visitors vs the week before</th><th>Visitor-hours</th><th>Busiest day</th></tr>\n"
         for (i, week) in weeks.enumerated() {
             var change = "<td class=\"withheld\">no data the week before</td>"
             if i > 0, Self.weekAfter(weeks[i - 1].week) == week.week {
@@ -141,18 +141,18 @@ extension PlannerReport {
     }
 
     func daysHTML() -> String {
-        var out = "<section><h2>Days</h2>\n<table class=\"days\">\n<tr><th>Day</th><th>Visitors</th><th>Passers-by</th><th>Capture rate</th><th>Median dwell</th><th>Busiest hour</th><th>People present then (average)</th><th>Most present at once</th><th>Visitor-hours</th><th>Hours with data</th></tr>\n"
+        var out = "<section><h2>Days</h2>\n<table class=\"days\">\n<tr><th>Day</th><th>Visitors</th><th>Passers-by</th><th>Capture rate</th><th>Median dwell</th><th>Busiest hour</th><th>Present then (mean)</th><th>Most at once</th><th>Visitor-hours</th></tr>\n"
         for day in days {
             let all = day.visitorHours[ZoneHour.siteWide] ?? (0, 0)
             let withheld = all.withheldHours > 0 ? " <span class=\"withheld\">(+ \(all.withheldHours) h &lt; k)</span>" : ""
             let hoursWithData = day.heatmap.hours.filter(\.hasFile).count
-            let partial = day.heatmap.hours.contains(where: \.partial) ? " (last one partial)" : ""
+            let partial = day.heatmap.hours.contains(where: \.partial) ? ", the last one partial" : ""
             let site = day.site
-            out += "<tr class=\"day\" data-date=\"\(day.date)\"><td>\(Self.h(day.label))</td>"
+            out += "<tr class=\"day\" data-date=\"\(day.date)\" title=\"\(hoursWithData) hours with data\(partial)\"><td>\(Self.h(day.label))</td>"
             out += "<td class=\"visitors\">\(Self.cell(site?.visitors))</td><td class=\"passersby\">\(Self.cell(site?.passersby))</td>"
             out += "<td class=\"capture\">\(Self.percent(site?.captureRate))</td><td class=\"dwell\">\(Self.minutes(site?.medianDwellSeconds))</td>"
             out += "<td>\(Self.h(day.busiestHour?.label ?? "–"))</td><td class=\"present\">\(Self.h(day.busiestHour?.present ?? "–"))</td>"
-            out += "<td>\(day.peakPresent.map(String.init) ?? "–")</td><td class=\"visitor-hours\">\(all.sum)\(withheld)</td><td>\(hoursWithData)\(partial)</td></tr>\n"
+            out += "<td>\(day.peakPresent.map(String.init) ?? "–")</td><td class=\"visitor-hours\">\(all.sum)\(withheld)</td></tr>\n"
         }
         out += "</table>\n<p class=\"note\">Visitors, passers-by and median dwell of a day are footfall's day totals (daily-*.csv: each person once per day"
         out += days.contains { $0.totals == nil } ? "; “–” where there is no day file, which is written only when the key rotates daily" : ""
