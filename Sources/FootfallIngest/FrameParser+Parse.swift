@@ -145,7 +145,7 @@ func parseRecord(
         counters[.shortFrame] += 1
         return .malformed(.shortFrame)
     }
-    let fc = FrameControl(rawValue: UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: start, as: UInt16.self)))
+    let fc = FrameControl(rawValue: bytes.littleEndian(UInt16.self, at: start))
     guard length >= IEEE80211.minimumLength(of: fc) else {
         counters[.shortFrame] += 1
         return .malformed(.shortFrame)
@@ -158,8 +158,7 @@ func parseRecord(
 
     // A complete management header: read it without further checks.
     let source = RawMAC(bits: IEEE80211.address(in: bytes, at: start &+ IEEE80211.address2Offset))
-    let sequenceControl = UInt16(littleEndian: bytes.loadUnaligned(
-        fromByteOffset: start &+ IEEE80211.sequenceControlOffset, as: UInt16.self))
+    let sequenceControl = bytes.littleEndian(UInt16.self, at: start &+ IEEE80211.sequenceControlOffset)
     let bodyStart = start &+ IEEE80211.managementHeaderLength
     let full = switch detail {
     case .full: true
