@@ -207,6 +207,7 @@ let package = Package(
             name: "FootfallGatewayTests",
             dependencies: [
                 "FootfallGateway",
+                "FootfallCapture",
                 "FootfallPipeline",
                 "FootfallConfig",
                 "FootfallOutput",
