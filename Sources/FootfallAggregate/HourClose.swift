@@ -195,7 +195,7 @@ struct HourClose {
 
     func row(zone: String, devices: Int, visitors: Int, passersby: Int, presentSlots: Int64, dwell: [Int32], peakRow: Int, hourSeconds: Double) -> ZoneHour {
         let slotSeconds = Double(self.slotSeconds)
-        return ZoneHour(
+        var row = ZoneHour(
             zone: zone,
             devices: devices,
             visitors: visitors,
@@ -205,6 +205,8 @@ struct HourClose {
             medianDwellSeconds: percentile(dwell, 0.5),
             p90DwellSeconds: percentile(dwell, 0.9),
             passersby: passersby)
+        row.dwellBands = DwellBand.counts(dwell, slotSeconds: self.slotSeconds)
+        return row
     }
 
     /// Nearest-rank percentile of dwell times, in seconds (`nil` for none): the smallest
@@ -253,7 +255,9 @@ extension Tracker {
         var close = HourClose(zoneIDs: zoneIDs, strict: strict, slotSeconds: slotSeconds, minimumDwellSlots: minimumDwellSlots, hour: hour, countsDays: countsDays)
         close.countDevices(runs: hour.runs, marks: hour.marks, transitions: hour.transitions)
         hour.day = close.day
-        return HourReport(hourStart: hour.hour.start, utcOffsetSeconds: hour.hour.utcOffsetSeconds, partial: partial,
-                          zones: close.rows(hourSeconds: hourSeconds), flows: close.flows())
+        var report = HourReport(hourStart: hour.hour.start, utcOffsetSeconds: hour.hour.utcOffsetSeconds, partial: partial,
+                                zones: close.rows(hourSeconds: hourSeconds), flows: close.flows())
+        report.listenedSeconds = Int(hourSeconds)
+        return report
     }
 }

@@ -24,6 +24,15 @@ public enum HeatmapColumn: String, CaseIterable, Sendable, Equatable {
     case medianDwell = "median_dwell_s"
     case p90Dwell = "p90_dwell_s"
     case passersby
+    /// Visits per dwell band (``DwellBand``): counts of people like the others.
+    case dwellUnder5Minutes = "dwell_0_5m"
+    case dwell5To15Minutes = "dwell_5_15m"
+    case dwell15To30Minutes = "dwell_15_30m"
+    case dwell30To60Minutes = "dwell_30_60m"
+    case dwellHourOrMore = "dwell_60m_plus"
+
+    /// The band a dwell-band column counts, `nil` for the other columns.
+    public var dwellBand: DwellBand? { DwellBand.allCases.first { $0.column == self } }
 }
 
 /// One zone's (or the site's) row as it may be published.
@@ -38,6 +47,8 @@ public struct PublishedZoneRow: Sendable, Equatable {
     public var medianDwellSeconds: Published<Double>?
     public var p90DwellSeconds: Published<Double>?
     public var passersby: Published<Int>
+    /// Visits per ``DwellBand``, in band order.
+    public var dwellBands: [Published<Int>]
     /// The columns withheld in this row, in header order (the CSV's `suppressed` column).
     public var suppressed: [HeatmapColumn]
 
@@ -64,6 +75,8 @@ public struct PublishedHour: Sendable, Equatable {
     public var flows: [PublishedFlow]
     /// The threshold the hour was suppressed with.
     public var k: Int
+    /// Seconds footfall listened in the hour (not a count of people; published as is).
+    public var listenedSeconds: Int?
     /// The days that ended with this hour, suppressed by the same rules (``DayReport``).
     public var days: [PublishedDay] = []
 }
@@ -82,8 +95,9 @@ public struct PublishedHour: Sendable, Equatable {
 ///    if none is left, the site cell is withheld. If the site cell is withheld and every
 ///    zone cell is published, the smallest non-zero zone cell is withheld (otherwise the
 ///    site value would be their sum).
-/// 3. Complementary, within a row: `devices = visitors + passersby`; if exactly one of the
-///    three is withheld, the smallest non-zero other one is withheld too.
+/// 3. Complementary, within a row: `devices = visitors + passersby`, and `visits` is the sum
+///    of the dwell bands; if exactly one cell of such a sum is withheld, the smallest
+///    non-zero other one is withheld too.
 /// 4. Rules 2 and 3 repeat until nothing changes (each step only adds withheld cells, so
 ///    this ends).
 /// 5. `avg_present` is withheld wherever `visitors` is (it is additive across zones too, and
@@ -92,7 +106,7 @@ public struct PublishedHour: Sendable, Equatable {
 ///    `0 < transitions < k`; no flow totals are published, so nothing can be subtracted.
 public enum Suppression {
     /// The integer columns that count devices, in header order.
-    static let countColumns: [HeatmapColumn] = [.devices, .visitors, .visits, .peakPresent, .passersby]
+    static let countColumns: [HeatmapColumn] = [.devices, .visitors, .visits, .peakPresent, .passersby] + DwellBand.allCases.map(\.column)
 
     /// Suppresses one hour.
     /// - Parameters:
@@ -139,6 +153,7 @@ public enum Suppression {
                 medianDwellSeconds: dwell(row.medianDwellSeconds),
                 p90DwellSeconds: dwell(row.p90DwellSeconds),
                 passersby: cell(.passersby),
+                dwellBands: DwellBand.allCases.map { cell($0.column) },
                 suppressed: []
             )
             out.suppressed = HeatmapColumn.allCases.filter { column in
@@ -151,6 +166,8 @@ public enum Suppression {
                 case .medianDwell: out.medianDwellSeconds?.isWithheld ?? false
                 case .p90Dwell: out.p90DwellSeconds?.isWithheld ?? false
                 case .passersby: out.passersby.isWithheld
+                case .dwellUnder5Minutes, .dwell5To15Minutes, .dwell15To30Minutes, .dwell30To60Minutes, .dwellHourOrMore:
+                    out.dwellBands[column.dwellBand!.rawValue].isWithheld
                 }
             }
             return out
@@ -161,7 +178,7 @@ public enum Suppression {
         }
 
         return PublishedHour(hourStart: report.hourStart, utcOffsetSeconds: report.utcOffsetSeconds, partial: report.partial, zones: published, flows: flows, k: k,
-                             days: report.days.map { publish($0, privacy: PrivacySettings(k: k)) })
+                             listenedSeconds: report.listenedSeconds, days: report.days.map { publish($0, privacy: PrivacySettings(k: k)) })
     }
 
     /// Noise (when configured, P8) and then suppression (P7): what the writer publishes.
@@ -187,6 +204,8 @@ public enum Suppression {
         case .peakPresent: row.peakPresent
         case .passersby: row.passersby
         case .averagePresent, .medianDwell, .p90Dwell: 0
+        case .dwellUnder5Minutes, .dwell5To15Minutes, .dwell15To30Minutes, .dwell30To60Minutes, .dwellHourOrMore:
+            row.visits(in: column.dwellBand!)
         }
     }
 
@@ -224,13 +243,23 @@ public enum Suppression {
     }
 
     /// Rule 3 for one row. Returns whether it withheld anything.
+    /// The sums within a row: `devices = visitors + passersby`, and `visits` = the visits of
+    /// the dwell bands. In each, one withheld cell alone could be computed from the others.
+    static let rowRelations: [[Int]] = [
+        [HeatmapColumn.devices, .visitors, .passersby].map { countColumns.firstIndex(of: $0)! },
+        ([HeatmapColumn.visits] + DwellBand.allCases.map(\.column)).map { countColumns.firstIndex(of: $0)! },
+    ]
+
     static func protectRow(_ r: Int, row: ZoneHour, withheld: inout [[Bool]]) -> Bool {
-        let trio = [HeatmapColumn.devices, .visitors, .passersby].map { countColumns.firstIndex(of: $0)! }
-        let hidden = trio.filter { withheld[r][$0] }
-        guard hidden.count == 1 else { return false }
-        let candidates = trio.filter { !withheld[r][$0] && count(row, countColumns[$0]) > 0 }
-        guard let pick = candidates.min(by: { count(row, countColumns[$0]) < count(row, countColumns[$1]) }) else { return false }
-        withheld[r][pick] = true
-        return true
+        var changed = false
+        for relation in rowRelations {
+            let hidden = relation.filter { withheld[r][$0] }
+            guard hidden.count == 1 else { continue }
+            let candidates = relation.filter { !withheld[r][$0] && count(row, countColumns[$0]) > 0 }
+            guard let pick = candidates.min(by: { count(row, countColumns[$0]) < count(row, countColumns[$1]) }) else { continue }
+            withheld[r][pick] = true
+            changed = true
+        }
+        return changed
     }
 }

@@ -94,8 +94,10 @@ extension Tracker {
             let sorted = dwell[z].sorted()
             // Nearest rank, as the hours' median.
             let median = sorted.isEmpty ? nil : Double(sorted[max(0, (sorted.count + 1) / 2 - 1)]) * Double(slotSeconds)
-            return ZoneDay(zone: z == zc ? ZoneHour.siteWide : zoneIDs[z], devices: devices[z], visitors: visitors[z],
-                           passersby: devices[z] - visitors[z], visits: sorted.count, medianDwellSeconds: median)
+            var row = ZoneDay(zone: z == zc ? ZoneHour.siteWide : zoneIDs[z], devices: devices[z], visitors: visitors[z],
+                              passersby: devices[z] - visitors[z], visits: sorted.count, medianDwellSeconds: median)
+            row.dwellBands = DwellBand.counts(sorted, slotSeconds: slotSeconds)
+            return row
         }
         return DayReport(date: tally.date, partial: partial, zones: rows)
     }
