@@ -61,6 +61,7 @@ let package = Package(
             dependencies: [
                 "CPcap",
                 "FootfallCore",
+                "FootfallPlatform",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
@@ -120,6 +121,7 @@ let package = Package(
             name: "footfall",
             dependencies: [
                 "FootfallPipeline",
+                "FootfallPlatform",
                 "FootfallGateway",
                 "FootfallConfig",
                 "FootfallOutput",
@@ -181,11 +183,14 @@ let package = Package(
             name: "FootfallPrivacyTests",
             dependencies: [
                 "FootfallCore",
+                "FootfallGateway",
                 "FootfallPlatform",
                 "FootfallOutput",
                 "FootfallPipeline",
                 "FootfallTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
         ),
