@@ -1,4 +1,5 @@
 import FootfallCore
+import FootfallIngest
 import Logging
 
 /// One datagram of an access point's stream (TZSP, PEEKREMOTE) that carried an 802.11

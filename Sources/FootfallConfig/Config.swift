@@ -1,4 +1,5 @@
 import FootfallCore
+import FootfallIngest
 import Foundation
 import Yams
 
@@ -50,11 +51,15 @@ public enum ConfigLoader {
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigErrors([ConfigError(file: name, line: nil, path: "", message: "the file is not UTF-8 text")])
         }
-        return try parse(yaml: text, file: name)
+        let directory = (path as NSString).deletingLastPathComponent
+        return try parse(yaml: text, file: name, baseDirectory: directory.isEmpty ? "." : directory)
     }
 
     /// Parses configuration text; `file` is the name used in error messages.
-    public static func parse(yaml: String, file: String = "footfall.yaml") throws(ConfigErrors) -> Settings {
+    /// - Parameters:
+    ///   - baseDirectory: the directory the file is in; when given, `site.floor_plan` is
+    ///     resolved against it and the plan is read and checked (and the zone areas with it).
+    public static func parse(yaml: String, file: String = "footfall.yaml", baseDirectory: String? = nil) throws(ConfigErrors) -> Settings {
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
@@ -66,7 +71,7 @@ public enum ConfigLoader {
         guard let root else {
             throw ConfigErrors([ConfigError(file: file, line: nil, path: "", message: "the file is empty; it needs at least `site`, `zones` and `sensors`")])
         }
-        var reader = NodeReader(file: file)
+        var reader = NodeReader(file: file, baseDirectory: baseDirectory)
         let settings = reader.settings(Field(node: root, path: ""))
         if let settings, reader.errors.isEmpty { return settings }
         throw ConfigErrors(reader.errors)
@@ -100,9 +105,14 @@ struct Field {
 /// Walks the composed YAML tree, collecting errors with key path and line.
 struct NodeReader {
     let file: String
+    /// Where relative paths in the file (the floor plan) are resolved; `nil`: not read.
+    let baseDirectory: String?
     var errors: [ConfigError] = []
 
-    init(file: String) { self.file = file }
+    init(file: String, baseDirectory: String? = nil) {
+        self.file = file
+        self.baseDirectory = baseDirectory
+    }
 
     mutating func fail(_ field: Field, _ message: String) {
         errors.append(ConfigError(file: file, line: field.line, path: field.path, message: message))
@@ -212,8 +222,8 @@ struct NodeReader {
         let allowed = text.utf8.allSatisfy { c in
             (c >= 0x61 && c <= 0x7A) || (c >= 0x41 && c <= 0x5A) || (c >= 0x30 && c <= 0x39) || c == 0x5F || c == 0x2D || c == 0x2E
         }
-        guard !text.isEmpty, text.count <= 64, allowed, text != ZoneHour.siteWide else {
-            fail(field, "expected an id of 1–64 letters, digits, '_', '-' or '.' (not \"\(ZoneHour.siteWide)\"), got \(NodeReader.shown(field.node))")
+        guard !text.isEmpty, text.count <= 64, allowed, text != Zone.siteWideID else {
+            fail(field, "expected an id of 1–64 letters, digits, '_', '-' or '.' (not \"\(Zone.siteWideID)\"), got \(NodeReader.shown(field.node))")
             return nil
         }
         return text
@@ -224,7 +234,12 @@ struct NodeReader {
     mutating func settings(_ root: Field) -> Settings? {
         guard let top = mapping(root, allowed: ["site", "zones", "sensors", "privacy", "output", "visits", "metrics"], what: "the configuration") else { return nil }
         let site = require(top, "site", in: root).flatMap { self.site($0) }
-        let zones = require(top, "zones", in: root).flatMap { self.zones($0) }
+        // A plan that is given but broken has its own error; the areas then go unchecked
+        // rather than being told that there is no plan.
+        var planGiven = false
+        if let plan = top["site"]?.node["floor_plan"], !NodeReader.isNull(plan) { planGiven = true }
+        let plan = site?.floorPlan ?? (planGiven ? FloorPlan(path: "") : nil)
+        let zones = require(top, "zones", in: root).flatMap { self.zones($0, floorPlan: plan) }
         let sensors = require(top, "sensors", in: root).flatMap { self.sensors($0, zones: zones ?? []) }
         let privacy = top["privacy"].map { self.privacy($0) } ?? PrivacySettings()
         let output = top["output"].map { self.output($0) } ?? OutputSettings()
@@ -235,7 +250,7 @@ struct NodeReader {
     }
 
     mutating func site(_ field: Field) -> Site? {
-        guard let m = mapping(field, allowed: ["name", "time_zone", "opening_hours"], what: "the site") else { return nil }
+        guard let m = mapping(field, allowed: ["name", "time_zone", "opening_hours", "floor_plan"], what: "the site") else { return nil }
         let name = m["name"].flatMap { string($0, what: "the site's name") } ?? "footfall site"
         var zone: String?
         if let tzField = require(m, "time_zone", in: field), let text = string(tzField, what: "an IANA time zone such as Europe/Prague") {
@@ -246,8 +261,33 @@ struct NodeReader {
             }
         }
         let hours = m["opening_hours"].map { openingHours($0) } ?? .alwaysOpen
-        guard let zone, let hours else { return nil }
-        return Site(name: name, timeZone: zone, openingHours: hours)
+        var plan: FloorPlan?
+        var planOK = true
+        if let f = m["floor_plan"], !NodeReader.isNull(f.node) {
+            plan = floorPlan(f)
+            planOK = plan != nil
+        }
+        guard let zone, let hours, planOK else { return nil }
+        return Site(name: name, timeZone: zone, openingHours: hours, floorPlan: plan)
+    }
+
+    /// `site.floor_plan`: an SVG or PNG file, relative to the configuration file. Read and
+    /// checked when the file's directory is known, so a report never finds it missing.
+    mutating func floorPlan(_ field: Field) -> FloorPlan? {
+        guard let text = string(field, what: "the path of an SVG or PNG floor plan") else { return nil }
+        let lower = text.lowercased()
+        guard !text.isEmpty, lower.hasSuffix(".svg") || lower.hasSuffix(".png") else {
+            fail(field, "expected the path of an SVG or PNG file (ending in .svg or .png), got \(NodeReader.shown(field.node))")
+            return nil
+        }
+        guard let baseDirectory else { return FloorPlan(path: text) }
+        let path = text.hasPrefix("/") ? text : (baseDirectory as NSString).appendingPathComponent(text)
+        switch FloorPlanFile.bounds(ofFileAt: path) {
+        case .success(let bounds): return FloorPlan(path: path, bounds: bounds)
+        case .failure(let problem):
+            fail(field, "\(problem.message): \"\(text)\"")
+            return nil
+        }
     }
 
     static let weekdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -327,7 +367,7 @@ struct NodeReader {
         return h * 60 + m
     }
 
-    mutating func zones(_ field: Field) -> [Zone]? {
+    mutating func zones(_ field: Field, floorPlan: FloorPlan?) -> [Zone]? {
         guard let items = sequence(field, what: "the zones") else { return nil }
         if items.isEmpty { fail(field, "at least one zone is needed") }
         if items.count > 64 { fail(field, "at most 64 zones are supported") }
@@ -335,15 +375,46 @@ struct NodeReader {
         var ok = !items.isEmpty && items.count <= 64
         var ids = Set<String>()
         for item in items {
-            guard let m = mapping(item, allowed: ["id", "name", "rssi_threshold"], what: "a zone") else { ok = false; continue }
+            guard let m = mapping(item, allowed: ["id", "name", "rssi_threshold", "area"], what: "a zone") else { ok = false; continue }
             let id = require(m, "id", in: item).flatMap { identifier($0) }
             if let id, let idField = m["id"], !ids.insert(id).inserted { fail(idField, "zone id \"\(id)\" is used twice"); ok = false }
             let name = m["name"].flatMap { string($0, what: "the zone's display name") }
             let threshold = m["rssi_threshold"].map { int($0, -100 ... 0, what: "an integer dBm") } ?? -75
-            guard let id, let threshold, m["name"] == nil || name != nil else { ok = false; continue }
-            zones.append(Zone(id: id, name: name ?? id, rssiThreshold: threshold))
+            let area = m["area"].map { self.area($0, floorPlan: floorPlan) } ?? []
+            guard let id, let threshold, let area, m["name"] == nil || name != nil else { ok = false; continue }
+            zones.append(Zone(id: id, name: name ?? id, rssiThreshold: threshold, area: area))
         }
         return ok ? zones : nil
+    }
+
+    /// `zones[].area`: the zone's outline on the floor plan, a list of at least three
+    /// `[x, y]` corners in the plan's coordinates, each inside the plan.
+    mutating func area(_ field: Field, floorPlan: FloorPlan?) -> [PlanPoint]? {
+        guard let items = sequence(field, what: "the zone's outline on the floor plan, a list of [x, y] corners") else { return nil }
+        guard let floorPlan else {
+            fail(field, "a zone area is drawn on the floor plan; give site.floor_plan too (or remove the area)")
+            return nil
+        }
+        guard (3 ... 256).contains(items.count) else {
+            fail(field, "expected 3 to 256 corners [x, y], got \(items.count)")
+            return nil
+        }
+        var points: [PlanPoint] = []
+        for item in items {
+            guard case .sequence(let pair) = item.node, pair.count == 2,
+                  case .scalar(let xs) = pair[0], case .scalar(let ys) = pair[1],
+                  let x = Double(xs.string), let y = Double(ys.string), x.isFinite, y.isFinite else {
+                fail(item, "expected a corner [x, y] of two numbers in the floor plan's coordinates, got \(NodeReader.shown(item.node))")
+                return nil
+            }
+            let point = PlanPoint(x: x, y: y)
+            if let b = floorPlan.bounds, !b.contains(point) {
+                fail(item, "the corner [\(xs.string), \(ys.string)] lies outside the floor plan (x \(b.x)…\(b.x + b.width), y \(b.y)…\(b.y + b.height))")
+                return nil
+            }
+            points.append(point)
+        }
+        return points
     }
 
     mutating func sensors(_ field: Field, zones: [Zone]) -> [Sensor]? {

@@ -7,6 +7,8 @@ import Darwin
 #endif
 
 import FootfallCore
+import FootfallIngest
+import FootfallAggregate
 import FootfallPlatform
 
 /// What travels with a frame from a capture thread to the pipeline thread. Plain values,

@@ -7,6 +7,8 @@ import Darwin
 #endif
 
 import FootfallCore
+import FootfallIngest
+import FootfallAggregate
 import FootfallPipeline
 import FootfallPlatform
 import Logging
@@ -300,7 +302,7 @@ public final class LivePipeline: @unchecked Sendable {
         }
         published.parse = parse
         let gate = core.gateCounters
-        let tracker = core.tracker.counters
+        let tracker = core.trackerCounters
         let ringNow = ring.statistics
         if ringNow.droppedFull > published.ring.droppedFull { metrics.ringDroppedFull.increment(by: Int(ringNow.droppedFull - published.ring.droppedFull)) }
         if ringNow.droppedOversize > published.ring.droppedOversize { metrics.ringDroppedOversize.increment(by: Int(ringNow.droppedOversize - published.ring.droppedOversize)) }
@@ -313,7 +315,7 @@ public final class LivePipeline: @unchecked Sendable {
         let counters = LivePipelineCounters(
             parse: parse, gate: gate, tracker: tracker, ring: ringNow,
             framesPerSensor: framesPerSensor, probeRequestsPerSensor: probesPerSensor,
-            activeDevices: core.tracker.trackedDevices, keyGeneration: core.keyGeneration,
+            activeDevices: core.trackedDevices, keyGeneration: core.keyGeneration,
             eventTimeNanos: eventNanos == .min ? nil : eventNanos,
             zoneThresholds: core.settings.zones.map(\.rssiThreshold)
         )

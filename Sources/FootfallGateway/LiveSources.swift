@@ -1,5 +1,7 @@
 import FootfallCapture
 import FootfallCore
+import FootfallIngest
+import FootfallAggregate
 import Logging
 
 /// One live source of `footfall run`: a monitor-mode interface, or a TZSP or PEEKREMOTE

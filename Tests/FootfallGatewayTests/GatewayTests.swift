@@ -6,6 +6,8 @@ import Darwin
 
 import FootfallCapture
 import FootfallCore
+import FootfallIngest
+import FootfallAggregate
 @testable import FootfallGateway
 import FootfallOutput
 import FootfallPipeline

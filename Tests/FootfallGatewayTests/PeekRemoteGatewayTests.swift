@@ -1,4 +1,6 @@
 import FootfallCore
+import FootfallIngest
+import FootfallAggregate
 @testable import FootfallGateway
 import FootfallTestSupport
 import Testing

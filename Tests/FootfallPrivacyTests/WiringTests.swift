@@ -1,5 +1,7 @@
 @testable import FootfallPipeline
 import FootfallCore
+import FootfallIngest
+import FootfallAggregate
 import FootfallGateway
 import FootfallTestSupport
 import Foundation
@@ -78,21 +80,21 @@ struct WiringTests {
         var core = try PipelineCore(settings: twoZones(privacy: PrivacySettings(rotation: .hourly)), optOut: .empty, keys: keys)
         let devices = addresses(10)
         for (i, d) in devices.enumerated() { core.process(makeProbe(mac: d, timestampNanos: tenTwenty + Int64(i)), sensor: i % 2) }
-        #expect(core.tracker.trackedDevices == 10)
+        #expect(core.trackedDevices == 10)
         let before = devices.map { pseudonym(of: $0, keys: keys) }
         let generation = core.keyGeneration
 
         // The clock passes the top of the local hour: the key period ends.
         core.advanceClock(toNanos: tenTwenty + oneHour)
         #expect(core.keyGeneration == generation + 1)
-        #expect(core.tracker.trackedDevices == 0, "the tracker kept pseudonym tables across a rotation")
+        #expect(core.trackedDevices == 0, "the tracker kept pseudonym tables across a rotation")
         let after = devices.map { pseudonym(of: $0, keys: keys) }
         #expect(zip(before, after).allSatisfy { $0 != $1 }, "a device has the same pseudonym after the rotation")
 
         // A frame past the next boundary rotates on its own time too.
         core.process(makeProbe(mac: devices[0], timestampNanos: tenTwenty + 2 * oneHour), sensor: 0)
         #expect(core.keyGeneration == generation + 2)
-        #expect(core.tracker.trackedDevices == 1)
+        #expect(core.trackedDevices == 1)
         _ = core.finish()
     }
 
@@ -122,7 +124,7 @@ struct WiringTests {
             core.process(makeProbe(mac: phone, timestampNanos: tenTwenty + 1_000_000_000), sensor: 1)
             var slots = 0
             _ = core.finish { _, keys in slots = keys.slots }
-            return (core.tracker.trackedDevices, slots)
+            return (core.trackedDevices, slots)
         }
         let strict = try trackedAfterBothZonesHearIt(strict: true)
         #expect(strict.slots == 2)
