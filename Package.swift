@@ -209,6 +209,7 @@ let package = Package(
             name: "FootfallGatewayTests",
             dependencies: [
                 "FootfallGateway",
+                "FootfallCapture",
                 "FootfallPipeline",
                 "FootfallConfig",
                 "FootfallOutput",

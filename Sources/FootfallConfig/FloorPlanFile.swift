@@ -1,4 +1,5 @@
 import FootfallCore
+import FootfallIngest
 import Foundation
 
 /// Reads just enough of a floor-plan file (`site.floor_plan`) to check it: that it is an SVG
@@ -33,7 +34,7 @@ enum FloorPlanFile {
         guard b.count >= 24, Array(b[0 ..< 8]) == signature, Array(b[12 ..< 16]) == Array("IHDR".utf8) else {
             return .failure(FloorPlanProblem("not a PNG picture (no PNG signature and IHDR chunk)"))
         }
-        func be32(_ i: Int) -> Int { Int(b[i]) << 24 | Int(b[i + 1]) << 16 | Int(b[i + 2]) << 8 | Int(b[i + 3]) }
+        func be32(_ i: Int) -> Int { b.withUnsafeBytes { Int($0.bigEndian(UInt32.self, at: i)) } }
         let width = be32(16), height = be32(20)
         guard (1 ... 20000).contains(width), (1 ... 20000).contains(height) else {
             return .failure(FloorPlanProblem("a PNG of \(width)×\(height) pixels; expected 1 to 20000 each way"))

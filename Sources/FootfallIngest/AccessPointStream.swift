@@ -22,31 +22,28 @@ public protocol AccessPointStreamHeader: Sendable {
 }
 
 extension AccessPointStreamHeader {
-    /// Parses the 802.11 frame this header describes. The header's signal goes into the
-    /// probe request (bare 802.11 frames carry no radio header of their own), and a CRC
-    /// error the access point reported marks it (and ``ParseCounters/badFCS``) as the
-    /// radiotap bad-FCS flag would.
+    /// The bare 802.11 frame (no FCS) this header describes, in the datagram it was decoded from.
+    @inlinable
+    public func frame(in datagram: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: datagram[payload])
+    }
+
+    /// What the access point reported about the frame: its signal (bare 802.11 frames carry
+    /// no radio header of their own) and a CRC error, which marks the probe request (and
+    /// ``ParseCounters/badFCS``) as the radiotap bad-FCS flag would.
+    @inlinable
+    public var hints: RadioHints { RadioHints(signalDBm: signalDBm, badFCS: crcError) }
+
+    /// Parses the 802.11 frame this header describes with its ``hints``: exactly what
+    /// `footfall run` does with the frame and hints it carried through its ring.
     ///
     /// - Parameters:
     ///   - datagram: the same UDP payload the header was decoded from.
     ///   - timestampNanos: capture time of the datagram, nanoseconds since the Unix epoch.
     ///   - counters: the parser's counters, updated as for any other frame.
-    public func parseFrame(in datagram: UnsafeRawBufferPointer, timestampNanos: Int64, counters: inout ParseCounters) -> ParseResult {
-        let frame = UnsafeRawBufferPointer(rebasing: datagram[payload])
-        let result = FrameParser.parse(frame, linkType: .ieee80211, timestampNanos: timestampNanos, counters: &counters)
-        switch consume result {
-        case .probeRequest(var request):
-            if request.signalDBm == nil { request.signalDBm = signalDBm }
-            if crcError, !request.badFCS {
-                request.badFCS = true
-                counters.badFCS += 1
-            }
-            return .probeRequest(request)
-        case .other(let frameClass):
-            return .other(frameClass)
-        case .malformed(let reason):
-            return .malformed(reason)
-        }
+    ///   - elements: which probe requests get the full element summary.
+    public func parseFrame(in datagram: UnsafeRawBufferPointer, timestampNanos: Int64, counters: inout ParseCounters, elements: ElementDetail = .full) -> ParseResult {
+        FrameParser.parse(frame(in: datagram), linkType: .ieee80211, hints: hints, timestampNanos: timestampNanos, counters: &counters, elements: elements)
     }
 }
 

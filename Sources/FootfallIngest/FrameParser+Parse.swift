@@ -43,7 +43,7 @@ public enum FrameParser {
         timestampNanos: Int64,
         counters: inout ParseCounters
     ) -> ParseResult {
-        parseRecord(bytes, linkType: linkType, timestampNanos: timestampNanos, counters: &counters, elements: .full)
+        parseRecord(bytes, linkType: linkType, hints: .none, timestampNanos: timestampNanos, counters: &counters, elements: .full)
     }
 
     /// ``parse(_:linkType:timestampNanos:counters:)`` for a caller that reads less of the
@@ -60,7 +60,29 @@ public enum FrameParser {
         counters: inout ParseCounters,
         elements detail: ElementDetail
     ) -> ParseResult {
-        parseRecord(bytes, linkType: linkType, timestampNanos: timestampNanos, counters: &counters, elements: detail)
+        parseRecord(bytes, linkType: linkType, hints: .none, timestampNanos: timestampNanos, counters: &counters, elements: detail)
+    }
+
+    /// The one parse every source goes through: capture files and monitor interfaces with
+    /// no hints, a frame out of a TZSP or PEEKREMOTE stream with its header's
+    /// (``AccessPointStreamHeader/hints``). `footfall run` carries the hints with the frame
+    /// through its ring and calls this on the pipeline thread.
+    ///
+    /// - Parameters:
+    ///   - hints: the source's signal (used when the frame carries none) and FCS verdict (a
+    ///     failed one marks the probe request, and ``ParseCounters/badFCS``, as the radiotap
+    ///     bad-FCS flag would).
+    ///   - elements: which probe requests get the full element summary.
+    @inlinable
+    public static func parse(
+        _ bytes: UnsafeRawBufferPointer,
+        linkType: LinkType,
+        hints: RadioHints,
+        timestampNanos: Int64,
+        counters: inout ParseCounters,
+        elements detail: ElementDetail
+    ) -> ParseResult {
+        parseRecord(bytes, linkType: linkType, hints: hints, timestampNanos: timestampNanos, counters: &counters, elements: detail)
     }
 }
 
@@ -74,6 +96,7 @@ public enum FrameParser {
 func parseRecord(
     _ bytes: UnsafeRawBufferPointer,
     linkType: LinkType,
+    hints: RadioHints,
     timestampNanos: Int64,
     counters: inout ParseCounters,
     elements detail: ElementDetail
@@ -82,9 +105,9 @@ func parseRecord(
 
     var start = 0
     var end = bytes.count
-    var signalDBm: Int8? = nil
+    var signalDBm: Int8? = hints.signalDBm
     var frequencyMHz: UInt16 = 0
-    var badFCS = false
+    var badFCS = hints.badFCS
 
     switch linkType {
     case .ieee80211Radiotap:
@@ -94,9 +117,10 @@ func parseRecord(
             return .malformed(reason)
         case .header(let radiotap):
             start = radiotap.length
-            signalDBm = radiotap.signalDBm
+            // The frame's own radio header wins over what the source says about it.
+            if let own = radiotap.signalDBm { signalDBm = own }
             frequencyMHz = radiotap.frequencyMHz
-            badFCS = radiotap.flags.contains(.badFCS)
+            badFCS = badFCS || radiotap.flags.contains(.badFCS)
             if radiotap.flags.contains(.fcsAtEnd) {
                 // The 4-byte FCS is not part of the frame body (IEEE 802.11-2020, 9.2.4.8).
                 guard end &- start >= 4 else {
@@ -121,7 +145,7 @@ func parseRecord(
         counters[.shortFrame] += 1
         return .malformed(.shortFrame)
     }
-    let fc = FrameControl(rawValue: UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: start, as: UInt16.self)))
+    let fc = FrameControl(rawValue: bytes.littleEndian(UInt16.self, at: start))
     guard length >= IEEE80211.minimumLength(of: fc) else {
         counters[.shortFrame] += 1
         return .malformed(.shortFrame)
@@ -134,8 +158,7 @@ func parseRecord(
 
     // A complete management header: read it without further checks.
     let source = RawMAC(bits: IEEE80211.address(in: bytes, at: start &+ IEEE80211.address2Offset))
-    let sequenceControl = UInt16(littleEndian: bytes.loadUnaligned(
-        fromByteOffset: start &+ IEEE80211.sequenceControlOffset, as: UInt16.self))
+    let sequenceControl = bytes.littleEndian(UInt16.self, at: start &+ IEEE80211.sequenceControlOffset)
     let bodyStart = start &+ IEEE80211.managementHeaderLength
     let full = switch detail {
     case .full: true

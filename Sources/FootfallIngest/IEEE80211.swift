@@ -76,8 +76,6 @@ internal enum IEEE80211 {
     /// the first octet on the wire as the most significant (see ``RawMAC``).
     @inline(__always)
     static func address(in bytes: UnsafeRawBufferPointer, at offset: Int) -> UInt64 {
-        let high = UInt64(UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
-        let low = UInt64(UInt16(bigEndian: bytes.loadUnaligned(fromByteOffset: offset &+ 4, as: UInt16.self)))
-        return high << 16 | low
+        bytes.bigEndian48(at: offset)
     }
 }

@@ -94,16 +94,16 @@ public enum PeekRemote {
     /// - Throws: ``DecodeError`` saying why the datagram cannot carry a frame.
     public static func decode(_ datagram: UnsafeRawBufferPointer) throws(DecodeError) -> PeekRemoteHeader {
         let count = datagram.count
-        if count >= 4, be32(datagram, 0) == magic {
+        if count >= 4, datagram.bigEndian(UInt32.self, at: 0) == magic {
             // Magic, version and the 4-byte size precede every field.
             guard count >= 9 else { throw .truncatedHeader }
             guard datagram[4] == headerVersion2 else { throw .unsupportedVersion }
             // The size is a 32-bit number from the wire: compared before it is used as an offset.
-            let size = be32(datagram, 5)
+            let size = datagram.bigEndian(UInt32.self, at: 5)
             guard UInt64(size) <= UInt64(count) else { throw .headerOverrun }
             guard Int(size) == headerVersion2Length else { throw .headerLength }
-            let channel = be16(datagram, 15)
-            let frequency = be32(datagram, 17)
+            let channel = datagram.bigEndian(UInt16.self, at: 15)
+            let frequency = datagram.bigEndian(UInt32.self, at: 17)
             return PeekRemoteHeader(
                 format: .version2,
                 payload: frameRange(headerEnd: headerVersion2Length, count: count),
@@ -113,7 +113,7 @@ public enum PeekRemote {
                 // "if (frequency != 0)": zero means the access point did not say.
                 frequencyMHz: frequency == 0 ? nil : frequency,
                 crcError: datagram[45] & flagCRCError != 0,
-                tsfMicroseconds: be64(datagram, 47)
+                tsfMicroseconds: datagram.bigEndian(UInt64.self, at: 47)
             )
         }
         guard count >= legacyHeaderLength else { throw .truncatedHeader }
@@ -125,7 +125,7 @@ public enum PeekRemote {
             channel: UInt16(datagram[17]),
             frequencyMHz: nil,
             crcError: datagram[6] & flagCRCError != 0,
-            tsfMicroseconds: be64(datagram, 8)
+            tsfMicroseconds: datagram.bigEndian(UInt64.self, at: 8)
         )
     }
 
@@ -134,21 +134,6 @@ public enum PeekRemote {
     private static func frameRange(headerEnd: Int, count: Int) -> Range<Int> {
         let end = count - fcsLength
         return end > headerEnd ? headerEnd ..< end : headerEnd ..< headerEnd
-    }
-
-    @inline(__always)
-    private static func be16(_ bytes: UnsafeRawBufferPointer, _ offset: Int) -> UInt16 {
-        UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])
-    }
-
-    @inline(__always)
-    private static func be32(_ bytes: UnsafeRawBufferPointer, _ offset: Int) -> UInt32 {
-        UInt32(be16(bytes, offset)) << 16 | UInt32(be16(bytes, offset + 2))
-    }
-
-    @inline(__always)
-    private static func be64(_ bytes: UnsafeRawBufferPointer, _ offset: Int) -> UInt64 {
-        UInt64(be32(bytes, offset)) << 32 | UInt64(be32(bytes, offset + 4))
     }
 }
 

@@ -52,7 +52,7 @@ internal struct LayoutDigest {
         var at = offset
         var left = count
         while left >= 8 {
-            mix(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self)))
+            mix(bytes.littleEndian(UInt64.self, at: at))
             at &+= 8
             left &-= 8
         }
@@ -61,7 +61,7 @@ internal struct LayoutDigest {
             if at &+ 8 <= bytes.count {
                 // One load and a mask instead of a loop over the last 1–7 bytes; the bytes
                 // past `count` are inside the record and masked off, so the word is the same.
-                let word = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self))
+                let word = bytes.littleEndian(UInt64.self, at: at)
                 tail = word & ((1 << (8 &* UInt64(left))) &- 1)
             } else {
                 for i in 0 ..< left {

@@ -182,7 +182,7 @@ internal enum Radiotap {
         guard captured >= fixedHeaderLength else { return .malformed(.radiotapHeader) }
         // One length check for the fixed header, then unchecked reads.
         let version = bytes.load(fromByteOffset: 0, as: UInt8.self)
-        let itLen = Int(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
+        let itLen = Int(bytes.littleEndian(UInt16.self, at: 2))
         guard version == 0, itLen >= fixedHeaderLength, itLen <= captured else {
             return .malformed(.radiotapHeader)
         }
@@ -190,7 +190,7 @@ internal enum Radiotap {
         // Count the present words: each word with bit 31 set is followed by another.
         var words = 1
         var wordOffset = 4
-        while UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: wordOffset, as: UInt32.self)) & 0x8000_0000 != 0 {
+        while bytes.littleEndian(UInt32.self, at: wordOffset) & 0x8000_0000 != 0 {
             words &+= 1
             wordOffset &+= 4
             guard words <= maxPresentWords else { return .malformed(.radiotapField) }
@@ -207,7 +207,7 @@ internal enum Radiotap {
         var inRadiotapNamespace = true
 
         for word in 0 ..< words {
-            let present = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 &+ 4 &* word, as: UInt32.self))
+            let present = bytes.littleEndian(UInt32.self, at: 4 &+ 4 &* word)
             var fields = present & 0x1FFF_FFFF  // bits 0…28; 29–31 are handled below
             if inRadiotapNamespace {
                 while fields != 0 {
@@ -228,14 +228,14 @@ internal enum Radiotap {
                         header.flags.formUnion(RadiotapFlags(rawValue: bytes.load(fromByteOffset: offset, as: UInt8.self)))
                     case RadiotapField.channel.rawValue:
                         if header.frequencyMHz == 0 {
-                            header.frequencyMHz = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
+                            header.frequencyMHz = bytes.littleEndian(UInt16.self, at: offset)
                         }
                     case RadiotapField.dbmAntennaSignal.rawValue:
                         let dBm = bytes.load(fromByteOffset: offset, as: Int8.self)
                         header.signalDBm = max(dBm, header.signalDBm ?? dBm)
                     case RadiotapField.xChannel.rawValue:
                         if xChannelMHz == 0 {
-                            xChannelMHz = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: offset &+ 4, as: UInt16.self))
+                            xChannelMHz = bytes.littleEndian(UInt16.self, at: offset &+ 4)
                         }
                     default:
                         break
@@ -256,7 +256,7 @@ internal enum Radiotap {
                 // vendor's data (skip_length bytes) follows it and is skipped unread.
                 offset = (offset &+ 1) & ~1
                 guard offset &+ 6 <= itLen else { return .malformed(.radiotapField) }
-                let skip = Int(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: offset &+ 4, as: UInt16.self)))
+                let skip = Int(bytes.littleEndian(UInt16.self, at: offset &+ 4))
                 offset &+= 6 &+ skip
                 guard offset <= itLen else { return .malformed(.radiotapField) }
                 inRadiotapNamespace = false

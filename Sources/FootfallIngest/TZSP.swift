@@ -107,7 +107,7 @@ public enum TZSP {
         guard datagram[0] == version else { throw .unsupportedVersion }
         guard datagram[1] == PacketType.receivedTagList.rawValue else { throw .unsupportedType }
         // Big-endian (network order).
-        let encapsulation = UInt16(datagram[2]) << 8 | UInt16(datagram[3])
+        let encapsulation = datagram.bigEndian(UInt16.self, at: 2)
         guard encapsulation == Encapsulation.ieee80211.rawValue else { throw .unsupportedEncapsulation }
 
         var header = TZSPHeader(encapsulation: encapsulation)
@@ -138,9 +138,7 @@ public enum TZSP {
             case Tag.sensorMAC.rawValue:
                 guard length == 6 else { throw .tagLength }
                 // Transmission order, first octet most significant (as RawMAC stores it).
-                var mac: UInt64 = 0
-                for i in 0 ..< 6 { mac = mac << 8 | UInt64(datagram[offset + i]) }
-                header.sensorMAC = mac
+                header.sensorMAC = datagram.bigEndian48(at: offset)
             default:
                 break // Unknown or uninteresting tag (rate, timestamp, FCS flag, …): skipped by length.
             }

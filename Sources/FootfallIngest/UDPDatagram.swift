@@ -122,25 +122,25 @@ public struct UDPDatagram: Sendable, Equatable {
         let versionIHL = bytes[ip]
         guard versionIHL >> 4 == 4 else { throw .notIPv4 }
         let headerLength = Int(versionIHL & 0x0F) * 4
-        let totalLength = Int(be16(bytes, ip + 2))
+        let totalLength = Int(bytes.bigEndian(UInt16.self, at: ip + 2))
         // Options are skipped via IHL; the total length bounds the packet (Ethernet pads short frames).
         guard headerLength >= 20, totalLength >= headerLength, totalLength <= count - ip else { throw .badIPHeader }
-        let flagsFragment = be16(bytes, ip + 6)
+        let flagsFragment = bytes.bigEndian(UInt16.self, at: ip + 6)
         // More-fragments flag (0x2000) or a non-zero 13-bit fragment offset.
         guard flagsFragment & 0x3FFF == 0 else { throw .fragment }
         guard bytes[ip + 9] == 17 else { throw .notUDP }
-        let source = UInt32(be16(bytes, ip + 12)) << 16 | UInt32(be16(bytes, ip + 14))
+        let source = bytes.bigEndian(UInt32.self, at: ip + 12)
 
         // UDP header, RFC 768: ports, length (header included), checksum.
         let udp = ip + headerLength
         let end = ip + totalLength
         guard end - udp >= 8 else { throw .badUDPHeader }
-        let udpLength = Int(be16(bytes, udp + 4))
+        let udpLength = Int(bytes.bigEndian(UInt16.self, at: udp + 4))
         guard udpLength >= 8, udpLength <= end - udp else { throw .badUDPHeader }
         return UDPDatagram(
             source: IPv4Address(value: source),
-            sourcePort: be16(bytes, udp),
-            destinationPort: be16(bytes, udp + 2),
+            sourcePort: bytes.bigEndian(UInt16.self, at: udp),
+            destinationPort: bytes.bigEndian(UInt16.self, at: udp + 2),
             payload: (udp + 8) ..< (udp + udpLength)
         )
     }
@@ -155,7 +155,7 @@ public struct UDPDatagram: Sendable, Equatable {
             var offset = 12
             for _ in 0 ..< 3 {
                 guard count - offset >= 2 else { throw .truncatedLinkHeader }
-                let etherType = be16(bytes, offset)
+                let etherType = bytes.bigEndian(UInt16.self, at: offset)
                 if etherType == 0x8100 || etherType == 0x88A8 {
                     offset += 4
                     continue
@@ -167,18 +167,18 @@ public struct UDPDatagram: Sendable, Equatable {
         case .linuxSLL:
             // 16 bytes; protocol type (big-endian) at 14.
             guard count >= 16 else { throw .truncatedLinkHeader }
-            guard be16(bytes, 14) == 0x0800 else { throw .notIPv4 }
+            guard bytes.bigEndian(UInt16.self, at: 14) == 0x0800 else { throw .notIPv4 }
             return 16
         case .linuxSLL2:
             // 20 bytes; protocol type (big-endian) at 0.
             guard count >= 20 else { throw .truncatedLinkHeader }
-            guard be16(bytes, 0) == 0x0800 else { throw .notIPv4 }
+            guard bytes.bigEndian(UInt16.self, at: 0) == 0x0800 else { throw .notIPv4 }
             return 20
         case .null, .loop:
             // 4-byte address family; AF_INET is 2 everywhere. DLT_NULL is in the writer's
             // byte order, so accept both; DLT_LOOP is big-endian.
             guard count >= 4 else { throw .truncatedLinkHeader }
-            let family = UInt32(be16(bytes, 0)) << 16 | UInt32(be16(bytes, 2))
+            let family = bytes.bigEndian(UInt32.self, at: 0)
             guard family == 2 || (linkType == .null && family == 0x0200_0000) else { throw .notIPv4 }
             return 4
         case .raw, .linktypeRaw, .ipv4:
@@ -188,9 +188,4 @@ public struct UDPDatagram: Sendable, Equatable {
         }
     }
 
-    /// A big-endian 16-bit field; the caller has checked the bounds.
-    @inline(__always)
-    private static func be16(_ bytes: UnsafeRawBufferPointer, _ offset: Int) -> UInt16 {
-        UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])
-    }
 }

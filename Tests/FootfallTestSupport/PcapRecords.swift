@@ -1,17 +1,17 @@
-// A tiny reader for classic pcap files (no libpcap in FootfallCore's tests): a 24-byte
+// A tiny reader for classic pcap files (no libpcap in the parser's tests): a 24-byte
 // global header, then records of a 16-byte header and `incl_len` captured bytes. Only the
 // little-endian microsecond format (magic 0xa1b2c3d4 written little-endian) is read, which
 // is what the fixtures use.
 import Foundation
 
-struct PcapRecords {
-    var linkType: UInt32
+public struct PcapRecords {
+    public var linkType: UInt32
     /// Each record's captured bytes.
-    var records: [[UInt8]]
+    public var records: [[UInt8]]
 
-    enum Failure: Error, CustomStringConvertible {
+    public enum Failure: Error, CustomStringConvertible {
         case unreadable(String), notLittleEndianPcap(String), truncated(String, offset: Int)
-        var description: String {
+        public var description: String {
             switch self {
             case .unreadable(let path): "\(path): cannot be read"
             case .notLittleEndianPcap(let path): "\(path): not a little-endian pcap file"
@@ -20,7 +20,7 @@ struct PcapRecords {
         }
     }
 
-    init(path: String) throws {
+    public init(path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else { throw Failure.unreadable(path) }
         let bytes = [UInt8](data)
         func u32(_ at: Int) -> UInt32 {
@@ -41,9 +41,9 @@ struct PcapRecords {
 
     /// `Tests/Fixtures/<relative>`, found from this source file so the tests need no
     /// working directory and nothing outside the repository.
-    static func fixture(_ relative: String) -> String {
+    public static func fixture(_ relative: String) -> String {
         URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent()   // FootfallIngestTests
+            .deletingLastPathComponent()   // FootfallTestSupport
             .deletingLastPathComponent()   // Tests
             .appendingPathComponent("Fixtures")
             .appendingPathComponent(relative)

@@ -1,11 +1,18 @@
-import Foundation
-import FootfallTestSupport
-import Testing
+import FootfallCapture
 import FootfallCore
+@testable import FootfallGateway
 @testable import FootfallIngest
+import FootfallTestSupport
+import Foundation
+import Testing
 
-/// Checks the PEEKREMOTE decoder against tshark, which dissects the same datagrams with
+/// Checks PEEKREMOTE streams against tshark, which dissects the same datagrams with
 /// Wireshark's own PEEKREMOTE and 802.11 dissectors (no code shared with footfall).
+///
+/// Each packet takes the path of `footfall run`: the stream capture's decoding
+/// (``StreamDatagram/decode(_:linkType:timestampNanos:counters:)``), the demultiplexer that
+/// puts the frame and its hints into the ``FrameRing``, and the pipeline thread's parse
+/// (``LivePipeline/parse(_:meta:timestampNanos:counters:elements:)``).
 ///
 /// The capture is built here: real probe requests from a fixture, wrapped alternately in the
 /// legacy and the version 2 header with a correct FCS, in Ethernet/IPv4/UDP to port 5000.
@@ -48,23 +55,29 @@ struct PeekRemoteTsharkTests {
         let path = try Self.writePcap(packets)
         defer { try? FileManager.default.removeItem(atPath: path) }
 
-        // Ours: the same link, IPv4, UDP and PEEKREMOTE decoding the live source does.
+        // Ours: what `footfall run` does with each captured packet.
         var peek = PeekRemoteCounters()
         var parse = ParseCounters()
+        var demux = TZSPDemux(routes: (1 ... 3).map { TZSPRoute(sender: IPv4Address(value: 0xC000_0200 | UInt32($0)), sensor: 0) })
+        let ring = FrameRing(capacity: 4)
         var ours: [(probe: Bool, source: UInt64, signal: Int8?, frameLength: Int)] = []
         for packet in packets {
             packet.withUnsafeBytes { bytes in
-                guard let udp = try? UDPDatagram.decode(bytes, linkType: .ethernet) else {
+                guard let datagram = PeekRemoteDatagram.decode(bytes, linkType: .ethernet, timestampNanos: 0, counters: &peek) else {
                     ours.append((false, 0, nil, -1))
                     return
                 }
-                let datagram = UnsafeRawBufferPointer(rebasing: bytes[udp.payload])
-                let length = (try? PeekRemote.decode(datagram))?.payload.count ?? -1
-                let result = peek.parse(datagram, timestampNanos: 0, counters: &parse)
-                switch consume result {
-                case .probeRequest(let request): ours.append((true, request.source.bits, request.signalDBm, length))
-                case .other: ours.append((false, 0, nil, length))
-                case .malformed: ours.append((false, 0, nil, length))
+                guard case .queued = demux.route(sender: datagram.sender, header: datagram.header, datagram: datagram.bytes, timestampNanos: 0, into: ring) else {
+                    ours.append((false, 0, nil, -1))
+                    return
+                }
+                ring.consume(timeoutNanos: 0) { frame, meta in
+                    let result = LivePipeline.parse(frame, meta: meta, timestampNanos: 0, counters: &parse, elements: .full)
+                    switch consume result {
+                    case .probeRequest(let request): ours.append((true, request.source.bits, request.signalDBm, frame.count))
+                    case .other: ours.append((false, 0, nil, frame.count))
+                    case .malformed: ours.append((false, 0, nil, frame.count))
+                    }
                 }
             }
         }
