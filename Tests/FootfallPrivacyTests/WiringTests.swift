@@ -45,7 +45,7 @@ private func frame(source: UInt64, sequence: UInt16 = 1) -> [UInt8] {
 
 @discardableResult
 private func push(_ ring: FrameRing, source: UInt64, sensor: Int32, atNanos t: Int64) -> Bool {
-    frame(source: source).withUnsafeBytes { ring.push($0, meta: FrameMeta(timestampNanos: t, sensor: sensor, linkType: .ieee80211, signalDBm: -45)) }
+    frame(source: source).withUnsafeBytes { ring.push($0, meta: FrameMeta(timestampNanos: t, sensor: sensor, linkType: .ieee80211, hints: RadioHints(signalDBm: -45))) }
 }
 
 /// Wall and monotonic clocks a test sets by hand.
