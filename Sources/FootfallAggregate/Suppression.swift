@@ -64,6 +64,8 @@ public struct PublishedHour: Sendable, Equatable {
     public var flows: [PublishedFlow]
     /// The threshold the hour was suppressed with.
     public var k: Int
+    /// The days that ended with this hour, suppressed by the same rules (``DayReport``).
+    public var days: [PublishedDay] = []
 }
 
 /// Small-count suppression by people, with complementary suppression (P7). See PRIVACY.md,
@@ -76,9 +78,9 @@ public struct PublishedHour: Sendable, Equatable {
 ///    row. Zero is published: it describes nobody.
 /// 2. Columns that are not counts of people are guarded by the people they describe:
 ///    `visits`, `avg_present`, `median_dwell_s` and `p90_dwell_s` are withheld wherever
-///    `visitors` is (visits also when they are themselves fewer than k) (one person making five visits must not be published as `visits=5`
-///    with their own dwell as the median). A flow is withheld when either of its zones'
-///    visitors is.
+///    `visitors` is, and visits also when they are fewer than k: one person making five
+///    visits must not be published as `visits=5` with their own dwell as the median. A flow
+///    is withheld when either of its zones' visitors is.
 /// 3. Complementary, across zones: in each column, the site row is read as the total of the
 ///    zone rows. If any zone cell is withheld while the site cell is published, at least two
 ///    zone cells must be withheld and their values must add up to at least `k`; until that
@@ -192,7 +194,8 @@ public enum Suppression {
             PublishedFlow(from: flow.from, to: flow.to, transitions: flowWithheld[f] || (noisy && flow.transitions > 0) ? .withheld : .value(flow.transitions))
         }
 
-        return PublishedHour(hourStart: report.hourStart, utcOffsetSeconds: report.utcOffsetSeconds, partial: report.partial, zones: published, flows: flows, k: k)
+        return PublishedHour(hourStart: report.hourStart, utcOffsetSeconds: report.utcOffsetSeconds, partial: report.partial, zones: published, flows: flows, k: k,
+                             days: report.days.map { publish($0, privacy: PrivacySettings(k: k)) })
     }
 
     /// Noise (when configured, P8) and then suppression (P7): what the writer publishes.
@@ -200,7 +203,12 @@ public enum Suppression {
     public static func publish(_ report: HourReport, privacy: PrivacySettings) -> PublishedHour {
         guard let epsilon = privacy.epsilon else { return apply(report, k: privacy.k) }
         var rng = SystemRandomNumberGenerator()
-        return apply(report, k: privacy.k, values: DifferentialPrivacy.addNoise(to: report, epsilon: epsilon, using: &rng))
+        var noisy = DifferentialPrivacy.addNoise(to: report, epsilon: epsilon, using: &rng)
+        noisy.days = []
+        var published = apply(report, k: privacy.k, values: noisy)
+        // Each day gets noise of its own on the way, like an hour.
+        published.days = report.days.map { publish($0, privacy: privacy) }
+        return published
     }
 
     /// The value a published count cell shows: its true value, or with noise the noisy value
