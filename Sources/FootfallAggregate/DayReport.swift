@@ -40,6 +40,8 @@ public struct ZoneDay: Sendable, Equatable {
     public var medianDwellSeconds: Double?
     /// The day's visits per ``DwellBand`` (by their longest dwell in the day).
     public var dwellBands: [Int] = []
+    /// Distinct devices per ``DwellBand``: what guards the band.
+    public var dwellBandDevices: [Int] = []
 
     public init(zone: String, devices: Int = 0, visitors: Int = 0, passersby: Int = 0, visits: Int = 0, medianDwellSeconds: Double? = nil) {
         self.zone = zone
@@ -82,6 +84,7 @@ extension Suppression {
             var row = ZoneHour(zone: $0.zone, devices: $0.devices, visitors: $0.visitors, visits: $0.visits, averagePresent: 0, peakPresent: 0,
                                medianDwellSeconds: $0.medianDwellSeconds, p90DwellSeconds: nil, passersby: $0.passersby)
             row.dwellBands = $0.dwellBands
+            row.dwellBandDevices = $0.dwellBandDevices
             return row
         }, flows: [])
         let published = publish(asHour, privacy: privacy)

@@ -43,12 +43,20 @@ struct HourClose {
     var siteDwell: [Int32] = []
     /// Transitions per (from, to) zone pair; empty in strict mode.
     var flowMatrix: [Int]
+    /// Distinct devices per (from, to) zone pair, and the last device counted in each (the
+    /// transitions are sorted by device, so one compare tells a new one).
+    var flowDevices: [Int]
+    var flowLastDevice: [UInt32]
     /// Scratch: the dwell of the current visit per zone.
     var visitZoneDwell: [Int32]
     /// The next transition not yet counted.
     var nextTransition = 0
     /// What the hour adds to its day's totals (only when ``countsDays``).
     var day = DayContribution()
+    /// Distinct devices per zone (row `zoneIDs.count`: the site) and dwell band, and the
+    /// bands of the device being walked (bit masks per row).
+    var bandDevices: [[Int]]
+    var deviceBands: [UInt8]
 
     init(zoneIDs: [String], strict: Bool, slotSeconds: Int64, minimumDwellSlots: Int64, hour: HourAccumulator, countsDays: Bool = false) {
         let zc = zoneIDs.count
@@ -66,7 +74,11 @@ struct HourClose {
         zonePresentSlots = [Int64](repeating: 0, count: zc)
         zoneDwell = [[Int32]](repeating: [], count: zc)
         flowMatrix = [Int](repeating: 0, count: strict ? 0 : zc * zc)
+        flowDevices = [Int](repeating: 0, count: strict ? 0 : zc * zc)
+        flowLastDevice = [UInt32](repeating: .max, count: strict ? 0 : zc * zc)
         visitZoneDwell = [Int32](repeating: 0, count: zc)
+        bandDevices = [[Int]](repeating: [Int](repeating: 0, count: DwellBand.allCases.count), count: zc + 1)
+        deviceBands = [UInt8](repeating: 0, count: zc + 1)
     }
 
     /// Step 1: puts each device's records next to each other, visits in order.
@@ -100,7 +112,11 @@ struct HourClose {
                 countTransitions(transitions, before: key, qualifying: qualifies, resident: resident)
                 i = j
             }
+            defer { for z in deviceBands.indices { deviceBands[z] = 0 } }
             guard !resident else { continue }
+            for z in deviceBands.indices where deviceBands[z] != 0 {
+                for b in 0 ..< DwellBand.allCases.count where deviceBands[z] & (1 << b) != 0 { bandDevices[z][b] += 1 }
+            }
             if countsDays { day.devices.append((localID, heard, visited)) }
             countDevice(heard: heard, visited: visited)
         }
@@ -135,11 +151,13 @@ struct HourClose {
         }
         if qualifies {
             siteDwell.append(visitDwell)
+            deviceBands[zc] |= 1 << DwellBand.of(slots: visitDwell, slotSeconds: slotSeconds).rawValue
             if countsDays { day.dwell.append((runs[i].visitKey, zc, visitDwell)) }
             var rest = zonesOfVisit
             while rest != 0 {
                 let z = rest.trailingZeroBitCount
                 zoneDwell[z].append(visitZoneDwell[z])
+                deviceBands[z] |= 1 << DwellBand.of(slots: visitZoneDwell[z], slotSeconds: slotSeconds).rawValue
                 if countsDays { day.dwell.append((runs[i].visitKey, z, visitZoneDwell[z])) }
                 visitZoneDwell[z] = 0
                 rest &= rest - 1
@@ -157,7 +175,14 @@ struct HourClose {
         while nextTransition < transitions.count, transitions[nextTransition].visitKey <= key {
             let move = transitions[nextTransition]
             let counts = move.visitKey == key ? qualifying && !resident : dwellless && !residents.contains(move.localID)
-            if counts && !strict { flowMatrix[Int(move.from) * zc + Int(move.to)] += 1 }
+            if counts && !strict {
+                let cell = Int(move.from) * zc + Int(move.to)
+                flowMatrix[cell] += 1
+                if flowLastDevice[cell] != move.localID {
+                    flowLastDevice[cell] = move.localID
+                    flowDevices[cell] += 1
+                }
+            }
             nextTransition += 1
         }
     }
@@ -186,10 +211,12 @@ struct HourClose {
             zoneDwell[z].sort()
             rows.append(row(zone: zoneIDs[z], devices: zoneDevices[z], visitors: zoneVisitors[z], passersby: zonePassersby[z],
                             presentSlots: zonePresentSlots[z], dwell: zoneDwell[z], peakRow: z, hourSeconds: hourSeconds))
+            rows[rows.count - 1].dwellBandDevices = bandDevices[z]
         }
         siteDwell.sort()
         rows.append(row(zone: ZoneHour.siteWide, devices: siteDevices, visitors: siteVisitors, passersby: sitePassersby,
                         presentSlots: sitePresentSlots, dwell: siteDwell, peakRow: zc, hourSeconds: hourSeconds))
+        rows[rows.count - 1].dwellBandDevices = bandDevices[zc]
         return rows
     }
 
@@ -234,7 +261,7 @@ struct HourClose {
         var flows: [FlowCount] = []
         for from in 0 ..< zc {
             for to in 0 ..< zc where flowMatrix[from * zc + to] > 0 {
-                flows.append(FlowCount(from: zoneIDs[from], to: zoneIDs[to], transitions: flowMatrix[from * zc + to]))
+                flows.append(FlowCount(from: zoneIDs[from], to: zoneIDs[to], transitions: flowMatrix[from * zc + to], devices: flowDevices[from * zc + to]))
             }
         }
         return flows

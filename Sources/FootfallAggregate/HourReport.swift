@@ -46,11 +46,15 @@ public struct ZoneHour: Sendable, Equatable {
     public var passersby: Int
     /// Visits per ``DwellBand`` (the visits of `visits`, by their dwell); empty reads as zeros.
     public var dwellBands: [Int] = []
+    /// Distinct devices per ``DwellBand`` (the people a band's visits describe: what guards it).
+    public var dwellBandDevices: [Int] = []
 
     public static let siteWide = Zone.siteWideID
 
     /// The visits of a band.
     public func visits(in band: DwellBand) -> Int { band.rawValue < dwellBands.count ? dwellBands[band.rawValue] : 0 }
+    /// The distinct devices of a band; when not counted, its visits (at least as many).
+    public func devices(in band: DwellBand) -> Int { band.rawValue < dwellBandDevices.count ? dwellBandDevices[band.rawValue] : visits(in: band) }
 
     public init(zone: String, devices: Int = 0, visitors: Int = 0, visits: Int = 0, averagePresent: Double = 0, peakPresent: Int = 0, medianDwellSeconds: Double? = nil, p90DwellSeconds: Double? = nil, passersby: Int = 0) {
         self.zone = zone
@@ -68,11 +72,18 @@ public struct ZoneHour: Sendable, Equatable {
 public struct FlowCount: Sendable, Equatable {
     public var from: String
     public var to: String
+    /// Moves from `from` to `to` in the hour (one person can make several).
     public var transitions: Int
+    /// Distinct devices that made them: the people the flow describes, which is what k
+    /// guards (P7).
+    public var devices: Int
 
-    public init(from: String, to: String, transitions: Int) {
+    /// - Parameter devices: distinct devices; `nil` when every transition is a device of
+    ///   its own (hand-built reports).
+    public init(from: String, to: String, transitions: Int, devices: Int? = nil) {
         self.from = from
         self.to = to
         self.transitions = transitions
+        self.devices = devices ?? transitions
     }
 }

@@ -114,7 +114,7 @@ struct CSVWriterTests {
         for row in rows {
             #expect(row.hasPrefix("2024-03-21T14:00:00+01:00,"))
             #expect(row.contains(",,,,,,,,,"))
-            #expect(row.contains("\"devices;visitors;visits;avg_present;peak_present;median_dwell_s;p90_dwell_s;passersby\""))
+            #expect(row.contains("\"devices;visitors;visits;avg_present;peak_present;median_dwell_s;p90_dwell_s;passersby;dwell_0_5m;dwell_5_15m;dwell_15_30m;dwell_30_60m;dwell_60m_plus\""))
         }
         #expect(!text.contains(",3,"))
     }

@@ -21,7 +21,7 @@ struct DayTotalsTests {
             zone("entrance", 140, 60, 80, 66, 420, [10, 20, 20, 10, 6]),
             zone("aisles", 90, 50, 40, 52, 900, [5, 15, 20, 8, 4]),
             zone("cafe", cafeVisitors + 1, cafeVisitors, 1, cafeVisitors, 1500, [0, 0, cafeVisitors, 0, 0]),
-            zone(ZoneHour.siteWide, 180, 100, 80, 110, 780, [15, 35, 49, 8, 3]),
+            zone(ZoneHour.siteWide, 180, 100, 80, 127, 780, [15, 35, 49, 18, 10]),
         ])
     }
 
@@ -48,14 +48,15 @@ struct DayTotalsTests {
         #expect(text.hasPrefix(DailyCSV.header + "\r\n"))
         let rows = text.split(separator: "\r\n").map(String.init)
         #expect(rows.contains { $0.hasPrefix("2024-03-07,entrance,140,60,80,66,420,") })
-        // The café's one passer-by is withheld, and with it a second cell of the row (visitors).
-        #expect(rows.contains { $0.hasPrefix("2024-03-07,cafe,10,,,9,1500,") && $0.contains("visitors;passersby") }, "\(text)")
+        // The café's one passer-by is withheld, and with it a second cell of the row (visitors);
+        // its visits, dwell and dwell bands go with its visitors: they describe the same people (P7).
+        #expect(rows.contains { $0.hasPrefix("2024-03-07,cafe,10,,,,,,,,,,\"visitors;visits;median_dwell_s;passersby;dwell_0_5m;") }, "\(text)")
         // The aisles' 4 visits of an hour or more are withheld; the entrance's 6 go with them
-        // (two cells of the column), and a second band of each row (the sums are `visits`).
+        // (two cells of the column), and a second band of each row (the bands add up to `visits`).
         let aisles = try #require(rows.first { $0.hasPrefix("2024-03-07,aisles,") })
         let entrance = try #require(rows.first { $0.hasPrefix("2024-03-07,entrance,") })
         #expect(aisles.contains("dwell_60m_plus") && entrance.contains("dwell_60m_plus"), "\(text)")
-        #expect(entrance.contains("\"dwell_0_5m;dwell_60m_plus\""), "\(entrance)")
+        #expect(entrance.hasSuffix(",,20,20,10,,\"dwell_0_5m;dwell_60m_plus\",false"), "\(entrance)")
         #expect(try writer.write(Suppression.publish(Self.day(cafeVisitors: 20, partial: true), privacy: Self.privacy)) == nil)
         #expect(try String(contentsOf: dir.appendingPathComponent("daily-2024-03-07.csv"), encoding: .utf8) == text)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["daily-2024-03-07.csv"], "no temporary file is left")
