@@ -103,3 +103,21 @@ func makeTemporaryDirectory() throws -> URL {
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
+
+/// Key memory whose words a test can read, to check what the key store does to them: the
+/// tests' stand-in for `LockedKeyMemory` (``KeyMemory`` is `package`, so only footfall's
+/// own modules and tests can lend memory to a key store).
+final class InspectableKeyMemory: KeyMemory, @unchecked Sendable {
+    let words: UnsafeMutablePointer<UInt64>
+    let wordCount: Int
+
+    init(wordCount: Int) {
+        self.wordCount = wordCount
+        words = .allocate(capacity: wordCount)
+        words.initialize(repeating: 0, count: wordCount)
+    }
+
+    deinit { words.deallocate() }
+
+    subscript(index: Int) -> UInt64 { words[index] }
+}
