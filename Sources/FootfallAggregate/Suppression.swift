@@ -64,6 +64,8 @@ public struct PublishedHour: Sendable, Equatable {
     public var flows: [PublishedFlow]
     /// The threshold the hour was suppressed with.
     public var k: Int
+    /// The days that ended with this hour, suppressed by the same rules (``DayReport``).
+    public var days: [PublishedDay] = []
 }
 
 /// Small-count suppression with complementary suppression (P7). See PRIVACY.md, "Small
@@ -158,14 +160,20 @@ public enum Suppression {
             PublishedFlow(from: flow.from, to: flow.to, transitions: isSmall(flow.transitions, k: k) ? .withheld : .value(flow.transitions))
         }
 
-        return PublishedHour(hourStart: report.hourStart, utcOffsetSeconds: report.utcOffsetSeconds, partial: report.partial, zones: published, flows: flows, k: k)
+        return PublishedHour(hourStart: report.hourStart, utcOffsetSeconds: report.utcOffsetSeconds, partial: report.partial, zones: published, flows: flows, k: k,
+                             days: report.days.map { publish($0, privacy: PrivacySettings(k: k)) })
     }
 
     /// Noise (when configured, P8) and then suppression (P7): what the writer publishes.
     public static func publish(_ report: HourReport, privacy: PrivacySettings) -> PublishedHour {
         guard let epsilon = privacy.epsilon else { return apply(report, k: privacy.k) }
         var rng = SystemRandomNumberGenerator()
-        return apply(DifferentialPrivacy.addNoise(to: report, epsilon: epsilon, using: &rng), k: privacy.k)
+        var noisy = DifferentialPrivacy.addNoise(to: report, epsilon: epsilon, using: &rng)
+        noisy.days = []
+        var published = apply(noisy, k: privacy.k)
+        // Each day gets noise of its own on the way, like an hour.
+        published.days = report.days.map { publish($0, privacy: privacy) }
+        return published
     }
 
     @inline(__always)
