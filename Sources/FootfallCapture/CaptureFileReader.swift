@@ -37,6 +37,27 @@ public final class CaptureFileReader {
     /// The file mapped into memory, for classic pcap files (libpcap then only opened it).
     private let mapped: MappedPcapFile?
 
+    /// Records dropped because their time is before ``earliestPlausibleNanos``: a capture
+    /// clock that was never set (epoch 0) or a damaged header. They are not returned, so they
+    /// change no count; the caller reports them as damage.
+    public private(set) var implausibleTimes = 0
+    /// Byte offset of the first such record.
+    public private(set) var firstImplausibleOffset: Int64?
+    /// 2000-01-01T00:00:00Z: no Wi-Fi capture footfall reads is older, and a clock that was
+    /// never set says 1970. Such a record would open an hour decades before the rest and
+    /// spread the real hours' averages over the gap.
+    public static let earliestPlausibleNanos: Int64 = 946_684_800 * 1_000_000_000
+
+    @inline(never)
+    private func noteImplausible(at offset: Int64?) {
+        implausibleTimes += 1
+        if firstImplausibleOffset == nil { firstImplausibleOffset = offset }
+    }
+
+    /// Whether the file is read through a mapping (a regular classic pcap file) rather than
+    /// streamed by libpcap.
+    var isMapped: Bool { mapped != nil }
+
     /// Opens the file; throws `.cannotOpen` or `.unsupportedLinkType` (naming the link type).
     ///
     /// - Parameter path: a pcap or pcapng file whose link type is radiotap (127) or raw
@@ -75,7 +96,9 @@ public final class CaptureFileReader {
         self.isClassicPcap = isClassicPcap
         self.snapshotLength = Int(pcap_snapshot(handle.pointer))
         self.nextOffset = isClassicPcap ? file.map { Int64(ftell($0)) } : nil
-        self.mapped = isClassicPcap && mapping ? MappedPcapFile(path: path, snapshotLength: Int(pcap_snapshot(handle.pointer))) : nil
+        // The descriptor libpcap already has open: a FIFO cannot be opened twice, and only a
+        // regular file is mapped (anything else is streamed by libpcap).
+        self.mapped = isClassicPcap && mapping ? file.flatMap { MappedPcapFile(descriptor: fileno($0), snapshotLength: Int(pcap_snapshot(handle.pointer))) } : nil
         self.handle = handle
     }
 
@@ -83,13 +106,27 @@ public final class CaptureFileReader {
     /// offset) when the file ends mid-record: every record before it has been returned.
     /// After an error, further calls return `nil`.
     public func next() throws(CaptureError) -> CaptureRecord? {
+        while true {
+            guard let record = try nextInFile() else { return nil }
+            if record.timestampNanos >= CaptureFileReader.earliestPlausibleNanos { return record }
+            noteImplausible(at: lastRecordOffset)
+        }
+    }
+
+    /// Offset of the record ``nextInFile()`` returned last, when known.
+    private var lastRecordOffset: Int64?
+
+    @inline(__always)
+    private func nextInFile() throws(CaptureError) -> CaptureRecord? {
         guard !finished else { return nil }
         // Optional chaining borrows the stored reference; `if let` would retain and release
         // it on every record.
+        let at = mapped?.offset ?? 0
         if let next = mapped?.next() {
             switch next {
             case .record(let bytes, let timestampNanos):
                 recordCount += 1
+                if timestampNanos < CaptureFileReader.earliestPlausibleNanos { lastRecordOffset = Int64(at) }
                 return CaptureRecord(bytes: bytes, timestampNanos: timestampNanos)
             case .end:
                 finished = true
@@ -111,6 +148,7 @@ public final class CaptureFileReader {
         let status = pcap_next_ex(handle.pointer, &header, &data)
         if status == 1, let header, let data {
             recordCount += 1
+            lastRecordOffset = offset
             let captured = Int(header.pointee.caplen)
             if isClassicPcap, captured < snapshotLength, let offset {
                 nextOffset = offset &+ 16 &+ Int64(captured)

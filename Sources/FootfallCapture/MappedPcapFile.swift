@@ -41,19 +41,44 @@ final class MappedPcapFile {
     /// Maps the file's pages ahead of the reader, or `nil` (see ``PageTablePrefetch``).
     private let prefetch: PageTablePrefetch?
 
-    /// Maps `path` when it is a classic pcap file with a standard magic number; `nil`
-    /// otherwise, or when mapping fails (the caller then reads it through libpcap).
+    /// The mapped file's own descriptor (a duplicate of libpcap's), kept to check its size.
+    private let descriptor: Int32
+    /// Bytes from the start known to be backed by the file: checked with `fstat` before the
+    /// reader goes past them, at most ``checkStep`` at a time (see ``verify(through:)``).
+    private var verifiedEnd: Int
+    /// How far one size check lets the reader go: 1 MiB, so a check (one `fstat`) costs
+    /// nothing per record, and a file that shrinks is noticed before the reader touches a
+    /// page past its new end (which would be SIGBUS, not an error).
+    static let checkStep = 1 << 20
+
+    /// Maps the file open on `descriptor` when it is a regular file and a classic pcap file
+    /// with a standard magic number; `nil` otherwise, or when mapping fails (the caller then
+    /// reads it through libpcap).
+    ///
+    /// Why the descriptor and not the path: opening the path a second time blocks forever
+    /// on a FIFO whose writer has finished, and may open a different file than the one
+    /// libpcap read the header of. Only regular files are mapped; a FIFO, a character
+    /// device or a socket is streamed by libpcap.
     /// - Parameter snapshotLength: libpcap's snapshot length for the file (`pcap_snapshot`).
-    init?(path: String, snapshotLength: Int) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
+    init?(descriptor borrowed: Int32, snapshotLength: Int) {
         var info = stat()
-        guard fstat(fd, &info) == 0, info.st_size >= 24 else { return nil }
+        guard borrowed >= 0, fstat(borrowed, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size >= 24 else { return nil }
+        let fd = dup(borrowed)
+        guard fd >= 0 else { return nil }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         let size = Int(info.st_size)
-        guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else { return nil }
+        guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else {
+            close(fd)
+            return nil
+        }
         _ = madvise(mapped, size, MADV_SEQUENTIAL)
         let base = UnsafeRawPointer(mapped)
+        // The header was read by libpcap just now; check the file still holds it.
+        guard fstat(fd, &info) == 0, info.st_size >= 24 else {
+            munmap(mapped, size)
+            close(fd)
+            return nil
+        }
         let magic = base.loadUnaligned(as: UInt32.self)
         switch UInt32(littleEndian: magic) {
         case 0xa1b2_c3d4: (swapped, nanosPerFraction) = (false, 1000)
@@ -62,10 +87,13 @@ final class MappedPcapFile {
         case 0x4d3c_b2a1: (swapped, nanosPerFraction) = (true, 1)
         default:
             munmap(mapped, size)
+            close(fd)
             return nil
         }
         self.base = base
         self.size = size
+        self.descriptor = fd
+        self.verifiedEnd = min(size, Int(info.st_size), 24 + MappedPcapFile.checkStep)
         self.snapshotLength = snapshotLength
         self.offset = 24
         self.prefetch = PageTablePrefetch(start: mapped, size: size)
@@ -74,6 +102,30 @@ final class MappedPcapFile {
     deinit {
         prefetch?.stop()  // before the mapping goes away
         munmap(UnsafeMutableRawPointer(mutating: base), size)
+        close(descriptor)
+    }
+
+    /// Whether the bytes up to `end` are still in the file; checks its size again when the
+    /// reader is about to go past what was last checked. Called before every access, so
+    /// the reader never touches a mapped page beyond the end of a file that shrank.
+    @inline(__always)
+    private func verify(through end: Int) -> Bool {
+        if end <= verifiedEnd { return true }
+        return verifySlow(through: end)
+    }
+
+    @inline(never)
+    private func verifySlow(through end: Int) -> Bool {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { return false }
+        verifiedEnd = min(size, Int(info.st_size), max(end, offset &+ MappedPcapFile.checkStep))
+        return end <= verifiedEnd
+    }
+
+    /// The file's size now, for the message about a file that shrank.
+    private var currentSize: Int {
+        var info = stat()
+        return fstat(descriptor, &info) == 0 ? Int(info.st_size) : 0
     }
 
     @inline(__always)
@@ -91,6 +143,7 @@ final class MappedPcapFile {
         guard left >= 16 else {
             return .truncated(offset: Int64(at), reason: "truncated dump file; tried to read 16 header bytes, only got \(left)")
         }
+        guard verify(through: at &+ 16) else { return shrunk(at: at) }
         // The on-disk header (libpcap's `struct pcap_sf_pkthdr`): signed 32-bit seconds and
         // fraction, then captured and original length.
         let seconds = Int32(bitPattern: u32(at))
@@ -102,12 +155,17 @@ final class MappedPcapFile {
         guard captured <= left &- 16 else {
             return .truncated(offset: Int64(at), reason: "truncated dump file; tried to read \(captured) captured bytes, only got \(left &- 16)")
         }
+        guard verify(through: at &+ 16 &+ captured) else { return shrunk(at: at) }
         offset = at &+ 16 &+ captured
         prefetch?.readerReached(offset)
         // Like libpcap: a record longer than the snapshot length is cut to it.
         let length = snapshotLength > 0 ? min(captured, snapshotLength) : captured
         let nanos = Int64(seconds) &* 1_000_000_000 &+ Int64(fraction) &* nanosPerFraction
         return .record(UnsafeRawBufferPointer(start: base + (at &+ 16), count: length), timestampNanos: nanos)
+    }
+
+    private func shrunk(at: Int) -> Next {
+        .truncated(offset: Int64(at), reason: "the file shrank to \(currentSize) bytes while it was read (it was \(size))")
     }
 }
 

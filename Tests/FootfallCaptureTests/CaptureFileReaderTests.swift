@@ -71,9 +71,9 @@ struct CaptureFileReaderTests {
     @Test(arguments: [5, 16, 16 + 20, 16 + 57 - 1])
     func aFileCutInsideARecordReportsTheRecordsOffsetAfterDeliveringEveryEarlierRecord(cutInsideThirdRecord: Int) throws {
         let whole = PcapFixtures.file(linkType: 127, records: [
-            .init(seconds: 1, fraction: 0, bytes: frameA),
-            .init(seconds: 2, fraction: 0, bytes: frameC),
-            .init(seconds: 3, fraction: 0, bytes: frameB),
+            .init(seconds: 1_710_000_001, fraction: 0, bytes: frameA),
+            .init(seconds: 1_710_000_002, fraction: 0, bytes: frameC),
+            .init(seconds: 1_710_000_003, fraction: 0, bytes: frameB),
         ])
         let thirdRecordOffset = 24 + (16 + frameA.count) + (16 + frameC.count)
         let dir = try PcapFixtures.temporaryDirectory()
@@ -90,7 +90,7 @@ struct CaptureFileReaderTests {
 
     @Test func aFileThatEndsExactlyAfterARecordIsNotTruncated() throws {
         let dir = try PcapFixtures.temporaryDirectory()
-        let path = try PcapFixtures.write(PcapFixtures.file(linkType: 127, records: [.init(seconds: 1, fraction: 0, bytes: frameA)]), to: dir, name: "whole.pcap")
+        let path = try PcapFixtures.write(PcapFixtures.file(linkType: 127, records: [.init(seconds: 1_710_000_001, fraction: 0, bytes: frameA)]), to: dir, name: "whole.pcap")
         let (records, error) = try readAll(path)
         #expect(records.count == 1)
         #expect(error == nil)
@@ -112,7 +112,7 @@ struct CaptureFileReaderTests {
     @Test(arguments: [(UInt32(1), "link type 1 (EN10MB)"), (UInt32(113), "link type 113 (LINUX_SLL)"), (UInt32(163), "link type 163 (IEEE802_11_RADIO_AVS)")])
     func aCaptureOfAnotherLinkTypeIsRejectedNamingIt(linkType: UInt32, named: String) throws {
         let dir = try PcapFixtures.temporaryDirectory()
-        let path = try PcapFixtures.write(PcapFixtures.file(linkType: linkType, records: [.init(seconds: 1, fraction: 0, bytes: frameA)]), to: dir, name: "ether.pcap")
+        let path = try PcapFixtures.write(PcapFixtures.file(linkType: linkType, records: [.init(seconds: 1_710_000_001, fraction: 0, bytes: frameA)]), to: dir, name: "ether.pcap")
         let error = #expect(throws: CaptureError.self) { try CaptureFileReader(path: path) }
         #expect(error?.code == .unsupportedLinkType)
         #expect(error?.message.contains(named) == true, "\(error?.message ?? "")")

@@ -76,8 +76,8 @@ struct MappedPcapFileTests {
     @Test(arguments: [3, 10, 30])
     func aFileCutInsideARecordIsTruncatedAtThatRecordAfterEveryRecordBeforeIt(cutBytes: Int) throws {
         let whole = pcapFile(bigEndian: false, nanosecond: false, records: [
-            (100, 1, Array(repeating: 7, count: 20)),
-            (101, 2, Array(repeating: 8, count: 20)),
+            (1_710_000_100, 1, Array(repeating: 7, count: 20)),
+            (1_710_000_101, 2, Array(repeating: 8, count: 20)),
         ])
         let path = try temporaryFile(Array(whole.dropLast(cutBytes)))
         defer { try? FileManager.default.removeItem(atPath: path) }
