@@ -37,14 +37,34 @@ public struct ConfigErrors: Error, CustomStringConvertible, Sendable {
 
     public init(_ errors: [ConfigError]) { self.errors = errors }
 
-    public var description: String { errors.map(\.description).joined(separator: "\n") }
+    /// At most this many errors are printed, then "and N more": a file of thousands of
+    /// mistakes (a wrong file, a generated one gone astray) must not flood the journal.
+    public static let printedLimit = 20
+
+    public var description: String {
+        var lines = errors.prefix(ConfigErrors.printedLimit).map(\.description)
+        if errors.count > ConfigErrors.printedLimit {
+            lines.append("and \(errors.count - ConfigErrors.printedLimit) more")
+        }
+        return lines.joined(separator: "\n")
+    }
 }
 
 /// Reads and validates `footfall.yaml` (see `config/footfall.yaml` for every key).
 public enum ConfigLoader {
+    /// The largest configuration file read: 1 MiB.
+    public static let maximumFileBytes: Int64 = 1 << 20
+    /// The longest string value taken (a path is at most 4096 bytes on Linux).
+    public static let maximumStringBytes = 4096
+
     /// Loads a file; the errors name the file by its last path component.
     public static func load(path: String) throws(ConfigErrors) -> Settings {
         let name = (path as NSString).lastPathComponent
+        // A configuration is a few kilobytes; reading and parsing a huge file would take
+        // minutes and gigabytes before saying it is wrong.
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber, size.int64Value > maximumFileBytes {
+            throw ConfigErrors([ConfigError(file: name, line: nil, path: "", message: "the file is \(size.int64Value) bytes; a configuration is at most \(maximumFileBytes) bytes (1 MiB): is this the right file?")])
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigErrors([ConfigError(file: name, line: nil, path: "", message: "cannot read the file (does it exist, and may this user read it?)")])
         }

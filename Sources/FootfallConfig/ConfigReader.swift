@@ -62,7 +62,8 @@ struct NodeReader {
             }
             let name = k.string
             guard allowed.contains(name) else {
-                fail(Field(node: key, path: field.child(name)), "unknown key \"\(name)\" (expected one of: \(allowed.joined(separator: ", ")))")
+                let name = name.count > 40 ? String(name.prefix(40)) + "…" : name
+                fail(Field(node: key, path: field.child(name)), "unknown key \(NodeReader.shown(key)) (expected one of: \(allowed.joined(separator: ", ")))")
                 continue
             }
             if result[name] != nil {
@@ -83,6 +84,10 @@ struct NodeReader {
     mutating func string(_ field: Field, what: String = "a string") -> String? {
         guard case .scalar(let s) = field.node, !NodeReader.isNull(field.node) else {
             fail(field, "expected \(what), got \(NodeReader.shown(field.node))")
+            return nil
+        }
+        guard s.string.utf8.count <= ConfigLoader.maximumStringBytes else {
+            fail(field, "\(what) of \(s.string.utf8.count) bytes; at most \(ConfigLoader.maximumStringBytes) are taken")
             return nil
         }
         return s.string
