@@ -75,6 +75,11 @@ public struct AtomicFileWriter: Sendable {
         }
     }
 
+    /// Creates `directory` (mode 0750) when it does not exist.
+    public func ensureDirectory(path directory: String) throws(OutputError) {
+        try ensureDirectory(FilePath(directory))
+    }
+
     /// Writes `bytes` to `directory/name` atomically with mode 0640.
     public func write(_ bytes: [UInt8], to directory: FilePath, name: String) throws(OutputError) {
         let target = directory.appending(name)

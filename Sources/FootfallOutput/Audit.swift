@@ -74,15 +74,22 @@ public enum Audit {
         let fm = FileManager.default
         let names: [String]
         do {
-            names = try fm.contentsOfDirectory(atPath: directory).sorted()
+            names = try DirectoryListing.names(in: directory)
         } catch {
-            throw AuditError(message: "\(directory): cannot list the directory (\(error.localizedDescription))")
+            throw AuditError(message: "\(directory): cannot list the directory: \(error.reason)")
         }
         var report = AuditReport(directory: directory, filesChecked: 0, rowsChecked: 0, findings: [])
         for name in names {
             let path = directory + "/" + name
             report.filesChecked += 1
             let type = (try? fm.attributesOfItem(atPath: path)[.type]) as? FileAttributeType
+            if let pid = StaleTemporaryFiles.writerProcess(of: name) {
+                let message = StaleTemporaryFiles.isRunning(pid)
+                    ? "a temporary file process \(pid) is writing right now; audit again when it is renamed into place"
+                    : "a temporary file left by process \(pid), which ended in the middle of a write (killed or a power cut); footfall removes it when it next starts, or delete it"
+                report.findings.append(AuditFinding(file: name, line: nil, message: message))
+                continue
+            }
             guard let file = OutputFileName(name) else {
                 report.findings.append(AuditFinding(file: name, line: nil, message: "not a footfall output file (expected heatmap-<date>.csv, flows-<date>.csv or daily-<date>.csv)"))
                 continue

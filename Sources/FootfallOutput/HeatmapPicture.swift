@@ -171,9 +171,9 @@ public enum HeatmapPicture {
         let fm = FileManager.default
         let names: [String]
         do {
-            names = try fm.contentsOfDirectory(atPath: directory).sorted()
+            names = try DirectoryListing.names(in: directory)
         } catch {
-            throw RenderError(code: .noInput, message: "\(directory): cannot list the directory (\(error.localizedDescription))")
+            throw RenderError(code: .noInput, message: "\(directory): cannot list the directory: \(error.reason)")
         }
         var hours: [Int64: HeatmapHour] = [:]
         var flows: [Int64: [(from: String, to: String, transitions: Int?, line: Int, file: String)]] = [:]

@@ -55,8 +55,8 @@ struct AuditCommand: ParsableCommand {
         do {
             report = try Audit.run(directory: outputDirectory, k: k, retentionDays: retentionDays == 0 ? nil : retentionDays, now: now)
         } catch {
-            FileHandle.standardError.write(Data("footfall audit: \(error.description)\n".utf8))
-            throw ExitCode(2)
+            printError("footfall audit: \(error.description)")
+            throw ExitCode(66)  // EX_NOINPUT, as README documents for an input that cannot be opened
         }
         print(report.text)
         if !report.isClean { throw ExitCode(1) }
