@@ -6,6 +6,7 @@ import FootfallOutput
 import FootfallPipeline
 import FootfallPlatform
 import Logging
+import NIOCore
 import Prometheus
 import ServiceLifecycle
 import UnixSignals
@@ -96,9 +97,18 @@ public enum Gateway {
         summary["run.metrics"] = "\(settings.metrics.enabled ? "\(settings.metrics.address):\(settings.metrics.port)" : "off")"
         logger.info("footfall run starting", metadata: summary)
 
+        // Before any capture starts, so a failure here ends `run` at once with the reason.
+        try prepareOutputDirectory(directory, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if settings.metrics.enabled {
-            services.append(.init(service: MetricsService(host: settings.metrics.address, port: Int(settings.metrics.port), metrics: metrics, logger: logger)))
+            let address = "\(settings.metrics.address):\(settings.metrics.port)"
+            let channel: any Channel
+            do {
+                channel = try await MetricsService.bind(host: settings.metrics.address, port: Int(settings.metrics.port), metrics: metrics)
+            } catch {
+                throw GatewayError("metrics: cannot listen on \(address) (\(error)); free the port, choose another metrics.port or metrics.address, or set metrics.enabled: false")
+            }
+            services.append(.init(service: MetricsService(channel: channel, host: settings.metrics.address, port: Int(settings.metrics.port), logger: logger)))
         }
         services.append(.init(service: writer))
         services.append(.init(service: PipelineService(pipeline: pipeline, configPath: configPath, metrics: metrics, logger: logger)))
@@ -123,5 +133,19 @@ public enum Gateway {
             "run.malformed": "\(counters.parse.malformed)",
             "run.ring_dropped": "\(counters.ring.droppedFull + counters.ring.droppedOversize)",
         ])
+    }
+
+    /// Creates the output directory when missing and removes the temporary files that
+    /// processes killed in the middle of a write left behind (see ``StaleTemporaryFiles``).
+    static func prepareOutputDirectory(_ directory: String, logger: Logger) throws(GatewayError) {
+        do {
+            try AtomicFileWriter().ensureDirectory(path: directory)
+        } catch {
+            throw GatewayError("output.directory: \(error.message)")
+        }
+        let removed = StaleTemporaryFiles.remove(in: directory)
+        if !removed.isEmpty {
+            logger.notice("removed temporary files of processes that ended in the middle of a write", metadata: ["output.removed_temporary_files": "\(removed.count)"])
+        }
     }
 }

@@ -9,23 +9,27 @@ import ServiceLifecycle
 ///
 /// Every other path answers 404, every other method 405; each response closes the
 /// connection, which is all a scraper needs.
+///
+/// The endpoint is bound before the service group starts (``Gateway``): a port already taken
+/// or an address the host does not have then stops `run` at once with an error, instead of
+/// a collector that captures without the metrics its operator relies on.
 public final class MetricsService: Service, CustomStringConvertible {
     private let host: String
     private let port: Int
-    private let metrics: GatewayMetrics
+    private let channel: any Channel
     private let logger: Logger
 
-    public init(host: String, port: Int, metrics: GatewayMetrics, logger: Logger) {
+    /// - Parameter channel: the endpoint, already bound with ``bind(host:port:metrics:)``.
+    public init(channel: any Channel, host: String, port: Int, logger: Logger) {
         self.host = host
         self.port = port
-        self.metrics = metrics
+        self.channel = channel
         self.logger = logger
     }
 
     public var description: String { "MetricsService(\(host):\(port))" }
 
     public func run() async throws {
-        let channel = try await Self.bind(host: host, port: port, metrics: metrics)
         logger.info("metrics endpoint listening", metadata: ["metrics.address": "\(host)", "metrics.port": "\(channel.localAddress?.port ?? port)"])
         // Serves until the group shuts it down (last, after the writer).
         try? await gracefulShutdown()

@@ -33,6 +33,9 @@ public struct ReplayError: Error, CustomStringConvertible, Sendable {
     public var isConfiguration = false
     /// A capture file could not be opened or is not 802.11.
     public var isUnreadableInput = false
+    /// The command line named something that does not exist (a sensor id not in the
+    /// configuration): a usage error, exit status 64.
+    public var isUsage = false
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }
@@ -48,6 +51,8 @@ public struct ReplaySummary: Sendable {
     /// Capture files that ended in the middle of a record, or could not be read further
     /// (everything before the damage was used).
     public var truncatedFiles = 0
+    /// Records dropped because their time is before 2000 (see `CaptureFileReader`).
+    public var implausibleTimes = 0
     /// What was wrong with each damaged file: its name and the byte offset of the damage.
     public var damage: [String] = []
     public var bytesRead: Int64 = 0
@@ -77,7 +82,10 @@ public enum Replay {
         }
         // A replay can simply be run again, so its files are flushed to disk once at the end
         // rather than twice each (see AtomicFileWriter).
-        let writer = HourFileWriter(directory: outputDirectory ?? settings.output.directory, clock: clock, syncEachFile: false)
+        let directory = outputDirectory ?? settings.output.directory
+        let writer = HourFileWriter(directory: directory, clock: clock, syncEachFile: false)
+        // Temporary files of an earlier run killed mid-write (see StaleTemporaryFiles).
+        StaleTemporaryFiles.remove(in: directory)
         // The files are written on a second thread, in order, while reading goes on.
         let output = ReplayOutput(writer: writer, privacy: settings.privacy)
         var summary: ReplaySummary
@@ -114,7 +122,9 @@ public enum Replay {
         var sensors: [Int] = []
         for input in inputs {
             guard let index = settings.sensorIndex(id: input.sensorID) else {
-                throw ReplayError("\(input.path)@\(input.sensorID): no sensor has the id \"\(input.sensorID)\" (sensors: \(settings.sensors.map(\.id).joined(separator: ", ")))")
+                var error = ReplayError("\(input.path)@\(input.sensorID): no sensor has the id \"\(input.sensorID)\" (sensors: \(settings.sensors.map(\.id).joined(separator: ", ")))")
+                error.isUsage = true
+                throw error
             }
             sensors.append(index)
         }
@@ -181,6 +191,12 @@ public enum Replay {
                 }
                 tick(&sinceProgress, progress, summary, totalBytes: totalBytes)
             }
+        }
+        // Records whose time cannot be right were dropped by the readers: damaged input.
+        for (reader, input) in zip(readers, inputs) where reader.implausibleTimes > 0 {
+            summary.implausibleTimes += reader.implausibleTimes
+            let at = reader.firstImplausibleOffset.map { " (the first at byte offset \($0))" } ?? ""
+            summary.damage.append("\(input.path): \(reader.implausibleTimes) records with a time before 2000-01-01 were dropped\(at); the capture's clock was not set or the record headers are damaged")
         }
         // End of input is treated as a shutdown: the hour in progress is written as partial.
         try write(core.finish(inspect: inspect))

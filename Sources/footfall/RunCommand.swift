@@ -31,6 +31,8 @@ struct RunCommand: AsyncParsableCommand {
         do {
             try await Gateway.run(configPath: config, outputDirectory: output, logger: logger)
         } catch {
+            // An error-level line for the journal as well as the plain one on stderr.
+            logger.error("footfall run stopped: \(error.message)")
             printError((error.isConfiguration ? "" : "footfall run: error: ") + error.message)
             throw ExitCode(error.isConfiguration ? 78 : 1)  // EX_CONFIG for a bad configuration
         }

@@ -1,0 +1,208 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+import FootfallTestSupport
+import Foundation
+import Testing
+
+/// Faults an operator meets in the field, tried on the built binary as it is wired: a
+/// metrics port already taken, and temporary files a killed process left behind.
+@Suite("The gateway under injected faults", .serialized)
+struct GatewayFaultTests {
+    static let replayConfig = Tools.packageRoot.appendingPathComponent("config/examples/brno-lab.yaml").path
+
+    /// A temporary file name as AtomicFileWriter writes it, for process `pid`.
+    static func temporaryName(_ pid: Int32) -> String { ".heatmap-2024-03-16T10.csv.tmp-\(pid)" }
+
+    /// The id of a process that has ended (started, then waited for).
+    static func deadProcess() throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/true")
+        try process.run()
+        process.waitUntilExit()
+        return process.processIdentifier
+    }
+
+    @Test func temporaryFilesOfDeadProcessesAreNamedByAuditAndRemovedByTheNextReplay() throws {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("footfall-stale-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: output) }
+        let dead = try Self.deadProcess()
+        let alive = getpid()  // this test process: still writing, as far as anyone can tell
+        for pid in [dead, alive] {
+            try Data("half a file".utf8).write(to: output.appendingPathComponent(Self.temporaryName(pid)))
+        }
+
+        let before = try Footfall.run(["audit", output.path])
+        #expect(before.status != 0)
+        #expect(before.stdout.contains(Self.temporaryName(dead)) && before.stdout.contains("process \(dead), which ended"), "\(before.stdout)")
+        #expect(before.stdout.contains("process \(alive) is writing right now"), "\(before.stdout)")
+
+        let capture = Tools.fixture("2024-03-16_position_1.pcap")
+        let replay = try Footfall.run(["replay", "--config", Self.replayConfig, "--output", output.path, "\(capture)@position_1"])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: output.path)
+        #expect(!left.contains(Self.temporaryName(dead)))
+        #expect(left.contains(Self.temporaryName(alive)), "a file a running process is writing is left alone")
+    }
+
+    @Test func aRecordAtEpochZeroIsDroppedReportedWithItsOffsetAndChangesNoCount() throws {
+        let source = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Tools.fixture("2024-03-16_position_1.pcap"))))
+        let offsets = PcapBytes.recordOffsets(source)
+        let bad = offsets[2000]
+        var damaged = source
+        for i in 0 ..< 8 { damaged[bad + i] = 0 }  // seconds and fraction: 1970-01-01T00:00:00Z
+        // The same capture without that record: what the damaged one must count exactly like.
+        let without = Array(source[..<bad]) + Array(source[offsets[2001]...])
+        let damagedPath = try Tools.temporaryFile(named: "epoch0.pcap", bytes: damaged)
+        let withoutPath = try Tools.temporaryFile(named: "without.pcap", bytes: without)
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("footfall-epoch0-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: base) }
+        let outDamaged = base.appendingPathComponent("damaged"), outWithout = base.appendingPathComponent("without")
+
+        let result = try Footfall.run(["replay", "--config", Self.replayConfig, "--output", outDamaged.path, "\(damagedPath)@position_1"])
+        let reference = try Footfall.run(["replay", "--config", Self.replayConfig, "--output", outWithout.path, "\(withoutPath)@position_1"])
+        #expect(result.status == 65, "\(result.stderr)")
+        #expect(reference.status == 0, "\(reference.stderr)")
+        #expect(result.stderr.contains("1 records with a time before 2000-01-01 were dropped (the first at byte offset \(bad))"), "\(result.stderr)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: outDamaged.path).sorted()
+        #expect(names == (try FileManager.default.contentsOfDirectory(atPath: outWithout.path).sorted()))
+        #expect(!names.contains { $0.contains("1970") }, "\(names)")
+        for name in names where name.hasPrefix("heatmap-") {
+            let a = try String(contentsOf: outDamaged.appendingPathComponent(name), encoding: .utf8)
+            let b = try String(contentsOf: outWithout.appendingPathComponent(name), encoding: .utf8)
+            #expect(a == b, "\(name) differs")
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aMetricsPortAlreadyTakenEndsRunWithinSecondsWithAnErrorAndANonZeroStatus() throws {
+        // Hold a TCP port on loopback, then ask `run` to serve metrics on it.
+        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(holder >= 0)
+        defer { close(holder) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(holder, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        try #require(bound == 0 && listen(holder, 1) == 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(holder, $0, &length) } }
+        let port = UInt16(bigEndian: address.sin_port)
+
+        let base = try String(contentsOf: Tools.packageRoot.appendingPathComponent("config/examples/tzsp-loopback.yaml"), encoding: .utf8)
+        let config = base + "\nmetrics:\n  enabled: true\n  address: 127.0.0.1\n  port: \(port)\n"
+        let configPath = try Tools.temporaryFile(named: "metrics-taken.yaml", bytes: Array(config.utf8))
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("footfall-metrics-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: output) }
+
+        let started = ContinuousClock.now
+        let result = try Footfall.run(["run", "--config", configPath, "--output", output.path])
+        let took = ContinuousClock.now - started
+        #expect(result.status == 1)
+        #expect(took < .seconds(10), "took \(took)")
+        #expect(result.stderr.contains("cannot listen on 127.0.0.1:\(port)"), "\(result.stderr)")
+        #expect(result.stderr.contains("error"), "an error-level line, not a debug one")
+    }
+
+    @Test func runCreatesAMissingOutputDirectory() throws {
+        // The metrics address is not one of this host's, so `run` stops before any capture
+        // starts, right after preparing the output directory: no root needed.
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("footfall-mkdir-\(UUID().uuidString)/hours")
+        defer { try? FileManager.default.removeItem(at: output.deletingLastPathComponent()) }
+        try FileManager.default.createDirectory(at: output.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let base = try String(contentsOf: Tools.packageRoot.appendingPathComponent("config/examples/tzsp-loopback.yaml"), encoding: .utf8)
+        let config = base + "\nmetrics:\n  enabled: true\n  address: 192.0.2.1\n  port: 9464\n"
+        let configPath = try Tools.temporaryFile(named: "mkdir.yaml", bytes: Array(config.utf8))
+        let result = try Footfall.run(["run", "--config", configPath, "--output", output.path])
+        // 192.0.2.1 (TEST-NET-1) is not an address of this host: run stops, but only after
+        // creating the directory, and says which address it could not use.
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("cannot listen on 192.0.2.1:9464"), "\(result.stderr)")
+        var isDirectory: ObjCBool = false
+        #expect(FileManager.default.fileExists(atPath: output.path, isDirectory: &isDirectory) && isDirectory.boolValue)
+        #expect(!result.stderr.contains("NSCocoaErrorDomain"))
+    }
+}
+
+/// Every command ends with a status README documents and a message in plain words: no
+/// Foundation error dumps (`NSCocoaErrorDomain`).
+@Suite("Documented exit statuses and plain messages")
+struct ExitStatusTests {
+    @Test func auditOfAMissingDirectoryExits66WithTheSystemsReason() throws {
+        let result = try Footfall.run(["audit", "/nonexistent/footfall-output"])
+        #expect(result.status == 66)
+        #expect(result.stderr.contains("No such file or directory"), "\(result.stderr)")
+        #expect(!result.stderr.contains("NSCocoaErrorDomain"))
+    }
+
+    @Test func renderOfAFileInsteadOfADirectoryExits66SayingItIsNotADirectory() throws {
+        let file = try Tools.temporaryFile(named: "not-a-directory.csv", bytes: Array("x".utf8))
+        let result = try Footfall.run(["render", file])
+        #expect(result.status == 66)
+        #expect(result.stderr.contains("Not a directory"), "\(result.stderr)")
+        #expect(!result.stderr.contains("NSCocoaErrorDomain"))
+    }
+
+    @Test func replayNamingASensorTheConfigurationLacksIsAUsageErrorExiting64() throws {
+        let result = try Footfall.run(["replay", "--config", GatewayFaultTests.replayConfig, "--output", "/nonexistent", "\(Tools.fixture("2024-03-16_position_1.pcap"))@nosuch"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("no sensor has the id \"nosuch\""), "\(result.stderr)")
+    }
+}
+
+/// `check-config` accepts only what `run` accepts, and says what is probably a mistake.
+@Suite("check-config runs the checks run runs")
+struct CheckConfigLikeRunTests {
+    static func config(_ extra: String, zones: String = "  - id: entrance\n  - id: checkout\n", sensors: String) -> String {
+        """
+        site:
+          name: "Check"
+          time_zone: Europe/Prague
+          opening_hours: always
+        zones:
+        \(zones)sensors:
+        \(sensors)\(extra)
+        """
+    }
+
+    static let twoZones = "  - id: a\n    zone: entrance\n    interface: mon0\n  - id: b\n    zone: checkout\n    interface: mon1\n"
+
+    func checkConfig(_ text: String, output: String? = nil) throws -> ProgramResult {
+        let path = try Tools.temporaryFile(named: "check.yaml", bytes: Array(text.utf8))
+        let directory = output ?? URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("out").path
+        return try Footfall.run(["check-config", path, "--output", directory])
+    }
+
+    @Test func anOptOutFileThatDoesNotExistIsRefusedLikeRunRefusesIt() throws {
+        let result = try checkConfig(Self.config("privacy:\n  opt_out_file: /nonexistent/opt-out.txt\n", sensors: Self.twoZones))
+        #expect(result.status == 78)
+        #expect(result.stderr.contains("privacy.opt_out_file"), "\(result.stderr)")
+    }
+
+    @Test func anOutputDirectoryThatCannotBeCreatedIsRefused() throws {
+        let result = try checkConfig(Self.config("", sensors: Self.twoZones), output: "/nonexistent/deeper/out")
+        #expect(result.status == 78)
+        #expect(result.stderr.contains("/nonexistent/deeper/out"), "\(result.stderr)")
+    }
+
+    @Test func aZoneWithoutSensorAndAnInterfaceSharedAcrossZonesAreWarnedAbout() throws {
+        let shared = "  - id: a\n    zone: entrance\n    interface: mon0\n  - id: b\n    zone: checkout\n    interface: mon0\n"
+        let result = try checkConfig(Self.config("", zones: "  - id: entrance\n  - id: checkout\n  - id: stockroom\n", sensors: shared))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("warning: zone stockroom has no sensor"), "\(result.stdout)")
+        #expect(result.stdout.contains("warning: interface mon0 is the sensor of zones entrance, checkout"), "\(result.stdout)")
+        #expect(!result.stdout.contains("zone entrance has no sensor"))
+    }
+
+    @Test func aCleanConfigurationHasNoWarnings() throws {
+        let result = try checkConfig(Self.config("", sensors: Self.twoZones))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(!result.stdout.contains("warning"), "\(result.stdout)")
+    }
+}
