@@ -64,8 +64,11 @@ extension Tracker {
     /// too, in order, in `replay` and `run` alike.
     mutating func closeDays(partial: Bool = false, _ isOver: (String) -> Bool) {
         var kept: [DayTally] = []
+        // A day the tracker started in was heard only in part (a collector started at 14:00,
+        // or restarted: the counts before it went with the old process and its key).
+        let startDate = firstSlot == .min ? nil : localDate(of: clock.hour(containing: firstSlot * slotSeconds))
         for tally in dayTallies {
-            if isOver(tally.date) { closedDays.append(dayReport(tally, partial: partial)) } else { kept.append(tally) }
+            if isOver(tally.date) { closedDays.append(dayReport(tally, partial: partial || tally.date == startDate)) } else { kept.append(tally) }
         }
         dayTallies = kept
         // Days wait for the next hour that closes when none is at hand.
@@ -89,13 +92,21 @@ extension Tracker {
             }
         }
         var dwell = [[Int32]](repeating: [], count: zc + 1)
-        for (key, slots) in tally.dwell where key.zone <= zc { dwell[key.zone].append(slots) }
+        // Per zone and band, the devices (serial numbers: a visit key's high 32 bits).
+        var bandDevices = [[Set<UInt32>]](repeating: [Set<UInt32>](repeating: [], count: DwellBand.allCases.count), count: zc + 1)
+        for (key, slots) in tally.dwell where key.zone <= zc {
+            dwell[key.zone].append(slots)
+            bandDevices[key.zone][DwellBand.of(slots: slots, slotSeconds: slotSeconds).rawValue].insert(UInt32(truncatingIfNeeded: key.visit >> 32))
+        }
         let rows = (0 ... zc).map { z -> ZoneDay in
             let sorted = dwell[z].sorted()
             // Nearest rank, as the hours' median.
             let median = sorted.isEmpty ? nil : Double(sorted[max(0, (sorted.count + 1) / 2 - 1)]) * Double(slotSeconds)
-            return ZoneDay(zone: z == zc ? ZoneHour.siteWide : zoneIDs[z], devices: devices[z], visitors: visitors[z],
-                           passersby: devices[z] - visitors[z], visits: sorted.count, medianDwellSeconds: median)
+            var row = ZoneDay(zone: z == zc ? ZoneHour.siteWide : zoneIDs[z], devices: devices[z], visitors: visitors[z],
+                              passersby: devices[z] - visitors[z], visits: sorted.count, medianDwellSeconds: median)
+            row.dwellBands = DwellBand.counts(sorted, slotSeconds: slotSeconds)
+            row.dwellBandDevices = bandDevices[z].map(\.count)
+            return row
         }
         return DayReport(date: tally.date, partial: partial, zones: rows)
     }
