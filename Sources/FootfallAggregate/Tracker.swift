@@ -92,9 +92,7 @@ public struct Tracker: ~Copyable {
     public internal(set) var counters = TrackerCounters()
 
     public init(settings: Settings) {
-        guard let clock = HourClock(identifier: settings.site.timeZone) else {
-            preconditionFailure("settings carry an unknown time zone; FootfallConfig validates it")
-        }
+        let clock = settings.site.clock
         let rules = settings.visits
         precondition(rules.slotSeconds > 0 && 900 % rules.slotSeconds == 0, "slot_seconds must divide 900")
         precondition(settings.zones.count <= 64, "at most 64 zones")
@@ -231,6 +229,15 @@ public struct Tracker: ~Copyable {
             closeDays(partial: true) { $0 == today }
         }
         closeDays { _ in true }
+        // Every hour was already closed (a quiet evening, then shutdown): the days still ride
+        // on an hour, one with no rows, whose files are never written (`HourReport.days`).
+        if !closedDays.isEmpty, inProgress != .min {
+            let hour = clock.hour(containing: inProgress)
+            var carrier = HourReport(hourStart: hour.start, utcOffsetSeconds: hour.utcOffsetSeconds, partial: true, zones: [], flows: [])
+            carrier.days = closedDays
+            closedDays.removeAll()
+            closedReports.append(carrier)
+        }
         return takeClosedHours()
     }
 
