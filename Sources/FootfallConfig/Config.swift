@@ -230,13 +230,19 @@ struct NodeReader {
         let output = top["output"].map { self.output($0) } ?? OutputSettings()
         let visits = top["visits"].map { self.visits($0) } ?? VisitRules()
         let metrics = top["metrics"].map { self.metrics($0) } ?? MetricsSettings()
+        if let output, output.database != nil, let site, site.id == nil, let siteField = top["site"] {
+            fail(siteField, "missing key \"id\": a store shipping to the chain's database needs site.id (e.g. id: prague-03)")
+            return nil
+        }
         guard let site, let zones, let sensors, let privacy, let output, let visits, let metrics else { return nil }
         return Settings(site: site, zones: zones, sensors: sensors, privacy: privacy, output: output, visits: visits, metrics: metrics)
     }
 
     mutating func site(_ field: Field) -> Site? {
-        guard let m = mapping(field, allowed: ["name", "time_zone", "opening_hours"], what: "the site") else { return nil }
+        guard let m = mapping(field, allowed: ["name", "id", "time_zone", "opening_hours"], what: "the site") else { return nil }
         let name = m["name"].flatMap { string($0, what: "the site's name") } ?? "footfall site"
+        let id = m["id"].map { siteID($0) }
+        if let id, id == nil { return nil }
         var zone: String?
         if let tzField = require(m, "time_zone", in: field), let text = string(tzField, what: "an IANA time zone such as Europe/Prague") {
             if HourClock(identifier: text) != nil, text.contains("/") || text == "UTC" {
@@ -247,7 +253,7 @@ struct NodeReader {
         }
         let hours = m["opening_hours"].map { openingHours($0) } ?? .alwaysOpen
         guard let zone, let hours else { return nil }
-        return Site(name: name, timeZone: zone, openingHours: hours)
+        return Site(name: name, timeZone: zone, openingHours: hours, id: id ?? nil)
     }
 
     static let weekdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -500,13 +506,16 @@ struct NodeReader {
     }
 
     mutating func output(_ field: Field) -> OutputSettings? {
-        guard let m = mapping(field, allowed: ["directory", "retention_days"], what: "the output settings") else { return nil }
+        guard let m = mapping(field, allowed: ["directory", "retention_days", "database"], what: "the output settings") else { return nil }
         var o = OutputSettings()
         var ok = true
         if let f = m["directory"] {
             if let v = string(f, what: "a directory path"), !v.isEmpty { o.directory = v } else { ok = false }
         }
         if let f = m["retention_days"] { if let v = int(f, 1 ... 3650, what: "a number of days") { o.retentionDays = v } else { ok = false } }
+        if let f = m["database"], !NodeReader.isNull(f.node) {
+            if let d = database(f, defaultRetention: o.retentionDays) { o.database = d } else { ok = false }
+        }
         return ok ? o : nil
     }
 

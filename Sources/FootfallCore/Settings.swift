@@ -28,12 +28,15 @@ public struct Settings: Sendable {
 
 public struct Site: Sendable {
     public var name: String
+    /// The store's id in the chain's database (`site.id`); required when one is configured.
+    public var id: String?
     /// IANA time zone identifier, e.g. `Europe/Prague`.
     public var timeZone: String
     public var openingHours: OpeningHours
 
-    public init(name: String, timeZone: String, openingHours: OpeningHours = .alwaysOpen) {
+    public init(name: String, timeZone: String, openingHours: OpeningHours = .alwaysOpen, id: String? = nil) {
         self.name = name
+        self.id = id
         self.timeZone = timeZone
         self.openingHours = openingHours
     }
@@ -91,10 +94,13 @@ public struct OutputSettings: Sendable, Equatable {
     public var directory: String
     /// Output files older than this many days are deleted (P17).
     public var retentionDays: Int
+    /// The chain's PostgreSQL the hours are shipped to; `nil` keeps them on this gateway only.
+    public var database: DatabaseSettings?
 
-    public init(directory: String = "/var/lib/footfall", retentionDays: Int = 90) {
+    public init(directory: String = "/var/lib/footfall", retentionDays: Int = 90, database: DatabaseSettings? = nil) {
         self.directory = directory
         self.retentionDays = retentionDays
+        self.database = database
     }
 }
 
