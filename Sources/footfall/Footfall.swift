@@ -16,6 +16,8 @@ struct Footfall: AsyncParsableCommand {
             AuditCommand.self,
             RenderCommand.self,
             RunCommand.self,
+            PushCommand.self,
+            DatabaseCommand.self,
         ]
     )
 }
