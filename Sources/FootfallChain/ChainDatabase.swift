@@ -48,7 +48,7 @@ extension ChainConnection {
         try await run("SELECT footfall.ensure_month(to_timestamp(\(hourStart)))")
     }
 
-    /// Writes one hour of one store in one transaction: every row of its two files is
+    /// Writes one hour of one store in one statement (so one transaction): every row of its two files is
     /// inserted or, when already there (a partial version, or a push repeated), updated to
     /// what the files say now; rows of that hour the files no longer have (a partial hour's
     /// flow its final version lacks) are removed. A row whose values are unchanged is not
@@ -73,8 +73,10 @@ extension ChainConnection {
         // A bound timestamptz (not to_timestamp(…), which is only stable) lets the planner
         // prune to the hour's partition, so an hour's statements touch and lock that one only.
         let start = Date(timeIntervalSince1970: Double(hour.hourStart)), local = hour.localStart, partial = hour.partial
-        try await transaction { c in
-            try await c.query("""
+        // One statement, so one round trip and atomic without BEGIN/COMMIT: the four parts
+        // touch disjoint rows (new or changed ones, and ones the files no longer have).
+        try await run("""
+            WITH heatmap_upsert AS (
                 INSERT INTO footfall.heatmap AS h (site_id, hour_start, local_start, zone, devices, visitors, visits, avg_present, peak_present, median_dwell_s, p90_dwell_s, passersby, suppressed, partial)
                 SELECT \(site), \(start), \(local)::timestamp, r.zone, nullif(r.devices, -1), nullif(r.visitors, -1), nullif(r.visits, -1),
                        nullif(r.avg_present, -1), nullif(r.peak_present, -1), nullif(r.median, -1), nullif(r.p90, -1), nullif(r.passersby, -1),
@@ -88,26 +90,28 @@ extension ChainConnection {
                 WHERE (h.local_start, h.devices, h.visitors, h.visits, h.avg_present, h.peak_present, h.median_dwell_s, h.p90_dwell_s, h.passersby, h.suppressed, h.partial)
                       IS DISTINCT FROM
                       (EXCLUDED.local_start, EXCLUDED.devices, EXCLUDED.visitors, EXCLUDED.visits, EXCLUDED.avg_present, EXCLUDED.peak_present, EXCLUDED.median_dwell_s, EXCLUDED.p90_dwell_s, EXCLUDED.passersby, EXCLUDED.suppressed, EXCLUDED.partial)
-                """, logger: logger)
-            try await c.query("""
+                RETURNING 1
+            ), heatmap_stale AS (
                 DELETE FROM footfall.heatmap
                 WHERE site_id = \(site) AND hour_start = \(start) AND zone <> ALL(\(zones)::text[])
-                """, logger: logger)
-            try await c.query("""
+                RETURNING 1
+            ), flows_upsert AS (
                 INSERT INTO footfall.flows AS f (site_id, hour_start, local_start, from_zone, to_zone, transitions, suppressed)
                 SELECT \(site), \(start), \(local)::timestamp, r.from_zone, r.to_zone, nullif(r.transitions, -1), string_to_array(r.suppressed, ';')
                 FROM unnest(\(from)::text[], \(to)::text[], \(transitions)::int8[], \(flowSuppressed)::text[]) AS r(from_zone, to_zone, transitions, suppressed)
                 ON CONFLICT (site_id, hour_start, from_zone, to_zone) DO UPDATE SET
                     local_start = EXCLUDED.local_start, transitions = EXCLUDED.transitions, suppressed = EXCLUDED.suppressed
                 WHERE (f.local_start, f.transitions, f.suppressed) IS DISTINCT FROM (EXCLUDED.local_start, EXCLUDED.transitions, EXCLUDED.suppressed)
-                """, logger: logger)
-            try await c.query("""
+                RETURNING 1
+            ), flows_stale AS (
                 DELETE FROM footfall.flows AS f
                 WHERE f.site_id = \(site) AND f.hour_start = \(start)
                   AND NOT EXISTS (SELECT 1 FROM unnest(\(from)::text[], \(to)::text[]) AS k(from_zone, to_zone)
                                   WHERE k.from_zone = f.from_zone AND k.to_zone = f.to_zone)
-                """, logger: logger)
-        }
+                RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM heatmap_upsert) + (SELECT count(*) FROM heatmap_stale) + (SELECT count(*) FROM flows_upsert) + (SELECT count(*) FROM flows_stale)
+            """)
     }
 
     /// Removes every hour that started more than `days` days before `now`: whole monthly

@@ -83,9 +83,11 @@ public struct HourShipper: Sendable {
                 report.shipped += 1
             }
         } catch {
+            journal.sync()
             await connection.close()
             throw error
         }
+        journal.sync()
         await connection.close()
         report.pending = report.skipped.count
         return report
