@@ -63,8 +63,8 @@ extension ChainConnection {
         let devices = ints(rows.map(\.devices)), visitors = ints(rows.map(\.visitors)), visits = ints(rows.map(\.visits))
         let averagePresent = rows.map { $0.averagePresent ?? -1 }
         let peak = ints(rows.map(\.peakPresent))
-        let median = ints(rows.map { $0.medianDwellSeconds.map { Int($0) } })
-        let p90 = ints(rows.map { $0.p90DwellSeconds.map { Int($0) } })
+        let median = ints(rows.map(\.medianDwellSeconds))
+        let p90 = ints(rows.map(\.p90DwellSeconds))
         let passersby = ints(rows.map(\.passersby))
         let suppressed = rows.map { $0.suppressed.joined(separator: ";") }
         let from = hour.flowRows.map(\.from), to = hour.flowRows.map(\.to)

@@ -1,6 +1,8 @@
 import FootfallChain
 import FootfallConfig
 import FootfallCore
+import FootfallIngest
+import FootfallAggregate
 import FootfallOutput
 import FootfallPipeline
 import FootfallPlatform

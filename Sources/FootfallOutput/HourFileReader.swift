@@ -1,4 +1,48 @@
+import FootfallAggregate
 import FootfallCore
+
+/// One row of a `heatmap-*.csv` file as read back: `nil` where the cell is empty (withheld,
+/// or no dwell to measure), `suppressed` as the file names the withheld columns.
+public struct HeatmapFileRow: Sendable, Equatable {
+    public var zone: String
+    public var devices: Int?
+    public var visitors: Int?
+    public var visits: Int?
+    public var averagePresent: Double?
+    public var peakPresent: Int?
+    public var medianDwellSeconds: Int?
+    public var p90DwellSeconds: Int?
+    public var passersby: Int?
+    public var suppressed: [String]
+
+    public init(zone: String, devices: Int?, visitors: Int?, visits: Int?, averagePresent: Double?, peakPresent: Int?, medianDwellSeconds: Int?, p90DwellSeconds: Int?, passersby: Int?, suppressed: [String]) {
+        self.zone = zone
+        self.devices = devices
+        self.visitors = visitors
+        self.visits = visits
+        self.averagePresent = averagePresent
+        self.peakPresent = peakPresent
+        self.medianDwellSeconds = medianDwellSeconds
+        self.p90DwellSeconds = p90DwellSeconds
+        self.passersby = passersby
+        self.suppressed = suppressed
+    }
+}
+
+/// One row of a `flows-*.csv` file as read back.
+public struct FlowFileRow: Sendable, Equatable {
+    public var from: String
+    public var to: String
+    public var transitions: Int?
+    public var suppressed: [String]
+
+    public init(from: String, to: String, transitions: Int?, suppressed: [String]) {
+        self.from = from
+        self.to = to
+        self.transitions = transitions
+        self.suppressed = suppressed
+    }
+}
 
 /// One hour read back from footfall's own two files, as the chain's database receives it:
 /// exactly the rows and values the files show, nothing more.
@@ -8,8 +52,8 @@ public struct ShippableHour: Sendable, Equatable {
     /// The site's UTC offset during the hour, from the `hour_start` column.
     public var utcOffsetSeconds: Int
     public var partial: Bool
-    public var heatmapRows: [HeatmapRow]
-    public var flowRows: [FlowRow]
+    public var heatmapRows: [HeatmapFileRow]
+    public var flowRows: [FlowFileRow]
 
     /// The local wall-clock label of the hour (`2024-10-27T02:00:00`): the same for both
     /// hours of the night the clocks go back, which ``hourStart`` tells apart.
@@ -50,7 +94,7 @@ public enum HourFileReader {
     public static func parse(heatmap: String, heatmapName: String, flows: String, flowsName: String) throws(HourFileError) -> ShippableHour {
         var start: (Int64, Int)?
         var partial: Bool?
-        var heatmapRows: [HeatmapRow] = []
+        var heatmapRows: [HeatmapFileRow] = []
         let heatmapColumns = HeatmapCSV.heatmapHeader.split(separator: ",").count
         for (number, line) in OutputCSV.lines(heatmap) {
             if number == 1 {
@@ -68,7 +112,7 @@ public enum HourFileReader {
             if let partial, partial != (f[11] == "true") { throw fail("partial differs from the first row's") }
             partial = f[11] == "true"
             guard !f[1].isEmpty else { throw fail("zone is empty") }
-            var row = HeatmapRow(zone: f[1], devices: nil, visitors: nil, visits: nil, averagePresent: nil, peakPresent: nil, medianDwellSeconds: nil, p90DwellSeconds: nil, passersby: nil, suppressed: f[10].isEmpty ? [] : f[10].split(separator: ";").map(String.init))
+            var row = HeatmapFileRow(zone: f[1], devices: nil, visitors: nil, visits: nil, averagePresent: nil, peakPresent: nil, medianDwellSeconds: nil, p90DwellSeconds: nil, passersby: nil, suppressed: f[10].isEmpty ? [] : f[10].split(separator: ";").map(String.init))
             func int(_ i: Int, _ column: String) throws(HourFileError) -> Int? {
                 if f[i].isEmpty { return nil }
                 guard let v = Int(f[i]), v >= 0 else { throw fail("\(column) is not a whole number ≥ 0") }
@@ -82,13 +126,13 @@ public enum HourFileReader {
                 row.averagePresent = v
             }
             row.peakPresent = try int(6, "peak_present")
-            row.medianDwellSeconds = try int(7, "median_dwell_s").map(Double.init)
-            row.p90DwellSeconds = try int(8, "p90_dwell_s").map(Double.init)
+            row.medianDwellSeconds = try int(7, "median_dwell_s")
+            row.p90DwellSeconds = try int(8, "p90_dwell_s")
             row.passersby = try int(9, "passersby")
             heatmapRows.append(row)
         }
         guard let start, let partial else { throw HourFileError(file: heatmapName, line: nil, message: "no rows (an hour file has at least the site-wide row)") }
-        var flowRows: [FlowRow] = []
+        var flowRows: [FlowFileRow] = []
         let flowColumns = HeatmapCSV.flowsHeader.split(separator: ",").count
         for (number, line) in OutputCSV.lines(flows) {
             if number == 1 {
@@ -106,7 +150,7 @@ public enum HourFileReader {
                 guard let v = Int(f[3]), v >= 0 else { throw fail("transitions is not a whole number ≥ 0") }
                 transitions = v
             }
-            flowRows.append(FlowRow(from: f[1], to: f[2], transitions: transitions, suppressed: f[4].isEmpty ? [] : f[4].split(separator: ";").map(String.init)))
+            flowRows.append(FlowFileRow(from: f[1], to: f[2], transitions: transitions, suppressed: f[4].isEmpty ? [] : f[4].split(separator: ";").map(String.init)))
         }
         return ShippableHour(hourStart: start.0, utcOffsetSeconds: start.1, partial: partial, heatmapRows: heatmapRows, flowRows: flowRows)
     }

@@ -1,4 +1,5 @@
 import FootfallCore
+import FootfallAggregate
 import SystemPackage
 
 /// Writes the two files of each local hour, `heatmap-YYYY-MM-DDTHH.csv` and
@@ -50,21 +51,28 @@ public struct HourFileWriter: Sendable {
         return local.dateAndHour
     }
 
-    public func heatmapName(_ hour: some PublishableHour) -> String { "heatmap-\(stem(hourStart: hour.hourStart, utcOffsetSeconds: hour.utcOffsetSeconds)).csv" }
-    public func flowsName(_ hour: some PublishableHour) -> String { "flows-\(stem(hourStart: hour.hourStart, utcOffsetSeconds: hour.utcOffsetSeconds)).csv" }
+    public func heatmapName(_ hour: PublishedHour) -> String { "heatmap-\(stem(hourStart: hour.hourStart, utcOffsetSeconds: hour.utcOffsetSeconds)).csv" }
+    public func flowsName(_ hour: PublishedHour) -> String { "flows-\(stem(hourStart: hour.hourStart, utcOffsetSeconds: hour.utcOffsetSeconds)).csv" }
 
     /// Writes both files of an hour (flows first, so a heatmap file on disk always has its
     /// flows beside it). Returns the names written; empty when a complete version of the
     /// hour is already there and this one is partial.
+    /// The day files of the days that ended with the hour come after the hour's own.
     @discardableResult
-    public func write(_ hour: some PublishableHour) throws(OutputError) -> [String] {
+    public func write(_ hour: PublishedHour) throws(OutputError) -> [String] {
         try files.ensureDirectory(directory)
+        var written: [String] = []
         let heatmap = heatmapName(hour)
-        if hour.partial, isComplete(heatmap) { return [] }
-        let flows = flowsName(hour)
-        try files.write(Array(HeatmapCSV.flows(hour).utf8), to: directory, name: flows)
-        try files.write(Array(HeatmapCSV.heatmap(hour).utf8), to: directory, name: heatmap)
-        return [flows, heatmap]
+        if !(hour.partial && isComplete(heatmap)) {
+            let flows = flowsName(hour)
+            try files.write(Array(HeatmapCSV.flows(hour).utf8), to: directory, name: flows)
+            try files.write(Array(HeatmapCSV.heatmap(hour).utf8), to: directory, name: heatmap)
+            written = [flows, heatmap]
+        }
+        for day in hour.days {
+            if let name = try write(day) { written.append(name) }
+        }
+        return written
     }
 
     /// Whether `name` exists and its first row says `partial` is false.

@@ -1,4 +1,5 @@
 @testable import FootfallChain
+import FootfallAggregate
 import FootfallCore
 import FootfallOutput
 import Foundation
@@ -87,32 +88,32 @@ struct TestDatabase: Sendable {
     }
 
     /// Every heatmap row of a site as the files show them: hour → rows (zone order).
-    func heatmap(site: String) async throws -> [Int64: [HeatmapRow]] {
+    func heatmap(site: String) async throws -> [Int64: [HeatmapFileRow]] {
         let rows = try await sql("""
             SELECT extract(epoch FROM hour_start)::int8, zone, devices::int8, visitors::int8, visits::int8, avg_present, peak_present::int8,
                    median_dwell_s::int8, p90_dwell_s::int8, passersby::int8, array_to_string(suppressed, ';'), partial
             FROM footfall.heatmap WHERE site_id = '\(site)' ORDER BY hour_start, zone
             """)
-        var result: [Int64: [HeatmapRow]] = [:]
+        var result: [Int64: [HeatmapFileRow]] = [:]
         for row in rows {
             let (start, zone, devices, visitors, visits, avg, peak, median, p90, passersby, suppressed, _) =
                 try row.decode((Int64, String, Int?, Int?, Int?, Double?, Int?, Int?, Int?, Int?, String, Bool).self)
-            result[start, default: []].append(HeatmapRow(zone: zone, devices: devices, visitors: visitors, visits: visits, averagePresent: avg, peakPresent: peak,
-                                                         medianDwellSeconds: median.map(Double.init), p90DwellSeconds: p90.map(Double.init), passersby: passersby,
+            result[start, default: []].append(HeatmapFileRow(zone: zone, devices: devices, visitors: visitors, visits: visits, averagePresent: avg, peakPresent: peak,
+                                                         medianDwellSeconds: median, p90DwellSeconds: p90, passersby: passersby,
                                                          suppressed: suppressed.isEmpty ? [] : suppressed.split(separator: ";").map(String.init)))
         }
         return result
     }
 
-    func flows(site: String) async throws -> [Int64: [FlowRow]] {
+    func flows(site: String) async throws -> [Int64: [FlowFileRow]] {
         let rows = try await sql("""
             SELECT extract(epoch FROM hour_start)::int8, from_zone, to_zone, transitions::int8, array_to_string(suppressed, ';')
             FROM footfall.flows WHERE site_id = '\(site)' ORDER BY hour_start, from_zone, to_zone
             """)
-        var result: [Int64: [FlowRow]] = [:]
+        var result: [Int64: [FlowFileRow]] = [:]
         for row in rows {
             let (start, from, to, transitions, suppressed) = try row.decode((Int64, String, String, Int?, String).self)
-            result[start, default: []].append(FlowRow(from: from, to: to, transitions: transitions, suppressed: suppressed.isEmpty ? [] : suppressed.split(separator: ";").map(String.init)))
+            result[start, default: []].append(FlowFileRow(from: from, to: to, transitions: transitions, suppressed: suppressed.isEmpty ? [] : suppressed.split(separator: ";").map(String.init)))
         }
         return result
     }
@@ -130,9 +131,9 @@ struct TestDatabase: Sendable {
 }
 
 /// The hour files of a directory as the database should hold them.
-func filesAsRows(_ directory: String) throws -> (heatmap: [Int64: [HeatmapRow]], flows: [Int64: [FlowRow]]) {
-    var heatmap: [Int64: [HeatmapRow]] = [:]
-    var flows: [Int64: [FlowRow]] = [:]
+func filesAsRows(_ directory: String) throws -> (heatmap: [Int64: [HeatmapFileRow]], flows: [Int64: [FlowFileRow]]) {
+    var heatmap: [Int64: [HeatmapFileRow]] = [:]
+    var flows: [Int64: [FlowFileRow]] = [:]
     for hour in try ShippingJournal(directory: directory).allHours() {
         let h = try HourFileReader.read(directory: directory, hour: hour)
         heatmap[h.hourStart] = h.heatmapRows.sorted { $0.zone < $1.zone }
@@ -148,19 +149,21 @@ func scratchDirectory() throws -> String {
     return path
 }
 
-/// Writes hours with footfall's own writer (Europe/Prague), zones a and b with flows.
+/// Writes hours with footfall's own suppression and writer (Europe/Prague, k = 5): zones a
+/// and b, where b is small enough to be withheld, and flows, one of them withheld.
 func writeHours(_ directory: String, starts: [Int64], partial: Bool = false, scale: Int = 1, extraFlow: Bool = false) throws {
-    let writer = HourFileWriter(directory: directory, clock: HourClock(identifier: "Europe/Prague")!)
+    let clock = HourClock(identifier: "Europe/Prague")!
+    let writer = HourFileWriter(directory: directory, clock: clock)
     for (i, start) in starts.enumerated() {
         let n = 10 + i * scale
-        let offset = HourClock(identifier: "Europe/Prague")!.utcOffset(at: start)
-        var flows = [FlowRow(from: "a", to: "b", transitions: n, suppressed: []), FlowRow(from: "b", to: "a", transitions: nil, suppressed: ["transitions"])]
-        if extraFlow { flows.append(FlowRow(from: "a", to: "a", transitions: 6, suppressed: [])) }
-        try writer.write(PublishedTable(hourStart: start, utcOffsetSeconds: offset, partial: partial, heatmapRows: [
-            HeatmapRow(zone: "a", devices: n, visitors: n - 2, visits: n - 1, averagePresent: Double(n) / 3, peakPresent: n / 2, medianDwellSeconds: 300, p90DwellSeconds: 900, passersby: 2, suppressed: []),
-            HeatmapRow(zone: "b", devices: nil, visitors: nil, visits: nil, averagePresent: nil, peakPresent: nil, medianDwellSeconds: nil, p90DwellSeconds: nil, passersby: nil, suppressed: ["devices", "visitors", "visits", "avg_present", "peak_present", "median_dwell_s", "p90_dwell_s", "passersby"]),
-            HeatmapRow(zone: "ALL", devices: n + 3, visitors: n, visits: n + 1, averagePresent: Double(n) / 2.5, peakPresent: n / 2 + 1, medianDwellSeconds: 320, p90DwellSeconds: 1000, passersby: 3, suppressed: []),
-        ], flowRows: flows))
+        var flows = [FlowCount(from: "a", to: "b", transitions: n), FlowCount(from: "b", to: "a", transitions: 3)]
+        if extraFlow { flows.append(FlowCount(from: "a", to: "a", transitions: 6)) }
+        let report = HourReport(hourStart: start, utcOffsetSeconds: clock.utcOffset(at: start), partial: partial, zones: [
+            ZoneHour(zone: "a", devices: n, visitors: n - 2, visits: n - 1, averagePresent: Double(n) / 3, peakPresent: n / 2, medianDwellSeconds: 300, p90DwellSeconds: 900, passersby: 2),
+            ZoneHour(zone: "b", devices: 3, visitors: 2, visits: 2, averagePresent: 0.5, peakPresent: 1, medianDwellSeconds: 200, p90DwellSeconds: 400, passersby: 1),
+            ZoneHour(zone: ZoneHour.siteWide, devices: n + 3, visitors: n, visits: n + 1, averagePresent: Double(n) / 2.5, peakPresent: n / 2 + 1, medianDwellSeconds: 320, p90DwellSeconds: 1000, passersby: 3),
+        ], flows: flows)
+        try writer.write(Suppression.publish(report, privacy: PrivacySettings()))
     }
 }
 

@@ -1,4 +1,5 @@
 @testable import FootfallChain
+import FootfallAggregate
 import FootfallCore
 @testable import FootfallGateway
 import FootfallOutput

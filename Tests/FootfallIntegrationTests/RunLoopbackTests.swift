@@ -58,6 +58,15 @@ struct RunLoopbackTests {
         #expect(rows["ALL"]?["devices"] == "\(devices.count)")
         #expect(rows["entrance"]?["devices"] == "\(entrance.count)")
         #expect(rows["checkout"]?["devices"] == "\(checkout.count)")
+        // The day's totals are written at shutdown too (the key rotates daily): one partial day
+        // whose devices are the hour's, as everything happened in that hour.
+        let days = try FileManager.default.contentsOfDirectory(atPath: run.output.path).filter { $0.hasPrefix("daily-") }
+        #expect(days.count == 1, "\(days)")
+        if let day = days.first {
+            let text = try String(contentsOf: run.output.appendingPathComponent(day), encoding: .utf8)
+            #expect(text.contains(",ALL,\(devices.count),"), "\(text)")
+            #expect(text.hasSuffix(",true\r\n"))
+        }
 
         // Files are private to the service's group (0640).
         for name in try FileManager.default.contentsOfDirectory(atPath: run.output.path) {
