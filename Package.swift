@@ -86,6 +86,7 @@ let package = Package(
                 "CPcap",
                 "FootfallCore",
                 "FootfallIngest",
+                "FootfallPlatform",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
@@ -166,6 +167,7 @@ let package = Package(
             name: "footfall",
             dependencies: [
                 "FootfallPipeline",
+                "FootfallPlatform",
                 "FootfallGateway",
                 "FootfallChain",
                 "FootfallConfig",
@@ -261,11 +263,14 @@ let package = Package(
                 "FootfallCore",
                 "FootfallIngest",
                 "FootfallAggregate",
+                "FootfallGateway",
                 "FootfallPlatform",
                 "FootfallOutput",
                 "FootfallPipeline",
                 "FootfallTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
         ),

@@ -42,7 +42,8 @@ struct DayTotalsTests {
         #expect(text.hasPrefix(DailyCSV.header + "\r\n"))
         #expect(text.contains("\r\n2024-03-07,entrance,140,60,80,66,420,,false\r\n"), "\(text)")
         // The café's one passer-by is withheld, and with it a second cell of the row and of the column.
-        #expect(text.contains("\r\n2024-03-07,cafe,10,,,9,1500,\"visitors;passersby\",false\r\n"), "\(text)")
+        // Its visits and dwell go with its visitors: they describe the same people (P7).
+        #expect(text.contains("\r\n2024-03-07,cafe,10,,,,,\"visitors;visits;median_dwell_s;passersby\",false\r\n"), "\(text)")
         #expect(try writer.write(Suppression.publish(Self.day(cafeVisitors: 20, partial: true), privacy: Self.privacy)) == nil)
         #expect(try String(contentsOf: dir.appendingPathComponent("daily-2024-03-07.csv"), encoding: .utf8) == text)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["daily-2024-03-07.csv"], "no temporary file is left")
