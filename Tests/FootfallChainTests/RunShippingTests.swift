@@ -61,14 +61,14 @@ struct RunShippingTests {
 
         // The database is up: the hour is in it soon after it is written.
         writer.publish([hour(nine, devices: 11)])
-        #expect(try await eventually(10) { try await db.count("heatmap") == 2 })
+        #expect(try await eventually(60) { try await db.count("heatmap") == 2 })
 
         // The database goes away (every connection cut, new ones refused) for two hours.
         try await ChainTestServer.makeAdminRun("ALTER DATABASE \(db.name) ALLOW_CONNECTIONS false")
         try await ChainTestServer.makeAdminRun("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(db.name)'")
         writer.publish([hour(nine + 3600, devices: 12)])
         writer.publish([hour(nine + 7200, devices: 13)])
-        #expect(try await eventually(10) { metrics.exposition().contains("footfall_chain_pending_hours 2") })
+        #expect(try await eventually(60) { metrics.exposition().contains("footfall_chain_pending_hours 2") })
         #expect(metrics.exposition().contains("footfall_chain_failures_total"))
         // Retention (1 day; every hour here is long past it) keeps what is not shipped.
         clock.advance(hours: 48)
@@ -79,11 +79,11 @@ struct RunShippingTests {
 
         // It comes back: the pending hours are shipped without another hour being written.
         try await ChainTestServer.makeAdminRun("ALTER DATABASE \(db.name) ALLOW_CONNECTIONS true")
-        #expect(try await eventually(15) { metrics.exposition().contains("footfall_chain_pending_hours 0") })
+        #expect(try await eventually(60) { metrics.exposition().contains("footfall_chain_pending_hours 0") })
         let stored = try await db.heatmap(site: "live-store")
         #expect(stored.keys.sorted() == [nine, nine + 3600, nine + 7200])
-        #expect(try stored[nine + 7200] == filesAsRows(dir).heatmap[nine + 7200])
-        #expect(stored[nine + 3600]?.first { $0.zone == "ALL" }?.devices == 14)
+        let files = try filesAsRows(dir).heatmap
+        #expect(stored[nine + 3600] == files[nine + 3600] && stored[nine + 7200] == files[nine + 7200])
         let text = metrics.exposition()
         #expect(text.contains("footfall_chain_hours_shipped_total 3"))
         #expect(text.contains("footfall_chain_last_success_timestamp_seconds \(clock.wallNanos() / 1_000_000_000)"))
