@@ -6,6 +6,7 @@
 #   scripts/privacy-mutants.sh            every mutant
 #   scripts/privacy-mutants.sh NAME...    only these (names as printed by --list)
 #   scripts/privacy-mutants.sh --list     the names and what each one breaks
+#   scripts/privacy-mutants.sh --check    only check that every mutant still applies (no build)
 #
 # Prints `killed NAME` (the suite failed, as it must) or `survived NAME` (the suite passed
 # with the guarantee broken) per mutant; exits 0 only if every mutant was killed.
@@ -94,9 +95,9 @@ apply_mutant() {
   pseudonym-logged)
     edit 'public var debugDescription: String { "Pseudonym(redacted)" }' \
       's/$/\nextension Pseudonym {\n    public var mutantBits: UInt64 { value }\n}\n/' &&
-    edit 'tracker.observe(epoch.pseudonymiser.observeForTracker(request' \
-      's/tracker\.observe\((epoch\.pseudonymiser\.observeForTracker\(request[^\n]*\))\)\n/let mutantObservation = $1\n        lastDeviceBits = mutantObservation.device.mutantBits\n        tracker.observe(mutantObservation)\n/; s/(public struct PipelineCore: ~Copyable \{\n)/$1    public private(set) var lastDeviceBits: UInt64 = 0\n/' &&
-    edit 'core.process(request, sensor: sensor)' \
+    edit 'epoch.scope.observe(observation)' \
+      's/(\n(\s*)epoch\.scope\.observe\(observation\)\n)/$1$2lastDeviceBits = observation.device.mutantBits\n/; s/(public struct PipelineCore: ~Copyable \{\n)/$1    public private(set) var lastDeviceBits: UInt64 = 0\n/' &&
+    edit 'probesPerSensor[sensor] += 1' \
       's/(\n(\s*)core\.process\(request, sensor: sensor\)\n)/$1$2logger.trace("observation", metadata: ["device": "\\(String(core.lastDeviceBits, radix: 16))"])\n/' ;;
   key-written-to-file)
     edit 'for i in 0 ..< 2 * slots { words[i] = rng.next() }' \
@@ -135,19 +136,44 @@ if [ "${1:-}" = "--list" ]; then
   exit 0
 fi
 selected=("$@")
+if [ "${1:-}" = "--check" ]; then selected=(); fi
 if [ ${#selected[@]} -eq 0 ]; then for m in "${mutants[@]}"; do selected+=("${m%%|*}"); done; fi
 
 # A pristine copy of the sources next to the scratch build (same path every time, so builds
 # stay incremental across runs).
-mkdir -p "$src"
-rsync -rlp --checksum --delete --exclude '.build*' --exclude '.git' --exclude '.swiftpm' "$root/" "$src/"
-cp -a "$src/Sources" "$work/Sources.pristine.tmp" && rm -rf "$work/Sources.pristine" && mv "$work/Sources.pristine.tmp" "$work/Sources.pristine"
+# sync FROM TO: makes TO's files equal to FROM's, copying only files whose bytes differ
+# (so they get a new modification time and unchanged ones keep theirs) and deleting extra
+# ones; build directories and git metadata are left out.
+sync() {
+  local from=$1 to=$2 file
+  mkdir -p "$to"
+  (cd "$from" && find . \( -name '.build*' -o -name .git -o -name .swiftpm \) -prune -o -type f -print) | sort >"$work/from.list"
+  (cd "$to" && find . \( -name '.build*' -o -name .git -o -name .swiftpm \) -prune -o -type f -print) | sort >"$work/to.list"
+  while IFS= read -r file; do
+    if ! cmp -s "$from/$file" "$to/$file"; then mkdir -p "$(dirname "$to/$file")"; cp -p "$from/$file" "$to/$file"; touch "$to/$file"; fi
+  done <"$work/from.list"
+  comm -13 "$work/from.list" "$work/to.list" | while IFS= read -r file; do rm -f "$to/$file"; done
+}
+
+mkdir -p "$work"
+sync "$root" "$src"
+sync "$src/Sources" "$work/Sources.pristine"
 
 build() { swift build --package-path "$src" --scratch-path "$scratch" --build-tests -j "$jobs" >"$work/build.log" 2>&1; }
 suite() { swift test --package-path "$src" --scratch-path "$scratch" --skip-build --filter FootfallPrivacyTests >"$work/test-$1.log" 2>&1; }
 # Only files that differ are copied back, with a new modification time, so the next build
-# sees them as changed.
-restore() { rsync -r --delete --checksum "$work/Sources.pristine/" "$src/Sources/"; }
+# sees them as changed (see sync).
+restore() { sync "$work/Sources.pristine" "$src/Sources"; }
+
+if [ "${1:-}" = "--check" ]; then
+  failed=0
+  for m in "${mutants[@]}"; do
+    restore
+    if apply_mutant "${m%%|*}"; then echo "applies ${m%%|*}"; else echo "error ${m%%|*}"; failed=1; fi
+  done
+  restore
+  exit $failed
+fi
 
 echo "building the unmutated tree (scratch path $scratch)…"
 if ! build; then echo "error: the unmutated tree does not build; see $work/build.log" >&2; exit 2; fi
