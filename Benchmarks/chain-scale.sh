@@ -42,7 +42,8 @@ work, stores, zones, flows, password_file, hostport = sys.argv[1], int(sys.argv[
 rng = random.Random(7)
 zone_ids = [f"z{i:02d}" for i in range(zones)]
 pairs = [(a, b) for a in zone_ids for b in zone_ids if a != b]
-H = "hour_start,zone,devices,visitors,visits,avg_present,peak_present,median_dwell_s,p90_dwell_s,passersby,suppressed,partial"
+H = ("hour_start,zone,devices,visitors,visits,avg_present,peak_present,median_dwell_s,p90_dwell_s,passersby,"
+     "dwell_0_5m,dwell_5_15m,dwell_15_30m,dwell_30_60m,dwell_60m_plus,listened_s,suppressed,partial")
 F = "hour_start,from_zone,to_zone,transitions,suppressed"
 for s in range(stores):
     site = f"store-{s:05d}"
@@ -54,10 +55,12 @@ for s in range(stores):
         for z in zone_ids + ["ALL"]:
             n = rng.randint(0, 60)
             if 0 < n < 5:
-                rows.append(f'{start},{z},,,,,,,,,"devices;visitors;visits;avg_present;peak_present;median_dwell_s;p90_dwell_s;passersby",false')
+                rows.append(f'{start},{z},,,,,,,,,,,,,,3600,"devices;visitors;visits;avg_present;peak_present;median_dwell_s;p90_dwell_s;passersby",false')
             else:
                 v = n * 3 // 4
-                rows.append(f"{start},{z},{n},{v},{v + 1},{n / 3:.2f},{n // 2},{rng.randint(60, 900)},{rng.randint(900, 3600)},{n - v},,false")
+                b = [v // 5, v // 5, v // 5, v // 5, v - 4 * (v // 5)]
+                rows.append(f"{start},{z},{n},{v},{v + 1},{n / 3:.2f},{n // 2},{rng.randint(60, 900)},{rng.randint(900, 3600)},{n - v},"
+                            f"{b[0]},{b[1]},{b[2]},{b[3]},{b[4]},3600,,false")
         with open(os.path.join(d, f"heatmap-2024-03-07T{h:02d}.csv"), "w", newline="") as f:
             f.write("\r\n".join(rows) + "\r\n")
         frows = [F]

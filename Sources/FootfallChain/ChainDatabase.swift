@@ -66,6 +66,8 @@ extension ChainConnection {
         let median = ints(rows.map(\.medianDwellSeconds))
         let p90 = ints(rows.map(\.p90DwellSeconds))
         let passersby = ints(rows.map(\.passersby))
+        let bands = (0 ..< 5).map { b in ints(rows.map { $0.dwellBands.count == 5 ? $0.dwellBands[b] : nil }) }
+        let listened = ints(rows.map(\.listenedSeconds))
         let suppressed = rows.map { $0.suppressed.joined(separator: ";") }
         let from = hour.flowRows.map(\.from), to = hour.flowRows.map(\.to)
         let transitions = ints(hour.flowRows.map(\.transitions))
@@ -77,19 +79,26 @@ extension ChainConnection {
         // touch disjoint rows (new or changed ones, and ones the files no longer have).
         try await run("""
             WITH heatmap_upsert AS (
-                INSERT INTO footfall.heatmap AS h (site_id, hour_start, local_start, zone, devices, visitors, visits, avg_present, peak_present, median_dwell_s, p90_dwell_s, passersby, suppressed, partial)
+                INSERT INTO footfall.heatmap AS h (site_id, hour_start, local_start, zone, devices, visitors, visits, avg_present, peak_present, median_dwell_s, p90_dwell_s, passersby,
+                                                   dwell_0_5m, dwell_5_15m, dwell_15_30m, dwell_30_60m, dwell_60m_plus, listened_s, suppressed, partial)
                 SELECT \(site), \(start), \(local)::timestamp, r.zone, nullif(r.devices, -1), nullif(r.visitors, -1), nullif(r.visits, -1),
                        nullif(r.avg_present, -1), nullif(r.peak_present, -1), nullif(r.median, -1), nullif(r.p90, -1), nullif(r.passersby, -1),
+                       nullif(r.d0, -1), nullif(r.d1, -1), nullif(r.d2, -1), nullif(r.d3, -1), nullif(r.d4, -1), nullif(r.listened, -1),
                        string_to_array(r.suppressed, ';'), \(partial)
-                FROM unnest(\(zones)::text[], \(devices)::int8[], \(visitors)::int8[], \(visits)::int8[], \(averagePresent)::float8[], \(peak)::int8[], \(median)::int8[], \(p90)::int8[], \(passersby)::int8[], \(suppressed)::text[])
-                     AS r(zone, devices, visitors, visits, avg_present, peak_present, median, p90, passersby, suppressed)
+                FROM unnest(\(zones)::text[], \(devices)::int8[], \(visitors)::int8[], \(visits)::int8[], \(averagePresent)::float8[], \(peak)::int8[], \(median)::int8[], \(p90)::int8[], \(passersby)::int8[],
+                            \(bands[0])::int8[], \(bands[1])::int8[], \(bands[2])::int8[], \(bands[3])::int8[], \(bands[4])::int8[], \(listened)::int8[], \(suppressed)::text[])
+                     AS r(zone, devices, visitors, visits, avg_present, peak_present, median, p90, passersby, d0, d1, d2, d3, d4, listened, suppressed)
                 ON CONFLICT (site_id, hour_start, zone) DO UPDATE SET
                     local_start = EXCLUDED.local_start, devices = EXCLUDED.devices, visitors = EXCLUDED.visitors, visits = EXCLUDED.visits,
                     avg_present = EXCLUDED.avg_present, peak_present = EXCLUDED.peak_present, median_dwell_s = EXCLUDED.median_dwell_s,
-                    p90_dwell_s = EXCLUDED.p90_dwell_s, passersby = EXCLUDED.passersby, suppressed = EXCLUDED.suppressed, partial = EXCLUDED.partial
-                WHERE (h.local_start, h.devices, h.visitors, h.visits, h.avg_present, h.peak_present, h.median_dwell_s, h.p90_dwell_s, h.passersby, h.suppressed, h.partial)
+                    p90_dwell_s = EXCLUDED.p90_dwell_s, passersby = EXCLUDED.passersby,
+                    dwell_0_5m = EXCLUDED.dwell_0_5m, dwell_5_15m = EXCLUDED.dwell_5_15m, dwell_15_30m = EXCLUDED.dwell_15_30m, dwell_30_60m = EXCLUDED.dwell_30_60m,
+                    dwell_60m_plus = EXCLUDED.dwell_60m_plus, listened_s = EXCLUDED.listened_s, suppressed = EXCLUDED.suppressed, partial = EXCLUDED.partial
+                WHERE (h.local_start, h.devices, h.visitors, h.visits, h.avg_present, h.peak_present, h.median_dwell_s, h.p90_dwell_s, h.passersby,
+                       h.dwell_0_5m, h.dwell_5_15m, h.dwell_15_30m, h.dwell_30_60m, h.dwell_60m_plus, h.listened_s, h.suppressed, h.partial)
                       IS DISTINCT FROM
-                      (EXCLUDED.local_start, EXCLUDED.devices, EXCLUDED.visitors, EXCLUDED.visits, EXCLUDED.avg_present, EXCLUDED.peak_present, EXCLUDED.median_dwell_s, EXCLUDED.p90_dwell_s, EXCLUDED.passersby, EXCLUDED.suppressed, EXCLUDED.partial)
+                      (EXCLUDED.local_start, EXCLUDED.devices, EXCLUDED.visitors, EXCLUDED.visits, EXCLUDED.avg_present, EXCLUDED.peak_present, EXCLUDED.median_dwell_s, EXCLUDED.p90_dwell_s, EXCLUDED.passersby,
+                       EXCLUDED.dwell_0_5m, EXCLUDED.dwell_5_15m, EXCLUDED.dwell_15_30m, EXCLUDED.dwell_30_60m, EXCLUDED.dwell_60m_plus, EXCLUDED.listened_s, EXCLUDED.suppressed, EXCLUDED.partial)
                 RETURNING 1
             ), heatmap_stale AS (
                 DELETE FROM footfall.heatmap

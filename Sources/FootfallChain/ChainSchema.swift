@@ -30,6 +30,12 @@ public enum ChainSchema {
                 median_dwell_s integer,
                 p90_dwell_s    integer,
                 passersby      integer,
+                dwell_0_5m     integer,
+                dwell_5_15m    integer,
+                dwell_15_30m   integer,
+                dwell_30_60m   integer,
+                dwell_60m_plus integer,
+                listened_s     integer,
                 suppressed     text[]      NOT NULL DEFAULT '{}',
                 partial        boolean     NOT NULL,
                 PRIMARY KEY (site_id, hour_start, zone)

@@ -13,9 +13,13 @@ public struct HeatmapFileRow: Sendable, Equatable {
     public var medianDwellSeconds: Int?
     public var p90DwellSeconds: Int?
     public var passersby: Int?
+    /// `dwell_0_5m` … `dwell_60m_plus`, five cells (all `nil` in files from before the bands).
+    public var dwellBands: [Int?]
+    public var listenedSeconds: Int?
     public var suppressed: [String]
 
-    public init(zone: String, devices: Int?, visitors: Int?, visits: Int?, averagePresent: Double?, peakPresent: Int?, medianDwellSeconds: Int?, p90DwellSeconds: Int?, passersby: Int?, suppressed: [String]) {
+    public init(zone: String, devices: Int?, visitors: Int?, visits: Int?, averagePresent: Double?, peakPresent: Int?, medianDwellSeconds: Int?, p90DwellSeconds: Int?, passersby: Int?,
+                dwellBands: [Int?] = [nil, nil, nil, nil, nil], listenedSeconds: Int? = nil, suppressed: [String]) {
         self.zone = zone
         self.devices = devices
         self.visitors = visitors
@@ -25,6 +29,8 @@ public struct HeatmapFileRow: Sendable, Equatable {
         self.medianDwellSeconds = medianDwellSeconds
         self.p90DwellSeconds = p90DwellSeconds
         self.passersby = passersby
+        self.dwellBands = dwellBands
+        self.listenedSeconds = listenedSeconds
         self.suppressed = suppressed
     }
 }
@@ -95,40 +101,54 @@ public enum HourFileReader {
         var start: (Int64, Int)?
         var partial: Bool?
         var heatmapRows: [HeatmapFileRow] = []
-        let heatmapColumns = HeatmapCSV.heatmapHeader.split(separator: ",").count
+        var columns: [String: Int] = [:]
+        var heatmapColumns = 0
         for (number, line) in OutputCSV.lines(heatmap) {
             if number == 1 {
-                guard line == HeatmapCSV.heatmapHeader else { throw HourFileError(file: heatmapName, line: 1, message: "unexpected header (expected \(HeatmapCSV.heatmapHeader))") }
+                guard line == HeatmapCSV.heatmapHeader || line == HourFileReader.headerBeforeDwellBands else {
+                    throw HourFileError(file: heatmapName, line: 1, message: "unexpected header (expected \(HeatmapCSV.heatmapHeader))")
+                }
+                let names = line.split(separator: ",").map(String.init)
+                heatmapColumns = names.count
+                for (i, name) in names.enumerated() { columns[name] = i }
                 continue
             }
             if line.isEmpty { continue }
             let f = OutputCSV.fields(line)
             func fail(_ message: String) -> HourFileError { HourFileError(file: heatmapName, line: number, message: message) }
             guard f.count == heatmapColumns else { throw fail("\(f.count) fields, expected \(heatmapColumns)") }
+            func cell(_ name: String) -> String { columns[name].map { f[$0] } ?? "" }
             guard let rowStart = timestamp(f[0]) else { throw fail("hour_start is not an ISO 8601 time with offset") }
             if let start, start != rowStart { throw fail("hour_start differs from the first row's") }
             start = rowStart
-            guard f[11] == "true" || f[11] == "false" else { throw fail("partial must be true or false") }
-            if let partial, partial != (f[11] == "true") { throw fail("partial differs from the first row's") }
-            partial = f[11] == "true"
+            let partialCell = cell("partial"), suppressedCell = cell("suppressed")
+            guard partialCell == "true" || partialCell == "false" else { throw fail("partial must be true or false") }
+            if let partial, partial != (partialCell == "true") { throw fail("partial differs from the first row's") }
+            partial = partialCell == "true"
             guard !f[1].isEmpty else { throw fail("zone is empty") }
-            var row = HeatmapFileRow(zone: f[1], devices: nil, visitors: nil, visits: nil, averagePresent: nil, peakPresent: nil, medianDwellSeconds: nil, p90DwellSeconds: nil, passersby: nil, suppressed: f[10].isEmpty ? [] : f[10].split(separator: ";").map(String.init))
-            func int(_ i: Int, _ column: String) throws(HourFileError) -> Int? {
-                if f[i].isEmpty { return nil }
-                guard let v = Int(f[i]), v >= 0 else { throw fail("\(column) is not a whole number ≥ 0") }
+            var row = HeatmapFileRow(zone: f[1], devices: nil, visitors: nil, visits: nil, averagePresent: nil, peakPresent: nil, medianDwellSeconds: nil, p90DwellSeconds: nil, passersby: nil,
+                                     suppressed: suppressedCell.isEmpty ? [] : suppressedCell.split(separator: ";").map(String.init))
+            func int(_ column: String) throws(HourFileError) -> Int? {
+                let text = cell(column)
+                if text.isEmpty { return nil }
+                guard let v = Int(text), v >= 0 else { throw fail("\(column) is not a whole number ≥ 0") }
                 return v
             }
-            row.devices = try int(2, "devices")
-            row.visitors = try int(3, "visitors")
-            row.visits = try int(4, "visits")
-            if !f[5].isEmpty {
-                guard let v = Double(f[5]), v.isFinite, v >= 0 else { throw fail("avg_present is not a number ≥ 0") }
+            row.devices = try int("devices")
+            row.visitors = try int("visitors")
+            row.visits = try int("visits")
+            if !cell("avg_present").isEmpty {
+                guard let v = Double(cell("avg_present")), v.isFinite, v >= 0 else { throw fail("avg_present is not a number ≥ 0") }
                 row.averagePresent = v
             }
-            row.peakPresent = try int(6, "peak_present")
-            row.medianDwellSeconds = try int(7, "median_dwell_s")
-            row.p90DwellSeconds = try int(8, "p90_dwell_s")
-            row.passersby = try int(9, "passersby")
+            row.peakPresent = try int("peak_present")
+            row.medianDwellSeconds = try int("median_dwell_s")
+            row.p90DwellSeconds = try int("p90_dwell_s")
+            row.passersby = try int("passersby")
+            var bands: [Int?] = []
+            for band in HourFileReader.dwellBandColumns { bands.append(try int(band)) }
+            row.dwellBands = bands
+            row.listenedSeconds = try int("listened_s")
             heatmapRows.append(row)
         }
         guard let start, let partial else { throw HourFileError(file: heatmapName, line: nil, message: "no rows (an hour file has at least the site-wide row)") }
@@ -154,6 +174,13 @@ public enum HourFileReader {
         }
         return ShippableHour(hourStart: start.0, utcOffsetSeconds: start.1, partial: partial, heatmapRows: heatmapRows, flowRows: flowRows)
     }
+
+    /// The dwell-band columns, in header order.
+    public static let dwellBandColumns = ["dwell_0_5m", "dwell_5_15m", "dwell_15_30m", "dwell_30_60m", "dwell_60m_plus"]
+
+    /// The heatmap header of files written before the dwell bands and `listened_s`, still
+    /// read (their new columns become NULL) so that an upgrade leaves no hour unshipped.
+    public static let headerBeforeDwellBands = "hour_start,zone,devices,visitors,visits,avg_present,peak_present,median_dwell_s,p90_dwell_s,passersby,suppressed,partial"
 
     /// `2024-03-07T14:00:00+01:00` (as ``LocalTime/iso8601`` writes it) → (UTC seconds, offset).
     static func timestamp(_ text: String) -> (Int64, Int)? {

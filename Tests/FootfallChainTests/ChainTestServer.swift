@@ -91,15 +91,17 @@ struct TestDatabase: Sendable {
     func heatmap(site: String) async throws -> [Int64: [HeatmapFileRow]] {
         let rows = try await sql("""
             SELECT extract(epoch FROM hour_start)::int8, zone, devices::int8, visitors::int8, visits::int8, avg_present, peak_present::int8,
-                   median_dwell_s::int8, p90_dwell_s::int8, passersby::int8, array_to_string(suppressed, ';'), partial
+                   median_dwell_s::int8, p90_dwell_s::int8, passersby::int8, array_to_string(suppressed, ';'), partial,
+                   dwell_0_5m::int8, dwell_5_15m::int8, dwell_15_30m::int8, dwell_30_60m::int8, dwell_60m_plus::int8, listened_s::int8
             FROM footfall.heatmap WHERE site_id = '\(site)' ORDER BY hour_start, zone
             """)
         var result: [Int64: [HeatmapFileRow]] = [:]
         for row in rows {
-            let (start, zone, devices, visitors, visits, avg, peak, median, p90, passersby, suppressed, _) =
-                try row.decode((Int64, String, Int?, Int?, Int?, Double?, Int?, Int?, Int?, Int?, String, Bool).self)
+            let (start, zone, devices, visitors, visits, avg, peak, median, p90, passersby, suppressed, _, d0, d1, d2, d3, d4, listened) =
+                try row.decode((Int64, String, Int?, Int?, Int?, Double?, Int?, Int?, Int?, Int?, String, Bool, Int?, Int?, Int?, Int?, Int?, Int?).self)
             result[start, default: []].append(HeatmapFileRow(zone: zone, devices: devices, visitors: visitors, visits: visits, averagePresent: avg, peakPresent: peak,
                                                          medianDwellSeconds: median, p90DwellSeconds: p90, passersby: passersby,
+                                                         dwellBands: [d0, d1, d2, d3, d4], listenedSeconds: listened,
                                                          suppressed: suppressed.isEmpty ? [] : suppressed.split(separator: ";").map(String.init)))
         }
         return result
