@@ -33,10 +33,12 @@ extension NodeReader {
         let name = m["name"].flatMap { string($0, what: "the site's name") } ?? "footfall site"
         let id = m["id"].map { siteID($0) }
         if let id, id == nil { return nil }
-        var zone: String?
+        var zone: HourClock?
         if let tzField = require(m, "time_zone", in: field), let text = string(tzField, what: "an IANA time zone such as Europe/Prague") {
-            if HourClock(identifier: text) != nil, text.contains("/") || text == "UTC" {
-                zone = text
+            // The one place a time zone is looked up by name: every user of local time takes
+            // this clock from the settings.
+            if let clock = HourClock(identifier: text), text.contains("/") || text == "UTC" {
+                zone = clock
             } else {
                 fail(tzField, "expected an IANA time zone such as Europe/Prague, got \"\(text)\" (not known to this system's tz database)")
             }
@@ -49,7 +51,7 @@ extension NodeReader {
             planOK = plan != nil
         }
         guard let zone, let hours, planOK else { return nil }
-        return Site(name: name, timeZone: zone, openingHours: hours, floorPlan: plan, id: id ?? nil)
+        return Site(name: name, clock: zone, openingHours: hours, floorPlan: plan, id: id ?? nil)
     }
 
     /// `site.floor_plan`: an SVG or PNG file, relative to the configuration file. Read and

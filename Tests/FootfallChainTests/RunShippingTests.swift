@@ -47,7 +47,7 @@ struct RunShippingTests {
         let nine: Int64 = 1_709_798_400
         let clock = TestClock(nine + 2 * 3600 + 1200)
         let settings = Settings(
-            site: Site(name: "live", timeZone: "Europe/Prague", id: "live-store"),
+            site: Site(name: "live", clock: HourClock(identifier: "Europe/Prague")!, id: "live-store"),
             zones: [Zone(id: "a", name: "a", rssiThreshold: -70)],
             sensors: [Sensor(id: "s1", zone: 0, feed: .interface("wlan1"))],
             output: OutputSettings(directory: dir, retentionDays: 1, database: db.settings))
