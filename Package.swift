@@ -148,6 +148,7 @@ let package = Package(
         .executableTarget(
             name: "footfall",
             dependencies: [
+                "FootfallCore",
                 "FootfallPipeline",
                 "FootfallPlatform",
                 "FootfallGateway",
