@@ -33,6 +33,14 @@ public struct FootfallError: Error, Sendable, Equatable, CustomStringConvertible
         public static let noInput = Code(exitStatus: 66, name: "unreadable_input")
         /// EX_CANTCREAT: an output file cannot be written.
         public static let cannotCreate = Code(exitStatus: 73, name: "cannot_create")
+        /// EX_UNAVAILABLE: a service footfall needs (the chain's database) cannot be reached;
+        /// trying again later may help.
+        public static let unavailable = Code(exitStatus: 69, name: "unavailable")
+        /// EX_PROTOCOL: the other side speaks another version (the database schema is older
+        /// than this footfall).
+        public static let protocolMismatch = Code(exitStatus: 76, name: "protocol_mismatch")
+        /// EX_NOPERM: the other side refused (authentication, permissions, TLS trust).
+        public static let noPermission = Code(exitStatus: 77, name: "no_permission")
         /// EX_CONFIG: the configuration is invalid (every problem with file, line and key).
         public static let configuration = Code(exitStatus: 78, name: "configuration")
     }
