@@ -50,6 +50,10 @@ public struct ConfigErrors: Error, CustomStringConvertible, Sendable {
     }
 }
 
+extension ConfigErrors: FootfallErrorConvertible {
+    public var footfallError: FootfallError { FootfallError(code: .configuration, message: description) }
+}
+
 /// Reads and validates `footfall.yaml` (see `config/footfall.yaml` for every key).
 public enum ConfigLoader {
     /// The largest configuration file read: 1 MiB.

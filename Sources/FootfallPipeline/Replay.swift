@@ -40,6 +40,12 @@ public struct ReplayError: Error, CustomStringConvertible, Sendable {
     public var description: String { message }
 }
 
+extension ReplayError: FootfallErrorConvertible {
+    public var footfallError: FootfallError {
+        FootfallError(code: isConfiguration ? .configuration : isUnreadableInput ? .noInput : isUsage ? .usage : .failure, message: message)
+    }
+}
+
 /// What a replay did, for the summary line. Counts only.
 public struct ReplaySummary: Sendable {
     public var filesWritten: [String] = []

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FootfallCore
 import FootfallPipeline
 import Foundation
 
@@ -28,7 +29,7 @@ struct CheckConfigCommand: ParsableCommand {
             print(text)
         } else {
             printError(text)
-            throw ExitCode(78)  // EX_CONFIG
+            throw exitStatus(.configuration)
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FootfallCore
 import FootfallPipeline
 import Foundation
 
@@ -41,21 +42,18 @@ struct ReplayCommand: ParsableCommand {
             summary = try Replay.run(configPath: config, outputDirectory: output, arguments: captures, progress: progress)
         } catch {
             printError((error.isConfiguration ? "" : "footfall replay: error: ") + error.message)
-            // sysexits: EX_CONFIG for a bad configuration, EX_NOINPUT for an unreadable capture,
-            // EX_USAGE for a sensor id the configuration does not have.
-            throw ExitCode(error.isConfiguration ? 78 : error.isUnreadableInput ? 66 : error.isUsage ? 64 : 1)
+            throw exitStatus(of: error)
         }
         let p = summary.parse
         var line = "replay: \(summary.filesWritten.count) files written (\(summary.hoursWritten) hours), \(p.frames) frames, \(p.probeRequests) probe requests, \(p.malformed) malformed"
         if summary.gated > 0 { line += ", \(summary.gated) dropped by the gate" }
         if summary.tracker.late > 0 { line += ", \(summary.tracker.late) late" }
         if summary.truncatedFiles > 0 { line += ", \(summary.truncatedFiles) damaged files" }
-        if summary.implausibleTimes > 0 { line += ", \(summary.implausibleTimes) records with an impossible time dropped" }
         printError(line)
         if !summary.damage.isEmpty {
             for message in summary.damage { printError("footfall replay: warning: \(message)") }
             printError("footfall replay: some input was damaged; the files above count everything before the damage (exit status 65)")
-            throw ExitCode(65)  // EX_DATAERR
+            throw exitStatus(.data)
         }
     }
 }

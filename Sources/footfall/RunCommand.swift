@@ -1,4 +1,5 @@
 import ArgumentParser
+import FootfallCore
 import FootfallGateway
 
 /// `footfall run --config F [--output DIR]`: the live collector on the store gateway.
@@ -34,7 +35,7 @@ struct RunCommand: AsyncParsableCommand {
             // An error-level line for the journal as well as the plain one on stderr.
             logger.error("footfall run stopped: \(error.message)")
             printError((error.isConfiguration ? "" : "footfall run: error: ") + error.message)
-            throw ExitCode(error.isConfiguration ? 78 : 1)  // EX_CONFIG for a bad configuration
+            throw exitStatus(of: error)
         }
     }
 }
