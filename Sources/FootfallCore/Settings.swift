@@ -28,17 +28,33 @@ public struct Settings: Sendable {
 
 public struct Site: Sendable {
     public var name: String
-    /// IANA time zone identifier, e.g. `Europe/Prague`.
-    public var timeZone: String
+    /// The store's id in the chain's database (`site.id`); required when one is configured.
+    public var id: String?
+    /// The site's clock (`site.time_zone`), validated and built once, by the configuration.
+    public let clock: HourClock
     public var openingHours: OpeningHours
     /// The drawing `footfall report` shows the zones on (`site.floor_plan`); counting never reads it.
     public var floorPlan: FloorPlan?
 
-    public init(name: String, timeZone: String, openingHours: OpeningHours = .alwaysOpen, floorPlan: FloorPlan? = nil) {
+    /// IANA time zone identifier, e.g. `Europe/Prague`.
+    public var timeZone: String { clock.identifier }
+
+    public init(name: String, clock: HourClock, openingHours: OpeningHours = .alwaysOpen, floorPlan: FloorPlan? = nil, id: String? = nil) {
         self.name = name
-        self.timeZone = timeZone
+        self.id = id
+        self.clock = clock
         self.openingHours = openingHours
         self.floorPlan = floorPlan
+    }
+
+    /// For tests and hand-built settings, with a zone known to be valid.
+    /// - Precondition: `timeZone` is an IANA time zone known to the system (the
+    ///   configuration loader checks it, with file, line and key, before it builds a site).
+    public init(name: String, timeZone: String, openingHours: OpeningHours = .alwaysOpen, floorPlan: FloorPlan? = nil) {
+        guard let clock = HourClock(identifier: timeZone) else {
+            preconditionFailure("unknown IANA time zone; FootfallConfig refuses it before building a Site")
+        }
+        self.init(name: name, clock: clock, openingHours: openingHours, floorPlan: floorPlan)
     }
 }
 
@@ -101,10 +117,13 @@ public struct OutputSettings: Sendable, Equatable {
     public var directory: String
     /// Output files older than this many days are deleted (P17).
     public var retentionDays: Int
+    /// The chain's PostgreSQL the hours are shipped to; `nil` keeps them on this gateway only.
+    public var database: DatabaseSettings?
 
-    public init(directory: String = "/var/lib/footfall", retentionDays: Int = 90) {
+    public init(directory: String = "/var/lib/footfall", retentionDays: Int = 90, database: DatabaseSettings? = nil) {
         self.directory = directory
         self.retentionDays = retentionDays
+        self.database = database
     }
 }
 
