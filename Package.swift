@@ -166,6 +166,7 @@ let package = Package(
         .executableTarget(
             name: "footfall",
             dependencies: [
+                "FootfallCore",
                 "FootfallPipeline",
                 "FootfallPlatform",
                 "FootfallGateway",
