@@ -2,9 +2,16 @@
 //
 // footfall — an in-store Wi-Fi footfall collector.
 //
-// Modules are split by what they depend on (see README "Architecture"):
+// Modules are split by what they depend on and, in the pure core, at the pseudonymiser (see
+// docs/architecture.md):
 //   CPcap              system library: libpcap headers, nothing else
-//   FootfallCore       pure Swift: frame parsing, pseudonyms, gate, aggregation, suppression
+//   FootfallCore       pure Swift vocabulary both sides share: settings, site clock, Pseudonym,
+//                      Observation; nothing that can name a raw address or a key
+//   FootfallIngest     left of the pseudonymiser: wire formats → RawMAC → gate → key epoch →
+//                      pseudonymiser → Observation; the only module that can read raw bits,
+//                      unkeyed fingerprints or key words
+//   FootfallAggregate  right of it: tracker, hour report, suppression, noise → the published
+//                      hour; it does not depend on FootfallIngest, so it cannot see RawMAC
 //   FootfallPlatform   the few OS calls the privacy guarantees need (core dumps, locked key memory)
 //   FootfallCapture    owns every libpcap call (files, live interfaces, UDP streams)
 //   FootfallConfig     the YAML config file, validated with key and line in every error
@@ -25,6 +32,8 @@ let package = Package(
         .executable(name: "footfall", targets: ["footfall"]),
         // Libraries for the benchmark package (Benchmarks/), which depends on this one by path.
         .library(name: "FootfallCore", targets: ["FootfallCore"]),
+        .library(name: "FootfallIngest", targets: ["FootfallIngest"]),
+        .library(name: "FootfallAggregate", targets: ["FootfallAggregate"]),
         .library(name: "FootfallCapture", targets: ["FootfallCapture"]),
         .library(name: "FootfallConfig", targets: ["FootfallConfig"]),
         .library(name: "FootfallPipeline", targets: ["FootfallPipeline"]),
@@ -53,8 +62,20 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .target(
-            name: "FootfallPlatform",
+            name: "FootfallIngest",
             dependencies: ["FootfallCore"],
+            swiftSettings: strictSwift
+        ),
+        // Deliberately not dependent on FootfallIngest: the compiler keeps raw addresses,
+        // unkeyed fingerprints and key bytes out of everything that counts and publishes.
+        .target(
+            name: "FootfallAggregate",
+            dependencies: ["FootfallCore"],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "FootfallPlatform",
+            dependencies: ["FootfallCore", "FootfallIngest"],
             swiftSettings: strictSwift
         ),
         .target(
@@ -62,6 +83,7 @@ let package = Package(
             dependencies: [
                 "CPcap",
                 "FootfallCore",
+                "FootfallIngest",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
@@ -70,6 +92,7 @@ let package = Package(
             name: "FootfallConfig",
             dependencies: [
                 "FootfallCore",
+                "FootfallIngest",
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strictSwift
@@ -78,6 +101,7 @@ let package = Package(
             name: "FootfallOutput",
             dependencies: [
                 "FootfallCore",
+                "FootfallAggregate",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -87,6 +111,8 @@ let package = Package(
             name: "FootfallPipeline",
             dependencies: [
                 "FootfallCore",
+                "FootfallIngest",
+                "FootfallAggregate",
                 "FootfallPlatform",
                 "FootfallCapture",
                 "FootfallConfig",
@@ -101,6 +127,8 @@ let package = Package(
             name: "FootfallGateway",
             dependencies: [
                 "FootfallCore",
+                "FootfallIngest",
+                "FootfallAggregate",
                 "FootfallPlatform",
                 "FootfallCapture",
                 "FootfallConfig",
@@ -129,26 +157,38 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
-        // libFuzzer entry point for the frame parser; see README "Fuzzing".
+        // libFuzzer entry point for the frame parser; see docs/development.md "Fuzzing".
         .executableTarget(
             name: "footfall-fuzz",
-            dependencies: ["FootfallCore"],
+            dependencies: ["FootfallIngest"],
             swiftSettings: strictSwift
         ),
+        // Test targets mirror the modules; FootfallPrivacyTests cuts across them.
         .testTarget(
             name: "FootfallCoreTests",
             dependencies: ["FootfallCore", "FootfallTestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(
+            name: "FootfallIngestTests",
+            dependencies: ["FootfallIngest", "FootfallCore", "FootfallTestSupport"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "FootfallAggregateTests",
+            dependencies: ["FootfallAggregate", "FootfallCore", "FootfallIngest", "FootfallOutput", "FootfallTestSupport"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
             name: "FootfallCaptureTests",
-            dependencies: ["FootfallCapture", "FootfallCore"],
+            dependencies: ["FootfallCapture", "FootfallCore", "FootfallIngest"],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "FootfallPipelineTests",
             dependencies: [
-                "FootfallPipeline", "FootfallConfig", "FootfallOutput", "FootfallCore", "FootfallCrowd",
+                "FootfallPipeline", "FootfallConfig", "FootfallOutput", "FootfallCore",
+                "FootfallIngest", "FootfallAggregate", "FootfallCrowd",
                 .product(name: "HeapModule", package: "swift-collections"),
             ],
             swiftSettings: strictSwift
@@ -181,10 +221,13 @@ let package = Package(
             name: "FootfallGatewayTests",
             dependencies: [
                 "FootfallGateway",
+                "FootfallCapture",
                 "FootfallPipeline",
                 "FootfallConfig",
                 "FootfallOutput",
                 "FootfallCore",
+                "FootfallIngest",
+                "FootfallAggregate",
                 "FootfallTestSupport",
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -195,6 +238,8 @@ let package = Package(
             name: "FootfallPrivacyTests",
             dependencies: [
                 "FootfallCore",
+                "FootfallIngest",
+                "FootfallAggregate",
                 "FootfallPlatform",
                 "FootfallOutput",
                 "FootfallPipeline",

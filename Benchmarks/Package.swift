@@ -1,6 +1,6 @@
 // swift-tools-version:6.1
 //
-// Benchmarks for footfall's hot path (README "Performance"), in their own package so
+// Benchmarks for footfall's hot path (docs/performance.md), in their own package so
 // that the collector itself does not depend on the benchmark library.
 //
 //   swift package --package-path Benchmarks benchmark                    # run, print results
@@ -23,6 +23,8 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "FootfallCore", package: "footfall"),
+                .product(name: "FootfallIngest", package: "footfall"),
+                .product(name: "FootfallAggregate", package: "footfall"),
                 .product(name: "FootfallCapture", package: "footfall"),
                 .product(name: "FootfallConfig", package: "footfall"),
                 .product(name: "FootfallPipeline", package: "footfall"),

@@ -1,4 +1,5 @@
 import FootfallCore
+import FootfallIngest
 
 /// One record of a capture, borrowed from libpcap's buffer: valid only until the next call
 /// to the reader that returned it.

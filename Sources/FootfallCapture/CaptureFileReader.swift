@@ -1,5 +1,6 @@
 import CPcap
 import FootfallCore
+import FootfallIngest
 
 /// Reads a pcap or pcapng file record by record (pull-based, so several files can be
 /// merged by time).

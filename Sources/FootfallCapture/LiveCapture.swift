@@ -5,6 +5,7 @@ import Darwin
 #endif
 import CPcap
 import FootfallCore
+import FootfallIngest
 import Logging
 import Synchronization
 

@@ -1,4 +1,5 @@
 import FootfallCore
+import FootfallIngest
 import Logging
 
 /// One datagram of an access point's stream (TZSP, PEEKREMOTE) that carried an 802.11
@@ -16,9 +17,27 @@ public struct StreamDatagram<Stream: AccessPointStream> {
     /// The bare 802.11 frame inside (without an FCS).
     public var frame: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[header.payload]) }
 
-    /// Parses the frame inside with the header's signal put into the probe request.
+    /// Parses the frame inside with the header's hints (signal, CRC error).
     public func parse(counters: inout ParseCounters) -> ParseResult {
         header.parseFrame(in: bytes, timestampNanos: timestampNanos, counters: &counters)
+    }
+
+    /// Decodes the link, IPv4, UDP and stream headers of one captured packet, counting every
+    /// failure in `counters` by reason: what ``StreamCapture`` does with each record, callable
+    /// on bytes built by a test.
+    /// - Returns: the datagram (borrowing `bytes`), or `nil` when it carries no usable frame.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType, timestampNanos: Int64, counters: inout Stream.Counters) -> StreamDatagram? {
+        let udp: UDPDatagram
+        do {
+            udp = try UDPDatagram.decode(bytes, linkType: linkType)
+        } catch {
+            counters.datagrams += 1
+            if error == .fragment { counters.fragments += 1 } else { counters.undecodableIP += 1 }
+            return nil
+        }
+        let payload = UnsafeRawBufferPointer(rebasing: bytes[udp.payload])
+        guard let header = counters.decode(payload) else { return nil }
+        return StreamDatagram(timestampNanos: timestampNanos, sender: udp.source, header: header, bytes: payload)
     }
 }
 
@@ -84,17 +103,7 @@ public final class StreamCapture<Stream: AccessPointStream>: @unchecked Sendable
 
     /// Decodes link, IPv4, UDP and stream headers of one record, counting failures.
     private func decode(_ record: CaptureRecord) -> StreamDatagram<Stream>? {
-        let udp: UDPDatagram
-        do {
-            udp = try UDPDatagram.decode(record.bytes, linkType: capture.linkType)
-        } catch {
-            counters.datagrams += 1
-            if error == .fragment { counters.fragments += 1 } else { counters.undecodableIP += 1 }
-            return nil
-        }
-        let payload = UnsafeRawBufferPointer(rebasing: record.bytes[udp.payload])
-        guard let header = counters.decode(payload) else { return nil }
-        return StreamDatagram(timestampNanos: record.timestampNanos, sender: udp.source, header: header, bytes: payload)
+        StreamDatagram.decode(record.bytes, linkType: capture.linkType, timestampNanos: record.timestampNanos, counters: &counters)
     }
 
     /// Asks the reading thread to stop; safe from any thread.

@@ -1,4 +1,5 @@
 import FootfallCore
+import FootfallIngest
 import Foundation
 
 /// What a validated configuration means, in words, for `footfall check-config`.
@@ -15,6 +16,10 @@ public enum ConfigSummary {
             lines.append("time zone: \(site.timeZone)")
         }
         lines.append("opening hours: \(openingHours(site.openingHours))")
+        if let plan = site.floorPlan {
+            let drawn = settings.zones.filter { !$0.area.isEmpty }.count
+            lines.append("floor plan: \((plan.path as NSString).lastPathComponent) (\(drawn) of \(settings.zones.count) zones drawn on it; used by footfall report only)")
+        }
         lines.append("zones (\(settings.zones.count)):")
         for zone in settings.zones {
             let name = zone.name == zone.id ? "" : " \"\(zone.name)\""

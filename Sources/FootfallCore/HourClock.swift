@@ -144,10 +144,21 @@ func pad(_ value: Int, _ width: Int = 2) -> String {
 }
 
 @inline(__always) @usableFromInline
-func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
-    let q = a / b
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
-}
+func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a.floorDiv(b) }
 
 @inline(__always) @usableFromInline
-func floorMod(_ a: Int64, _ b: Int64) -> Int64 { a - floorDiv(a, b) * b }
+func floorMod(_ a: Int64, _ b: Int64) -> Int64 { a.floorMod(b) }
+
+extension Int64 {
+    /// Division rounded towards negative infinity: the slot, second or hour an instant
+    /// before 1970 falls in is the one that starts before it, as for every other instant.
+    @inlinable
+    package func floorDiv(_ d: Int64) -> Int64 {
+        let q = self / d
+        return (self % d != 0 && (self < 0) != (d < 0)) ? q - 1 : q
+    }
+
+    /// The remainder that goes with ``floorDiv(_:)``: always in `0 ..< d` for positive `d`.
+    @inlinable
+    package func floorMod(_ d: Int64) -> Int64 { self - floorDiv(d) * d }
+}

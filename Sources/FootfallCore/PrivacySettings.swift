@@ -38,7 +38,7 @@ public enum KeyRotation: Sendable, Equatable {
 ///
 /// Phones that randomise pick a new address for every scan, or every few scans, so one
 /// phone shows up as dozens of addresses an hour: counting addresses counts scans, not
-/// people (10–50× too many in the reference captures, see README "Accuracy").
+/// people (10–50× too many in the reference captures, see docs/accuracy.md).
 public enum RandomisedAddressPolicy: String, Sendable, Equatable, CaseIterable {
     /// Each address is a device (within the key period only). Overcounts phones that rotate
     /// their address; meant for comparisons and for sites where few devices randomise.

@@ -5,11 +5,13 @@
 /// file, a log line or an error message (P14). Equal pseudonyms in one key period mean the
 /// same address; across periods they mean nothing.
 public struct Pseudonym: Hashable, Sendable, BitwiseCopyable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// `package`: the ingest side makes pseudonyms, the aggregate side hashes its tables on
+    /// them; no client of the library can read or forge one.
     @usableFromInline
-    internal let value: UInt64
+    package let value: UInt64
 
     @inlinable
-    internal init(value: UInt64) {
+    package init(value: UInt64) {
         self.value = value
     }
 

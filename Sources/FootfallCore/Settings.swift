@@ -31,11 +31,14 @@ public struct Site: Sendable {
     /// IANA time zone identifier, e.g. `Europe/Prague`.
     public var timeZone: String
     public var openingHours: OpeningHours
+    /// The drawing `footfall report` shows the zones on (`site.floor_plan`); counting never reads it.
+    public var floorPlan: FloorPlan?
 
-    public init(name: String, timeZone: String, openingHours: OpeningHours = .alwaysOpen) {
+    public init(name: String, timeZone: String, openingHours: OpeningHours = .alwaysOpen, floorPlan: FloorPlan? = nil) {
         self.name = name
         self.timeZone = timeZone
         self.openingHours = openingHours
+        self.floorPlan = floorPlan
     }
 }
 
@@ -52,12 +55,19 @@ public struct Zone: Sendable, Equatable {
     public var name: String
     /// Smoothed RSSI (dBm) a device must reach at this zone's best sensor to be placed here.
     public var rssiThreshold: Int
+    /// The zone's outline on the floor plan (`zones[].area`), empty when not drawn; only
+    /// `footfall report` reads it.
+    public var area: [PlanPoint]
 
-    public init(id: String, name: String, rssiThreshold: Int) {
+    public init(id: String, name: String, rssiThreshold: Int, area: [PlanPoint] = []) {
         self.id = id
         self.name = name
         self.rssiThreshold = rssiThreshold
+        self.area = area
     }
+
+    /// The id of the site-wide row of every hour; no zone may take it.
+    public static let siteWideID = "ALL"
 }
 
 public struct Sensor: Sendable, Equatable {

@@ -1,4 +1,4 @@
-/// How observations become visits, visitors, passers-by and residents (README "Output files and definitions").
+/// How observations become visits, visitors, passers-by and residents (docs/output.md).
 public struct VisitRules: Sendable, Equatable {
     /// RSSI smoothing slot: a device's zone is decided per slot from the strongest frame any
     /// sensor heard from it in the slot. Must divide 900 so that slots tile every local hour

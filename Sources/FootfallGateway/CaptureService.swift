@@ -131,12 +131,14 @@ public final class CaptureService: Service, CustomStringConvertible {
     private let sleeper: any BackoffSleeper
     private let initialBackoff: Backoff
     /// A source that ran this long before failing starts its backoff afresh.
-    static let healthyRun: Duration = .seconds(30)
+    public static let defaultHealthyRun: Duration = .seconds(30)
+    private let healthyRun: Duration
     /// Kernel and decoder counts are published this often.
     static let statisticsInterval: Duration = .seconds(5)
 
-    public init(spec: SourceSpec, index: Int, factory: any FrameSourceFactory, ring: FrameRing, metrics: GatewayMetrics, logger: Logger, backoff: Backoff = Backoff(), sleeper: any BackoffSleeper = TaskBackoffSleeper()) {
+    public init(spec: SourceSpec, index: Int, factory: any FrameSourceFactory, ring: FrameRing, metrics: GatewayMetrics, logger: Logger, backoff: Backoff = Backoff(), sleeper: any BackoffSleeper = TaskBackoffSleeper(), healthyRun: Duration = CaptureService.defaultHealthyRun) {
         self.spec = spec
+        self.healthyRun = healthyRun
         self.index = index
         self.factory = factory
         self.ring = ring
@@ -189,7 +191,7 @@ public final class CaptureService: Service, CustomStringConvertible {
             control.clearCurrent()
             metrics.setSourceUp(index, false)
             guard case .failure(let error) = outcome else { break }
-            if ContinuousClock.now - started >= Self.healthyRun { backoff.reset() }
+            if ContinuousClock.now - started >= healthyRun { backoff.reset() }
             let wait = backoff.next()
             metrics.sourceFailed(index)
             logger.warning("source down; reopening it", metadata: metadata.merging(["source.error": "\(error.message)", "source.retry_seconds": "\(Int(wait))"]) { $1 })

@@ -7,6 +7,8 @@ import Darwin
 #endif
 
 import FootfallCore
+import FootfallIngest
+import FootfallAggregate
 
 /// What travels with a frame from a capture thread to the pipeline thread. Plain values,
 /// no heap storage.
@@ -17,15 +19,16 @@ public struct FrameMeta: Sendable, Equatable {
     public var sensor: Int32
     /// How to parse the bytes: radiotap (127) or bare 802.11 (105).
     public var linkType: LinkType
-    /// For bare 802.11 frames out of a TZSP or PEEKREMOTE stream: the signal the access point reported
-    /// (tag 10), put into the probe request when the frame has none of its own.
-    public var signalDBm: Int8?
+    /// For bare 802.11 frames out of a TZSP or PEEKREMOTE stream: the signal and the CRC
+    /// verdict the access point reported, for ``FrameParser/parse(_:linkType:hints:timestampNanos:counters:elements:)``
+    /// on the pipeline thread; ``RadioHints/none`` for a monitor interface.
+    public var hints: RadioHints
 
-    public init(timestampNanos: Int64, sensor: Int32, linkType: LinkType, signalDBm: Int8? = nil) {
+    public init(timestampNanos: Int64, sensor: Int32, linkType: LinkType, hints: RadioHints = .none) {
         self.timestampNanos = timestampNanos
         self.sensor = sensor
         self.linkType = linkType
-        self.signalDBm = signalDBm
+        self.hints = hints
     }
 }
 

@@ -7,6 +7,8 @@ import Darwin
 #endif
 
 import FootfallCore
+import FootfallIngest
+import FootfallAggregate
 import FootfallPipeline
 import FootfallPlatform
 import Logging
@@ -167,6 +169,16 @@ public final class LivePipeline: @unchecked Sendable {
         }
     }
 
+    /// The parse of a frame taken out of the ring: the one parse of every source, with the
+    /// hints (signal, CRC error) the capture thread put beside the frame, reading the
+    /// elements only as far as the pipeline hashes them. Tests of the stream formats call
+    /// this after routing datagrams through ``TZSPDemux`` and a ``FrameRing``, so they check
+    /// the path `run` takes.
+    @inlinable
+    public static func parse(_ bytes: UnsafeRawBufferPointer, meta: FrameMeta, timestampNanos: Int64, counters: inout ParseCounters, elements: ElementDetail) -> ParseResult {
+        FrameParser.parse(bytes, linkType: meta.linkType, hints: meta.hints, timestampNanos: timestampNanos, counters: &counters, elements: elements)
+    }
+
     /// One frame from the ring.
     func process(_ bytes: UnsafeRawBufferPointer, meta: FrameMeta) {
         let sensor = Int(meta.sensor)
@@ -175,15 +187,7 @@ public final class LivePipeline: @unchecked Sendable {
         // Event time never goes backwards (see the type's documentation).
         let t = max(meta.timestampNanos, eventNanos)
         eventNanos = t
-        let result: ParseResult
-        if meta.linkType == .ieee80211, meta.signalDBm != nil {
-            // A frame out of a TZSP or PEEKREMOTE stream (without FCS): the access point's
-            // signal reading goes in.
-            let header = TZSPHeader(payload: 0 ..< bytes.count, signalDBm: meta.signalDBm, encapsulation: TZSP.Encapsulation.ieee80211.rawValue)
-            result = header.parseFrame(in: bytes, timestampNanos: t, counters: &parse)
-        } else {
-            result = FrameParser.parse(bytes, linkType: meta.linkType, timestampNanos: t, counters: &parse)
-        }
+        let result = LivePipeline.parse(bytes, meta: meta, timestampNanos: t, counters: &parse, elements: core.elementDetail)
         switch consume result {
         case .probeRequest(let request):
             probesPerSensor[sensor] += 1
@@ -296,7 +300,7 @@ public final class LivePipeline: @unchecked Sendable {
         let gate = core.gateCounters
         if gate.dropped > published.gateDropped { metrics.gateDropped.increment(by: gate.dropped - published.gateDropped) }
         published.gateDropped = gate.dropped
-        let tracker = core.tracker.counters
+        let tracker = core.trackerCounters
         if tracker.late > published.late { metrics.late.increment(by: tracker.late - published.late) }
         published.late = tracker.late
         let ringNow = ring.statistics
@@ -308,11 +312,11 @@ public final class LivePipeline: @unchecked Sendable {
             ])
         }
         published.ring = ringNow
-        metrics.activeDevices.record(core.tracker.trackedDevices)
+        metrics.activeDevices.record(core.trackedDevices)
         let counters = LivePipelineCounters(
             parse: parse, gate: gate, tracker: tracker, ring: ringNow,
             framesPerSensor: framesPerSensor, probeRequestsPerSensor: probesPerSensor,
-            activeDevices: core.tracker.trackedDevices, keyGeneration: core.keyGeneration,
+            activeDevices: core.trackedDevices, keyGeneration: core.keyGeneration,
             eventTimeNanos: eventNanos == .min ? nil : eventNanos,
             zoneThresholds: core.settings.zones.map(\.rssiThreshold)
         )

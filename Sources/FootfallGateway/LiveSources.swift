@@ -1,5 +1,7 @@
 import FootfallCapture
 import FootfallCore
+import FootfallIngest
+import FootfallAggregate
 import Logging
 
 /// One live source of `footfall run`: a monitor-mode interface, or a TZSP or PEEKREMOTE
@@ -228,7 +230,7 @@ public struct TZSPDemux: Sendable {
     }
 
     /// Routes one decoded datagram: the frame inside (bare 802.11, no FCS) with the header's
-    /// signal, to the sensor its sender names.
+    /// hints (signal, CRC error), to the sensor its sender names.
     /// - Parameters:
     ///   - sender: the access point's address (from the IPv4 header).
     ///   - header: the decoded stream header.
@@ -240,12 +242,11 @@ public struct TZSPDemux: Sendable {
             unknownSenders += 1
             return .unknownSender
         }
-        let frame = UnsafeRawBufferPointer(rebasing: datagram[header.payload])
-        return push(frame, sensor: sensor, signalDBm: header.signalDBm, timestampNanos: timestampNanos, into: ring)
+        return push(header.frame(in: datagram), sensor: sensor, hints: header.hints, timestampNanos: timestampNanos, into: ring)
     }
 
-    private mutating func push(_ frame: UnsafeRawBufferPointer, sensor: Int32, signalDBm: Int8?, timestampNanos: Int64, into ring: FrameRing) -> Outcome {
-        let meta = FrameMeta(timestampNanos: timestampNanos, sensor: sensor, linkType: .ieee80211, signalDBm: signalDBm)
+    private mutating func push(_ frame: UnsafeRawBufferPointer, sensor: Int32, hints: RadioHints, timestampNanos: Int64, into ring: FrameRing) -> Outcome {
+        let meta = FrameMeta(timestampNanos: timestampNanos, sensor: sensor, linkType: .ieee80211, hints: hints)
         guard ring.push(frame, meta: meta) else {
             ringDrops += 1
             return .ringDropped

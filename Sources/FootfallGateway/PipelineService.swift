@@ -1,5 +1,7 @@
 import FootfallConfig
 import FootfallCore
+import FootfallIngest
+import FootfallAggregate
 import Logging
 import ServiceLifecycle
 import UnixSignals

@@ -1,4 +1,6 @@
 import FootfallCore
+import FootfallIngest
+import FootfallAggregate
 import FootfallOutput
 import Foundation
 import Logging
@@ -12,7 +14,7 @@ public protocol HourFileSink: Sendable {
     func write(_ hour: PublishedHour) throws(OutputError) -> [String]
 }
 
-// `write(_: some PublishableHour)` is the witness.
+// `write(_: PublishedHour)` is the witness.
 extension HourFileWriter: HourFileSink {}
 
 /// The writer's state: hours waiting to be written, oldest first. A write that fails (full

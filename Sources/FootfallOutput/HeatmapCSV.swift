@@ -1,77 +1,6 @@
+import FootfallAggregate
 import FootfallCore
 import SystemPackage
-
-/// An hour as it may be published: values after suppression, `nil` where withheld. The CSV
-/// writer only accepts this, never a raw ``HourReport``, so nothing reaches a file without
-/// going through suppression first.
-public protocol PublishableHour {
-    var hourStart: Int64 { get }
-    var utcOffsetSeconds: Int { get }
-    var partial: Bool { get }
-    /// Zones in configuration order, then the site-wide row.
-    var heatmapRows: [HeatmapRow] { get }
-    var flowRows: [FlowRow] { get }
-}
-
-/// One row of `heatmap-*.csv`.
-public struct HeatmapRow: Sendable, Equatable {
-    public var zone: String
-    public var devices: Int?
-    public var visitors: Int?
-    public var visits: Int?
-    public var averagePresent: Double?
-    public var peakPresent: Int?
-    public var medianDwellSeconds: Double?
-    public var p90DwellSeconds: Double?
-    public var passersby: Int?
-    /// Names of the columns whose values were withheld (as in the header).
-    public var suppressed: [String]
-
-    public init(zone: String, devices: Int?, visitors: Int?, visits: Int?, averagePresent: Double?, peakPresent: Int?, medianDwellSeconds: Double?, p90DwellSeconds: Double?, passersby: Int?, suppressed: [String]) {
-        self.zone = zone
-        self.devices = devices
-        self.visitors = visitors
-        self.visits = visits
-        self.averagePresent = averagePresent
-        self.peakPresent = peakPresent
-        self.medianDwellSeconds = medianDwellSeconds
-        self.p90DwellSeconds = p90DwellSeconds
-        self.passersby = passersby
-        self.suppressed = suppressed
-    }
-}
-
-/// One row of `flows-*.csv`.
-public struct FlowRow: Sendable, Equatable {
-    public var from: String
-    public var to: String
-    public var transitions: Int?
-    public var suppressed: [String]
-
-    public init(from: String, to: String, transitions: Int?, suppressed: [String]) {
-        self.from = from
-        self.to = to
-        self.transitions = transitions
-        self.suppressed = suppressed
-    }
-}
-
-/// A plain ``PublishableHour`` for suppressors to fill in.
-public struct PublishedTable: PublishableHour, Sendable, Equatable {
-    public var hourStart: Int64
-    public var utcOffsetSeconds: Int
-    public var partial: Bool
-    public var heatmapRows: [HeatmapRow]
-    public var flowRows: [FlowRow]
-
-    public init(hourStart: Int64, utcOffsetSeconds: Int, partial: Bool, heatmapRows: [HeatmapRow], flowRows: [FlowRow]) {
-        self.hourStart = hourStart
-        self.utcOffsetSeconds = utcOffsetSeconds
-        self.partial = partial
-        self.heatmapRows = heatmapRows
-        self.flowRows = flowRows
-    }
-}
 
 /// The CSV text of the two hourly files (RFC 4180: comma-separated, CRLF line ends, fields
 /// quoted when they hold a comma, quote, semicolon or line break).
@@ -79,17 +8,20 @@ public enum HeatmapCSV {
     public static let heatmapHeader = "hour_start,zone,devices,visitors,visits,avg_present,peak_present,median_dwell_s,p90_dwell_s,passersby,suppressed,partial"
     public static let flowsHeader = "hour_start,from_zone,to_zone,transitions,suppressed"
 
-    public static func heatmap(_ hour: some PublishableHour) -> String {
+    /// The heatmap file of an hour. It takes only a ``PublishedHour``, the hour as
+    /// suppression (``Suppression/publish(_:privacy:)``) left it: nothing reaches a file
+    /// without going through suppression first (P7).
+    public static func heatmap(_ hour: PublishedHour) -> String {
         let start = LocalTime(utcSeconds: hour.hourStart, utcOffsetSeconds: hour.utcOffsetSeconds).iso8601
         var text = heatmapHeader + "\r\n"
-        for row in hour.heatmapRows {
+        for row in hour.zones {
             let fields: [String] = [
                 start, row.zone,
-                int(row.devices), int(row.visitors), int(row.visits),
-                fixed2(row.averagePresent), int(row.peakPresent),
-                seconds(row.medianDwellSeconds), seconds(row.p90DwellSeconds),
-                int(row.passersby),
-                row.suppressed.joined(separator: ";"),
+                int(row.devices.value), int(row.visitors.value), int(row.visits.value),
+                fixed2(row.averagePresent.value), int(row.peakPresent.value),
+                seconds(row.medianDwellSeconds?.value), seconds(row.p90DwellSeconds?.value),
+                int(row.passersby.value),
+                row.suppressed.map(\.rawValue).joined(separator: ";"),
                 hour.partial ? "true" : "false",
             ]
             text += fields.map(field).joined(separator: ",") + "\r\n"
@@ -97,11 +29,12 @@ public enum HeatmapCSV {
         return text
     }
 
-    public static func flows(_ hour: some PublishableHour) -> String {
+    /// The flows file of an hour (empty apart from the header in strict mode).
+    public static func flows(_ hour: PublishedHour) -> String {
         let start = LocalTime(utcSeconds: hour.hourStart, utcOffsetSeconds: hour.utcOffsetSeconds).iso8601
         var text = flowsHeader + "\r\n"
-        for row in hour.flowRows {
-            let fields = [start, row.from, row.to, int(row.transitions), row.suppressed.joined(separator: ";")]
+        for row in hour.flows {
+            let fields = [start, row.from, row.to, int(row.transitions.value), row.isSuppressed ? "transitions" : ""]
             text += fields.map(field).joined(separator: ",") + "\r\n"
         }
         return text

@@ -1,4 +1,5 @@
 import FootfallCore
+import FootfallAggregate
 import Foundation
 
 /// The SVG drawing of one day. Self-contained (no fonts, scripts or links), so the file can

@@ -1,4 +1,5 @@
 import FootfallCore
+import FootfallAggregate
 import Foundation
 import SystemPackage
 

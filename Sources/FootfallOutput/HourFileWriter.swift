@@ -1,4 +1,5 @@
 import FootfallCore
+import FootfallAggregate
 import SystemPackage
 
 /// Writes the two files of each local hour, `heatmap-YYYY-MM-DDTHH.csv` and
@@ -50,14 +51,14 @@ public struct HourFileWriter: Sendable {
         return local.dateAndHour
     }
 
-    public func heatmapName(_ hour: some PublishableHour) -> String { "heatmap-\(stem(hourStart: hour.hourStart, utcOffsetSeconds: hour.utcOffsetSeconds)).csv" }
-    public func flowsName(_ hour: some PublishableHour) -> String { "flows-\(stem(hourStart: hour.hourStart, utcOffsetSeconds: hour.utcOffsetSeconds)).csv" }
+    public func heatmapName(_ hour: PublishedHour) -> String { "heatmap-\(stem(hourStart: hour.hourStart, utcOffsetSeconds: hour.utcOffsetSeconds)).csv" }
+    public func flowsName(_ hour: PublishedHour) -> String { "flows-\(stem(hourStart: hour.hourStart, utcOffsetSeconds: hour.utcOffsetSeconds)).csv" }
 
     /// Writes both files of an hour (flows first, so a heatmap file on disk always has its
     /// flows beside it). Returns the names written; empty when a complete version of the
     /// hour is already there and this one is partial.
     @discardableResult
-    public func write(_ hour: some PublishableHour) throws(OutputError) -> [String] {
+    public func write(_ hour: PublishedHour) throws(OutputError) -> [String] {
         try files.ensureDirectory(directory)
         let heatmap = heatmapName(hour)
         if hour.partial, isComplete(heatmap) { return [] }

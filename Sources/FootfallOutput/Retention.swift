@@ -1,4 +1,5 @@
 import FootfallCore
+import FootfallAggregate
 import Foundation
 
 /// The names of footfall's own output files, and the period each one covers.

@@ -1,5 +1,7 @@
 import FootfallConfig
 import FootfallCore
+import FootfallIngest
+import FootfallAggregate
 
 /// `footfall check-config`: the meaning of a configuration file, or every error in it.
 public enum ConfigCheck {

@@ -1,5 +1,7 @@
 import FootfallConfig
 import FootfallCore
+import FootfallIngest
+import FootfallAggregate
 import Foundation
 
 /// A ground-truth file that cannot be used, naming the file and line (never its text).

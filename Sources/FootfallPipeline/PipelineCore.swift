@@ -1,4 +1,6 @@
 import FootfallCore
+import FootfallIngest
+import FootfallAggregate
 import FootfallPlatform
 
 /// The core every driver shares (`replay` over files, `run` over live sources): gate →
@@ -11,8 +13,8 @@ import FootfallPlatform
 public struct PipelineCore: ~Copyable {
     public private(set) var settings: Settings
     public private(set) var gate: Gate
-    var epoch: KeyEpoch
-    public private(set) var tracker: Tracker
+    /// The key period and the tracker it owns: a rotation cannot leave a table behind.
+    var epoch: KeyEpoch<Tracker>
     /// Whether the key memory is locked in RAM (P3); `nil` when no locked memory could be
     /// mapped at all and the key lives in ordinary memory.
     public let keyLockStatus: LockedKeyMemory.LockStatus?
@@ -52,8 +54,7 @@ public struct PipelineCore: ~Copyable {
         let keys = injected ?? keyMemory.map { $0.makeKeyStore(slots: keySlots) } ?? KeyStore(slots: keySlots)
         self.settings = settings
         self.gate = gate
-        self.epoch = KeyEpoch(keys: keys, schedule: schedule)
-        self.tracker = Tracker(settings: settings)
+        self.epoch = KeyEpoch(keys: keys, schedule: schedule, scope: Tracker(settings: settings))
         self.keyLockStatus = keyMemory?.lockStatus
         self.keySlotOfSensor = PipelineCore.keySlots(settings)
         self.grouping = settings.privacy.randomisedAddresses == .group
@@ -73,7 +74,7 @@ public struct PipelineCore: ~Copyable {
     /// floor(t / 1 s) ≥ the due second, i.e. when t ≥ due × 1 s) and notes the next instant.
     @discardableResult
     private mutating func advanceKey(toNanos nanos: Int64) -> Bool {
-        let rotated = epoch.advance(to: PipelineCore.floorSeconds(nanos), scope: &tracker)
+        let rotated = epoch.advance(to: PipelineCore.floorSeconds(nanos))
         rotationCheckNanos = epoch.nextRotationSeconds.map { $0 &* 1_000_000_000 } ?? .min
         return rotated
     }
@@ -100,7 +101,8 @@ public struct PipelineCore: ~Copyable {
         // Event time drives the key schedule: a due rotation first closes every slot heard
         // under the old key, then destroys it (P4).
         if request.timestampNanos >= rotationCheckNanos { advanceKey(toNanos: request.timestampNanos) }
-        tracker.observe(epoch.pseudonymiser.observeForTracker(request, sensor: sensor, keySlot: keySlotOfSensor[sensor], grouping: grouping))
+        let observation = epoch.pseudonymiser.observeForTracker(request, sensor: sensor, keySlot: keySlotOfSensor[sensor], grouping: grouping)
+        epoch.scope.observe(observation)
     }
 
     /// Live mode: event time moves on without a frame (the once-a-second tick). Closes hours
@@ -111,15 +113,15 @@ public struct PipelineCore: ~Copyable {
     @discardableResult
     public mutating func advanceClock(toNanos nanos: Int64) -> Bool {
         let rotated = advanceKey(toNanos: nanos)
-        tracker.advanceClock(toNanos: nanos)
+        epoch.scope.advanceClock(toNanos: nanos)
         return rotated
     }
 
     /// Whether ``takeClosedHours()`` has something.
-    public var hasClosedHours: Bool { tracker.hasClosedHours }
+    public var hasClosedHours: Bool { epoch.scope.hasClosedHours }
 
     /// Hours the tracker closed since the last call, oldest first, before suppression.
-    public mutating func takeClosedHours() -> [HourReport] { tracker.takeClosedHours() }
+    public mutating func takeClosedHours() -> [HourReport] { epoch.scope.takeClosedHours() }
 
     /// End of input or shutdown: every open hour is closed (the one in progress as
     /// `partial`) and the key is destroyed. Call once; the core hashes nothing afterwards.
@@ -130,8 +132,8 @@ public struct PipelineCore: ~Copyable {
     /// - Parameter inspect: tests only: sees the tracker and the keys after the last hour
     ///   closed, before the keys are destroyed.
     mutating func finish(inspect: ((borrowing Tracker, KeyStore) -> Void)?) -> [HourReport] {
-        let reports = tracker.finish()
-        inspect?(tracker, epoch.keys)
+        let reports = epoch.scope.finish()
+        inspect?(epoch.scope, epoch.keys)
         epoch.keys.destroy()
         return reports
     }
@@ -146,6 +148,12 @@ public struct PipelineCore: ~Copyable {
         total.admitted += now.admitted
         return total
     }
+
+    /// What the tracker counted (observations, late frames, residents); no per-device data.
+    public var trackerCounters: TrackerCounters { epoch.scope.counters }
+
+    /// Devices the tracker holds now (a gauge for the operator).
+    public var trackedDevices: Int { epoch.scope.trackedDevices }
 
     /// How many keys have been replaced since the start (rotations).
     public var keyGeneration: Int { epoch.keys.generation }
@@ -181,7 +189,7 @@ public struct PipelineCore: ~Copyable {
         if let reason = PipelineCore.restartReason(from: settings, to: new) {
             throw PipelineError("\(reason); restart footfall to apply it (the running configuration stays in force)")
         }
-        guard tracker.canApplyPlacement(from: new) else {
+        guard epoch.scope.canApplyPlacement(from: new) else {
             throw PipelineError("zones or sensors changed; restart footfall to apply it (the running configuration stays in force)")
         }
         let newGate: Gate
@@ -192,7 +200,7 @@ public struct PipelineCore: ~Copyable {
         }
         earlierGateCounters = gateCounters
         gate = newGate
-        tracker.applyPlacement(from: new)
+        epoch.scope.applyPlacement(from: new)
         settings = new
         keySlotOfSensor = PipelineCore.keySlots(new)
     }

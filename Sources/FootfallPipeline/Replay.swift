@@ -1,5 +1,7 @@
 import FootfallCapture
 import FootfallCore
+import FootfallIngest
+import FootfallAggregate
 import FootfallOutput
 import FootfallPlatform
 import HeapModule
@@ -183,7 +185,7 @@ public enum Replay {
         // End of input is treated as a shutdown: the hour in progress is written as partial.
         try write(core.finish(inspect: inspect))
         summary.gated = core.gateCounters.dropped
-        summary.tracker = core.tracker.counters
+        summary.tracker = core.trackerCounters
         progress?.update(bytesRead: summary.bytesRead, totalBytes: totalBytes, frames: summary.parse.frames)
         progress?.finish()
         return summary

@@ -1,5 +1,7 @@
 import FootfallCapture
 import FootfallCore
+import FootfallIngest
+import FootfallAggregate
 
 /// Counts of one UTC hour in ``CaptureFileStatistics``.
 public struct StatsHour: Sendable, Equatable {

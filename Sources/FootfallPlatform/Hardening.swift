@@ -7,6 +7,7 @@ import Darwin
 #endif
 
 import FootfallCore
+import FootfallIngest
 
 /// Process-wide measures that keep the key out of crash output (P3): no core dumps, not
 /// ptrace-attachable by other unprivileged processes of the same user, `/proc/<pid>/mem`

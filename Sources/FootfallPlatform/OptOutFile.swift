@@ -7,6 +7,7 @@ import Darwin
 #endif
 
 import FootfallCore
+import FootfallIngest
 
 /// Watches the opt-out file (P16) so that a new entry takes effect without a restart.
 ///

@@ -1,5 +1,5 @@
 // libFuzzer entry point for the frame parser and the access-point stream headers in front
-// of it, TZSP and PEEKREMOTE (README "Fuzzing").
+// of it, TZSP and PEEKREMOTE (docs/development.md "Fuzzing").
 //
 // Built normally (`swift build`), this is a corpus replayer: `footfall-fuzz FILE|DIR...`
 // runs every file through the parser, so a crash file that libFuzzer saved can be replayed
@@ -18,7 +18,7 @@
 // `main` hands over to libFuzzer's driver (`LLVMFuzzerRunDriver`), which calls
 // `LLVMFuzzerTestOneInput` with generated inputs. libFuzzer's own `main` cannot be used:
 // SwiftPM links every executable with `main` aliased to the module's Swift entry point.
-import FootfallCore
+import FootfallIngest
 import Foundation
 
 /// Feeds one input to the parser as both link types, and as a TZSP and a PEEKREMOTE

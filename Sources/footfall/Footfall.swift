@@ -15,6 +15,7 @@ struct Footfall: AsyncParsableCommand {
             EvaluateCommand.self,
             AuditCommand.self,
             RenderCommand.self,
+            ReportCommand.self,
             RunCommand.self,
         ]
     )

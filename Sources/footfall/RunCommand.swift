@@ -12,7 +12,7 @@ struct RunCommand: AsyncParsableCommand {
             with partial=true and exits 0. SIGHUP reloads zone thresholds, sensor placement, opening \
             hours, the RSSI floor, k and the opt-out file without losing counts or changing the key; \
             an invalid file is refused and the running configuration stays in force. Logs go to \
-            stderr (journald under systemd). See README, "Running on the store gateway".
+            stderr (journald under systemd). See docs/operating.md.
 
             Exit status: 0 after a clean shutdown, 78 for an invalid configuration, 1 otherwise.
             """

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import FootfallCapture
 import FootfallCore
+import FootfallIngest
 
 /// Reads a whole file; returns the records' bytes and timestamps, and the error that ended it.
 private func readAll(_ path: String) throws(CaptureError) -> (records: [(bytes: [UInt8], nanos: Int64)], error: CaptureError?) {

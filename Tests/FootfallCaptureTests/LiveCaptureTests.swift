@@ -6,6 +6,7 @@ import Darwin
 import Testing
 @testable import FootfallCapture
 import FootfallCore
+import FootfallIngest
 
 /// Opening a live interface needs root (or CAP_NET_RAW). These tests capture on the loopback
 /// interface, so they run only as root; otherwise they are skipped, and say why.

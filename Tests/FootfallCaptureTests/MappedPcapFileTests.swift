@@ -1,5 +1,6 @@
 @testable import FootfallCapture
 import FootfallCore
+import FootfallIngest
 import Foundation
 import Testing
 

@@ -1,4 +1,6 @@
 import FootfallCore
+import FootfallIngest
+import FootfallAggregate
 @testable import FootfallGateway
 import FootfallPipeline
 import Foundation
@@ -44,7 +46,7 @@ func tzspDatagram(_ frame: [UInt8], signalDBm: Int8 = -45) -> [UInt8] {
 @discardableResult
 func push(_ ring: FrameRing, source: UInt64, sensor: Int32, atNanos t: Int64, signalDBm: Int8 = -45) -> Bool {
     let frame = probeRequest(source: source)
-    return frame.withUnsafeBytes { ring.push($0, meta: FrameMeta(timestampNanos: t, sensor: sensor, linkType: .ieee80211, signalDBm: signalDBm)) }
+    return frame.withUnsafeBytes { ring.push($0, meta: FrameMeta(timestampNanos: t, sensor: sensor, linkType: .ieee80211, hints: RadioHints(signalDBm: signalDBm))) }
 }
 
 /// Collects what the pipeline publishes.

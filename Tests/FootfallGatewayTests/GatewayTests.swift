@@ -6,6 +6,8 @@ import Darwin
 
 import FootfallCapture
 import FootfallCore
+import FootfallIngest
+import FootfallAggregate
 @testable import FootfallGateway
 import FootfallOutput
 import FootfallPipeline
@@ -54,7 +56,7 @@ struct TZSPDemuxTests {
         }
         #expect(seen.map(\.sensor) == [1, 0])
         // The ring holds the bare 802.11 frame and the access point's signal reading.
-        #expect(seen.allSatisfy { $0.linkType == .ieee80211 && $0.signalDBm == -45 })
+        #expect(seen.allSatisfy { $0.linkType == .ieee80211 && $0.hints.signalDBm == -45 })
         #expect(lengths == [probeRequest(source: 1).count, probeRequest(source: 1).count])
         #expect(demux.unknownSenders == 0)
     }
@@ -173,7 +175,10 @@ struct CaptureResilienceTests {
         let metrics = GatewayMetrics(sensorIDs: ["mon"], sourceNames: ["wlan9"])
         let service = CaptureService(
             spec: SourceSpec(kind: .monitor(interface: "wlan9", sensor: 0)), index: 0, factory: factory,
-            ring: FrameRing(capacity: 8), metrics: metrics, logger: logger, sleeper: sleeper)
+            ring: FrameRing(capacity: 8), metrics: metrics, logger: logger, sleeper: sleeper,
+            // The source that is lost ran for a moment only; on a loaded machine that moment
+            // can pass 30 s of wall-clock time, which would (rightly) start the backoff afresh.
+            healthyRun: .seconds(86_400))
         let control = CaptureControl()
         // Stop once the fourth open (the working source) has happened.
         let watcher = Task {

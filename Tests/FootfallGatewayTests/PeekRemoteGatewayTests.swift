@@ -1,11 +1,13 @@
 import FootfallCore
+import FootfallIngest
+import FootfallAggregate
 @testable import FootfallGateway
 import FootfallTestSupport
 import Testing
 
 /// A PEEKREMOTE datagram around `frame`: the 20-byte legacy header or the 55-byte version 2
 /// header (offsets as in packet-peekremote.c), then the frame and a 4-byte FCS.
-func peekRemoteDatagram(_ frame: [UInt8], signalDBm: Int8 = -45, version2: Bool = false) -> [UInt8] {
+func peekRemoteDatagram(_ frame: [UInt8], signalDBm: Int8 = -45, version2: Bool = false, crcError: Bool = false) -> [UInt8] {
     var header: [UInt8]
     if version2 {
         header = [UInt8](repeating: 0, count: 55)
@@ -13,11 +15,13 @@ func peekRemoteDatagram(_ frame: [UInt8], signalDBm: Int8 = -45, version2: Bool 
         header[16] = 6 // channel
         header[31] = UInt8(bitPattern: signalDBm)
         header[32] = UInt8(bitPattern: Int8(-95))
+        if crcError { header[45] = PeekRemote.flagCRCError }
     } else {
         header = [UInt8](repeating: 0, count: 20)
         header[0] = UInt8(bitPattern: signalDBm)
         header[1] = UInt8(bitPattern: Int8(-95))
         header[17] = 6 // channel
+        if crcError { header[6] = PeekRemote.flagCRCError }
     }
     return header + frame + [0xC0, 0xFF, 0xEE, 0x00]
 }
@@ -49,10 +53,44 @@ struct PeekRemoteDemuxTests {
             frames.append(Array(bytes))
         }
         #expect(seen.map(\.sensor) == [1, 0])
-        #expect(seen.map(\.signalDBm) == [-52, -41])
+        #expect(seen.map(\.hints.signalDBm) == [-52, -41])
         #expect(seen.allSatisfy { $0.linkType == .ieee80211 })
         // Exactly the 802.11 frame: the header in front and the FCS behind are gone.
         #expect(frames == [probeRequest(source: 0x001B_6300_0001), probeRequest(source: 0x001B_6300_0002)])
+    }
+
+    /// The access point's CRC-error flag travels with the frame through the ring, and the
+    /// pipeline thread's parse marks the probe request and counts it as bad FCS, in both
+    /// header formats; a frame without the flag is not marked.
+    @Test func theCRCErrorFlagTravelsThroughTheRingAndMarksTheProbeRequestAsBadFCS() throws {
+        var demux = TZSPDemux(routes: Self.routes)
+        let ring = FrameRing(capacity: 8)
+        for (version2, crcError) in [(false, true), (true, true), (true, false)] {
+            let datagram = peekRemoteDatagram(probeRequest(source: 0x001B_6300_0003), signalDBm: -50, version2: version2, crcError: crcError)
+            try datagram.withUnsafeBytes { bytes in
+                let header = try PeekRemote.decode(bytes)
+                #expect(demux.route(sender: IPv4Address(dottedQuad: "127.0.0.4")!, header: header, datagram: bytes, timestampNanos: tenTwenty, into: ring) == .queued(sensor: 0))
+            }
+        }
+        var parse = ParseCounters()
+        var marked: [Bool] = []
+        var signals: [Int8?] = []
+        ring.consume(timeoutNanos: 0) { bytes, meta in
+            let result = LivePipeline.parse(bytes, meta: meta, timestampNanos: tenTwenty, counters: &parse, elements: .full)
+            switch consume result {
+            case .probeRequest(let request):
+                marked.append(request.badFCS)
+                signals.append(request.signalDBm)
+            case .other:
+                break
+            case .malformed:
+                break
+            }
+        }
+        #expect(marked == [true, true, false])
+        #expect(signals == [-50, -50, -50])
+        #expect(parse.badFCS == 2)
+        #expect(parse.probeRequests == 3)
     }
 
     @Test func anUnknownSenderIsDroppedAndCounted() throws {

@@ -1,17 +1,14 @@
 @testable import FootfallOutput
 import FootfallCore
+import FootfallIngest
+import FootfallAggregate
 import Foundation
 import Testing
 
-/// A report that needs no suppression, published as is (test-only: production code only
-/// publishes through suppression).
-func published(_ report: HourReport) -> PublishedTable {
-    PublishedTable(
-        hourStart: report.hourStart, utcOffsetSeconds: report.utcOffsetSeconds, partial: report.partial,
-        heatmapRows: report.zones.map {
-            HeatmapRow(zone: $0.zone, devices: $0.devices, visitors: $0.visitors, visits: $0.visits, averagePresent: $0.averagePresent, peakPresent: $0.peakPresent, medianDwellSeconds: $0.medianDwellSeconds, p90DwellSeconds: $0.p90DwellSeconds, passersby: $0.passersby, suppressed: [])
-        },
-        flowRows: report.flows.map { FlowRow(from: $0.from, to: $0.to, transitions: $0.transitions, suppressed: []) })
+/// A report published with k = 1, where suppression withholds nothing: the writer takes
+/// only what suppression returns, so even a test goes through it.
+func published(_ report: HourReport) -> PublishedHour {
+    Suppression.apply(report, k: 1)
 }
 
 /// 2024-03-21 14:00 +01:00.
@@ -63,9 +60,9 @@ struct CSVWriterTests {
 
     @Test func withheldColumnsAreListedInOneQuotedFieldAndLeftEmpty() {
         var table = published(sampleReport)
-        table.heatmapRows[0].visitors = nil
-        table.heatmapRows[0].passersby = nil
-        table.heatmapRows[0].suppressed = ["visitors", "passersby"]
+        table.zones[0].visitors = .withheld
+        table.zones[0].passersby = .withheld
+        table.zones[0].suppressed = [.visitors, .passersby]
         let line = HeatmapCSV.heatmap(table).split(separator: "\r\n")[1]
         #expect(line == "2024-03-21T14:00:00+01:00,entrance,40,,31,6.46,12,420,1260,,\"visitors;passersby\",false")
     }

@@ -6,6 +6,7 @@
 // The phone probe rate (`visits.phone_probe_rate`) was measured on three phones only — the
 // tuning phones iPhone11-B, iPhone12-M and OppoFindX3Neo-A. These tests count crowds of the
 // two others, iPhone7-F (iOS 15.5) and iPhoneXR-L (iOS 16.4.1), which were never used to set it.
+import FootfallAggregate
 import FootfallConfig
 import FootfallCore
 import FootfallCrowd

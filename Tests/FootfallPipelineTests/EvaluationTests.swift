@@ -1,5 +1,7 @@
 import FootfallConfig
-@testable import FootfallCore
+import FootfallCore
+@testable import FootfallIngest
+@testable import FootfallAggregate
 @testable import FootfallPipeline
 import Foundation
 import Testing

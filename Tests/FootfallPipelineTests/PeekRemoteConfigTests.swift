@@ -1,5 +1,7 @@
 import FootfallConfig
 import FootfallCore
+import FootfallIngest
+import FootfallAggregate
 import Testing
 
 /// ``validYAML`` with a third sensor fed by PEEKREMOTE (lines 22–27).

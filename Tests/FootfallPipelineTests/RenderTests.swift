@@ -1,5 +1,7 @@
 @testable import FootfallOutput
 import FootfallCore
+import FootfallIngest
+import FootfallAggregate
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML

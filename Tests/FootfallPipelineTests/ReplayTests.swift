@@ -1,6 +1,8 @@
 @testable import FootfallPipeline
 import FootfallConfig
 import FootfallCore
+import FootfallIngest
+import FootfallAggregate
 import Foundation
 import HeapModule
 import Testing

@@ -1,4 +1,6 @@
 @testable import FootfallCore
+import FootfallIngest
+import FootfallAggregate
 import FootfallOutput
 import FootfallPlatform
 import Crypto
@@ -97,12 +99,11 @@ struct LogCanaryTests {
 
         let tz = TimeZone(identifier: "Europe/Prague")!
         var gate = Gate(privacy: PrivacySettings(rssiFloor: -90), openingHours: .alwaysOpen, timeZone: tz, optOut: optOut, sensorCount: 2)
-        var epoch = KeyEpoch(keys: keys, schedule: KeySchedule(rotation: .hourly, timeZone: tz))
         struct Seen: PseudonymScope {
             var devices = Set<Pseudonym>()
             mutating func endKeyPeriod(at instant: Int64) { devices.removeAll() }
         }
-        var seen = Seen()
+        var epoch = KeyEpoch(keys: keys, schedule: KeySchedule(rotation: .hourly, timeZone: tz), scope: Seen())
         var t: Int64 = 1_710_579_600 * 1_000_000_000  // 2024-03-16 10:00 CET
         for (i, mac) in macs.enumerated() {
             t += 20_000_000_000
@@ -110,11 +111,11 @@ struct LogCanaryTests {
             let decision = gate.admit(probe, sensor: i % 2)
             log.trace("frame", metadata: ["decision": "\(decision)", "sensor": "\(i % 2)"])
             guard decision == .admit else { continue }
-            if epoch.advance(to: t / 1_000_000_000, scope: &seen) {
+            if epoch.advance(to: t / 1_000_000_000) {
                 log.debug("key rotated", metadata: ["generation": "\(keys.generation)", "keys": "\(keys)"])
             }
             let observation = epoch.pseudonymiser.observe(probe, sensor: i % 2)
-            seen.devices.insert(observation.device)
+            epoch.scope.devices.insert(observation.device)
             var dumped = ""
             dump(observation, to: &dumped)
             log.trace("observation", metadata: ["observation": "\(observation)", "device": "\(observation.device)", "dump": "\(dumped)"])

@@ -1,4 +1,6 @@
 import FootfallCore
+import FootfallIngest
+import FootfallAggregate
 import FootfallOutput
 import Foundation
 import Testing

@@ -1,4 +1,6 @@
 import FootfallCore
+import FootfallIngest
+import FootfallAggregate
 import Foundation
 import Testing
 
@@ -134,24 +136,27 @@ struct RotationTests {
 
     @Test func keyEpochDropsPseudonymTablesWhenTheKeyRotates() {
         let keys = KeyStore()
-        var epoch = KeyEpoch(keys: keys, schedule: KeySchedule(rotation: .hourly, timeZone: Self.prague))
-        var table = Table(keys: keys)
+        var epoch = KeyEpoch(keys: keys, schedule: KeySchedule(rotation: .hourly, timeZone: Self.prague), scope: Table(keys: keys))
         let start = Self.utc(2024, 3, 7, 9, 15)
-        #expect(epoch.advance(to: start, scope: &table) == false)
+        let rotated1 = epoch.advance(to: start)
+        #expect(rotated1 == false)
         #expect(epoch.nextRotationSeconds == Self.utc(2024, 3, 7, 10))
         let obs = epoch.pseudonymiser.observe(makeProbe(mac: 0xDCFB_4868_BEE4), sensor: 0)
-        table.seen.insert(obs.device)
-        #expect(epoch.advance(to: start + 600, scope: &table) == false)
-        #expect(table.seen.count == 1)
-        #expect(epoch.advance(to: Self.utc(2024, 3, 7, 10, 0), scope: &table))
+        epoch.scope.seen.insert(obs.device)
+        let rotated2 = epoch.advance(to: start + 600)
+        #expect(rotated2 == false)
+        #expect(epoch.scope.seen.count == 1)
+        let rotated3 = epoch.advance(to: Self.utc(2024, 3, 7, 10, 0))
+        #expect(rotated3)
         // The table was emptied at the rotation instant, while the old key was still in place
         // (generation 1), and the key was replaced right after.
-        #expect(table.seen.isEmpty)
-        #expect(table.endedAt == [Self.utc(2024, 3, 7, 10)])
-        #expect(table.keyGenerationAtEnd == [1])
+        #expect(epoch.scope.seen.isEmpty)
+        #expect(epoch.scope.endedAt == [Self.utc(2024, 3, 7, 10)])
+        #expect(epoch.scope.keyGenerationAtEnd == [1])
         #expect(keys.generation == 2)
         // A long silence: one rotation, then the next one is scheduled after now.
-        #expect(epoch.advance(to: Self.utc(2024, 3, 7, 15, 20), scope: &table))
+        let rotated4 = epoch.advance(to: Self.utc(2024, 3, 7, 15, 20))
+        #expect(rotated4)
         #expect(keys.generation == 3)
         #expect(epoch.nextRotationSeconds == Self.utc(2024, 3, 7, 16))
     }

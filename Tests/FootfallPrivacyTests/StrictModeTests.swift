@@ -1,4 +1,6 @@
 import FootfallCore
+import FootfallIngest
+import FootfallAggregate
 import Testing
 
 /// P5: strict mode — one key per zone, hourly rotation, no flows.

@@ -1,4 +1,6 @@
 import FootfallCore
+import FootfallIngest
+import FootfallAggregate
 import Testing
 
 /// P6 (allow-listed output) and P7 (small-count suppression with complementary suppression).

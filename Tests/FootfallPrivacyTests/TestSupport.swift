@@ -1,8 +1,10 @@
-// The only file of the privacy tests that reaches into FootfallCore's internals: tests need
+// The only file of the privacy tests that reaches into FootfallIngest's internals: tests need
 // to make raw addresses and element fingerprints that the parser would otherwise produce, and
-// to compare key-dependent values. Production code outside FootfallCore cannot do this (see
-// `sourcesOutsideCoreNeverReachIntoRawAddressBits`).
-@testable import FootfallCore
+// to compare key-dependent values. Production code outside FootfallIngest cannot do this (see
+// `sourcesOutsideIngestNeverReachIntoRawAddressBits`).
+import FootfallCore
+@testable import FootfallIngest
+import FootfallAggregate
 import FootfallTestSupport
 import Foundation
 

@@ -1,4 +1,4 @@
-// Benchmarks of the hot path (README "Performance": a budget of about 100 ns per frame in total).
+// Benchmarks of the hot path (docs/performance.md: a budget of about 100 ns per frame in total).
 //
 // Names carry no spaces or slashes: the static thresholds are stored in files named after
 // the benchmark, and the benchmark tool looks them up by the name as written.
@@ -10,7 +10,9 @@
 import Benchmark
 import FootfallCapture
 import FootfallConfig
+import FootfallAggregate
 import FootfallCore
+import FootfallIngest
 import FootfallPipeline
 import Foundation
 

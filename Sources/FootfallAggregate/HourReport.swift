@@ -1,0 +1,66 @@
+import FootfallCore
+
+/// Anonymous aggregates of one local hour, before suppression. Nothing in it identifies a
+/// device: only counts and durations per zone and for the whole site (P6).
+public struct HourReport: Sendable, Equatable {
+    /// Start of the hour, seconds since the Unix epoch.
+    public var hourStart: Int64
+    /// The site's UTC offset at `hourStart`, seconds (for the local ISO 8601 timestamp).
+    public var utcOffsetSeconds: Int
+    /// The hour was still in progress when it was written (shutdown).
+    public var partial: Bool
+    /// One row per configured zone, in configuration order, then the site-wide row.
+    public var zones: [ZoneHour]
+    /// Zone-to-zone transitions (empty in strict mode).
+    public var flows: [FlowCount]
+
+    public init(hourStart: Int64, utcOffsetSeconds: Int, partial: Bool, zones: [ZoneHour], flows: [FlowCount]) {
+        self.hourStart = hourStart
+        self.utcOffsetSeconds = utcOffsetSeconds
+        self.partial = partial
+        self.zones = zones
+        self.flows = flows
+    }
+}
+
+public struct ZoneHour: Sendable, Equatable {
+    /// Zone id, or ``ZoneHour/siteWide`` for the site row.
+    public var zone: String
+    /// Distinct devices heard in the zone (visitors, passers-by; residents excluded).
+    public var devices: Int
+    public var visitors: Int
+    public var visits: Int
+    /// Time-weighted mean number of visitors present during the hour.
+    public var averagePresent: Double
+    public var peakPresent: Int
+    /// Dwell of the visits that ended in (or were open at the end of) the hour, seconds.
+    public var medianDwellSeconds: Double?
+    public var p90DwellSeconds: Double?
+    public var passersby: Int
+
+    public static let siteWide = Zone.siteWideID
+
+    public init(zone: String, devices: Int = 0, visitors: Int = 0, visits: Int = 0, averagePresent: Double = 0, peakPresent: Int = 0, medianDwellSeconds: Double? = nil, p90DwellSeconds: Double? = nil, passersby: Int = 0) {
+        self.zone = zone
+        self.devices = devices
+        self.visitors = visitors
+        self.visits = visits
+        self.averagePresent = averagePresent
+        self.peakPresent = peakPresent
+        self.medianDwellSeconds = medianDwellSeconds
+        self.p90DwellSeconds = p90DwellSeconds
+        self.passersby = passersby
+    }
+}
+
+public struct FlowCount: Sendable, Equatable {
+    public var from: String
+    public var to: String
+    public var transitions: Int
+
+    public init(from: String, to: String, transitions: Int) {
+        self.from = from
+        self.to = to
+        self.transitions = transitions
+    }
+}

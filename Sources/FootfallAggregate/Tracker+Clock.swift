@@ -1,0 +1,37 @@
+import FootfallCore
+
+/// What live collection (`footfall run`) needs from the tracker beyond replay: time that
+/// passes without frames, and a configuration reload that keeps the counts.
+extension Tracker {
+    /// Moves event time forward without a frame, so that hours close by the wall clock when
+    /// nobody is around (live mode feeds this once a second).
+    ///
+    /// Time never goes backwards here: an earlier instant than the newest frame or tick is
+    /// ignored, so a wall-clock step back cannot produce a negative duration.
+    /// - Parameter nanos: event time, nanoseconds since the Unix epoch.
+    public mutating func advanceClock(toNanos nanos: Int64) {
+        guard nanos > newestNanos else { return }
+        newestNanos = nanos
+        if nanos >= nextTickNanos { tick() }
+    }
+
+    /// The newest event time seen (frame or clock), nanoseconds since the Unix epoch; `nil`
+    /// before the first.
+    public var eventTimeNanos: Int64? { newestNanos == .min ? nil : newestNanos }
+
+    /// Whether ``applyPlacement(from:)`` can take these settings: the same zones in the same
+    /// order and the same number of sensors (the tables are indexed by both).
+    public func canApplyPlacement(from settings: Settings) -> Bool {
+        settings.zones.map(\.id) == zoneIDs && settings.sensors.count == sensorZone.count
+            && settings.sensors.allSatisfy { $0.zone >= 0 && $0.zone < zoneIDs.count }
+    }
+
+    /// Configuration reload: new zone thresholds and sensor placement apply to the slots
+    /// decided from now on. Nothing already counted changes and no device is forgotten.
+    /// - Precondition: ``canApplyPlacement(from:)``.
+    public mutating func applyPlacement(from settings: Settings) {
+        precondition(canApplyPlacement(from: settings), "zones or sensors changed; a restart is needed")
+        zoneThreshold = settings.zones.map { Int16(clamping: $0.rssiThreshold) }
+        sensorZone = settings.sensors.map { Int32($0.zone) }
+    }
+}
