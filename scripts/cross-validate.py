@@ -15,7 +15,7 @@ candidate (never used to choose). No setting is chosen on the day it is scored o
 
     scripts/cross-validate.py [--candidates FILE] [--json OUT]
 """
-import argparse, json, math, os, re, subprocess, sys, tempfile
+import argparse, json, math, os, re, shutil, subprocess, sys, tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -91,6 +91,10 @@ def main():
             candidates.append((name, dict(p.split("=", 1) for p in pairs)))
     all_days = days()
     tmp = tempfile.mkdtemp(prefix="footfall-cv-")
+    # Files the configuration names relative to itself (the floor plan) go beside the copies.
+    for name in os.listdir(os.path.dirname(BASE)):
+        if not name.endswith(".yaml"):
+            shutil.copy(os.path.join(os.path.dirname(BASE), name), tmp)
     jobs = []
     for ci, (name, settings) in enumerate(candidates):
         path = os.path.join(tmp, f"c{ci}.yaml")
