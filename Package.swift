@@ -84,6 +84,7 @@ let package = Package(
                 "CPcap",
                 "FootfallCore",
                 "FootfallIngest",
+                "FootfallPlatform",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
@@ -149,6 +150,7 @@ let package = Package(
             name: "footfall",
             dependencies: [
                 "FootfallPipeline",
+                "FootfallPlatform",
                 "FootfallGateway",
                 "FootfallConfig",
                 "FootfallOutput",
@@ -240,11 +242,14 @@ let package = Package(
                 "FootfallCore",
                 "FootfallIngest",
                 "FootfallAggregate",
+                "FootfallGateway",
                 "FootfallPlatform",
                 "FootfallOutput",
                 "FootfallPipeline",
                 "FootfallTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
         ),

@@ -23,6 +23,8 @@ struct HourClose {
     let residents: Set<UInt32>
     /// Slots in the hour, plus one (the end of the last run).
     let width: Int
+    /// Whether the hour's devices and visits are handed to its day (Tracker+Days.swift).
+    let countsDays: Bool
 
     // MARK: what the walk adds up
     /// Presence per slot for the peaks: +1 where a run starts, −1 where it ends; the running
@@ -45,9 +47,12 @@ struct HourClose {
     var visitZoneDwell: [Int32]
     /// The next transition not yet counted.
     var nextTransition = 0
+    /// What the hour adds to its day's totals (only when ``countsDays``).
+    var day = DayContribution()
 
-    init(zoneIDs: [String], strict: Bool, slotSeconds: Int64, minimumDwellSlots: Int64, hour: HourAccumulator) {
+    init(zoneIDs: [String], strict: Bool, slotSeconds: Int64, minimumDwellSlots: Int64, hour: HourAccumulator, countsDays: Bool = false) {
         let zc = zoneIDs.count
+        self.countsDays = countsDays
         self.zoneIDs = zoneIDs
         self.strict = strict
         self.slotSeconds = slotSeconds
@@ -96,6 +101,7 @@ struct HourClose {
                 i = j
             }
             guard !resident else { continue }
+            if countsDays { day.devices.append((localID, heard, visited)) }
             countDevice(heard: heard, visited: visited)
         }
         countTransitions(transitions, before: .max, qualifying: false, resident: false)
@@ -129,10 +135,12 @@ struct HourClose {
         }
         if qualifies {
             siteDwell.append(visitDwell)
+            if countsDays { day.dwell.append((runs[i].visitKey, zc, visitDwell)) }
             var rest = zonesOfVisit
             while rest != 0 {
                 let z = rest.trailingZeroBitCount
                 zoneDwell[z].append(visitZoneDwell[z])
+                if countsDays { day.dwell.append((runs[i].visitKey, z, visitZoneDwell[z])) }
                 visitZoneDwell[z] = 0
                 rest &= rest - 1
             }
@@ -242,8 +250,9 @@ extension Tracker {
         let listenedFrom = firstSlot == .min ? hour.hour.start : max(hour.hour.start, firstSlot * slotSeconds)
         let hourSeconds = Double(max(slotSeconds, min(hour.hour.end, listenedUntil) - listenedFrom))
         HourClose.sortRecords(&hour)
-        var close = HourClose(zoneIDs: zoneIDs, strict: strict, slotSeconds: slotSeconds, minimumDwellSlots: minimumDwellSlots, hour: hour)
+        var close = HourClose(zoneIDs: zoneIDs, strict: strict, slotSeconds: slotSeconds, minimumDwellSlots: minimumDwellSlots, hour: hour, countsDays: countsDays)
         close.countDevices(runs: hour.runs, marks: hour.marks, transitions: hour.transitions)
+        hour.day = close.day
         return HourReport(hourStart: hour.hour.start, utcOffsetSeconds: hour.hour.utcOffsetSeconds, partial: partial,
                           zones: close.rows(hourSeconds: hourSeconds), flows: close.flows())
     }

@@ -13,6 +13,9 @@ public struct HourReport: Sendable, Equatable {
     public var zones: [ZoneHour]
     /// Zone-to-zone transitions (empty in strict mode).
     public var flows: [FlowCount]
+    /// The days that were over when this hour closed (``DayReport``), so that their files are
+    /// written by whatever writes the hour, in order; empty unless the key rotates daily.
+    public var days: [DayReport] = []
 
     public init(hourStart: Int64, utcOffsetSeconds: Int, partial: Bool, zones: [ZoneHour], flows: [FlowCount]) {
         self.hourStart = hourStart

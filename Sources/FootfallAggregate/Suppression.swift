@@ -64,75 +64,111 @@ public struct PublishedHour: Sendable, Equatable {
     public var flows: [PublishedFlow]
     /// The threshold the hour was suppressed with.
     public var k: Int
+    /// The days that ended with this hour, suppressed by the same rules (``DayReport``).
+    public var days: [PublishedDay] = []
 }
 
-/// Small-count suppression with complementary suppression (P7). See PRIVACY.md, "Small
-/// counts", for the rule and why it is enough.
+/// Small-count suppression by people, with complementary suppression (P7). See PRIVACY.md,
+/// "Small counts", for the rule and why it is enough.
 ///
-/// 1. Primary: every count of devices (devices, visitors, visits, peak_present, passersby)
-///    with `0 < value < k` is withheld, in zone rows and in the site row. Zero is published:
-///    it describes nobody.
-/// 2. Complementary, across zones: in each column, the site row is read as the total of the
+/// Every published value describes at least `k` distinct devices:
+///
+/// 1. Primary: every count of people — `devices`, `visitors`, `peak_present`, `passersby`,
+///    flow `transitions` — with `0 < value < k` is withheld, in zone rows and in the site
+///    row. Zero is published: it describes nobody.
+/// 2. Columns that are not counts of people are guarded by the people they describe:
+///    `visits`, `avg_present`, `median_dwell_s` and `p90_dwell_s` are withheld wherever
+///    `visitors` is, and visits also when they are fewer than k: one person making five
+///    visits must not be published as `visits=5` with their own dwell as the median. A flow
+///    is withheld when either of its zones' visitors is.
+/// 3. Complementary, across zones: in each column, the site row is read as the total of the
 ///    zone rows. If any zone cell is withheld while the site cell is published, at least two
-///    zone cells must be withheld and their values must add up to at least `k`, so that
-///    "site minus the published zones" neither recovers one cell nor is itself a small
-///    count. Until that holds, the smallest non-zero published zone cell is withheld too;
-///    if none is left, the site cell is withheld. If the site cell is withheld and every
-///    zone cell is published, the smallest non-zero zone cell is withheld (otherwise the
-///    site value would be their sum).
-/// 3. Complementary, within a row: `devices = visitors + passersby`; if exactly one of the
+///    zone cells must be withheld and their values must add up to at least `k`; until that
+///    holds, the smallest non-zero published zone cell is withheld too, and if none is left,
+///    the site cell. If the site cell is withheld and every zone cell is published, the
+///    smallest non-zero zone cell is withheld.
+/// 4. Complementary, within a row: `devices = visitors + passersby`; if exactly one of the
 ///    three is withheld, the smallest non-zero other one is withheld too.
-/// 4. Rules 2 and 3 repeat until nothing changes (each step only adds withheld cells, so
-///    this ends).
-/// 5. `avg_present` is withheld wherever `visitors` is (it is additive across zones too, and
-///    the visitors rule already leaves two or more of them withheld). Dwell statistics are
-///    withheld when they rest on fewer than `k` visits. Flows are withheld when
-///    `0 < transitions < k`; no flow totals are published, so nothing can be subtracted.
+/// 5. Differences: zones overlap (one phone is heard in two zones), so the site row is not
+///    their sum, and a reader who subtracts one published count from another whose people
+///    contain the first's learns a count of people ("ALL 11 − entrance 10 = 1 person never
+///    at the entrance"; a flow out of the entrance against the entrance's visitors). For
+///    every such pair (``containmentPairs(rows:flows:site:)``: within a row, zone against
+///    site, a flow against its zones and the site) the published values differ by 0 or by
+///    at least k; otherwise the zone cell or the flow (within a row, the smaller) is
+///    withheld.
+/// 6. Rules 3–5 repeat until nothing changes (each step only adds withheld cells, so this
+///    ends).
+///
+/// With noise (P8), every decision is taken on the true counts, and the noisy values are
+/// published in the cells that are published (see ``publish(_:privacy:)``).
 public enum Suppression {
-    /// The integer columns that count devices, in header order.
-    static let countColumns: [HeatmapColumn] = [.devices, .visitors, .visits, .peakPresent, .passersby]
+    /// The integer columns that count people, in header order (visits are events).
+    static let peopleColumns: [HeatmapColumn] = [.devices, .visitors, .peakPresent, .passersby]
 
     /// Suppresses one hour.
     /// - Parameters:
-    ///   - report: the hour's aggregates (with noise already added when P8 is on).
-    ///   - k: the smallest count that may be published (``PrivacySettings/k``).
+    ///   - report: the hour's aggregates; every decision is taken on these.
+    ///   - k: the smallest number of people a published value may describe (``PrivacySettings/k``).
     /// - Returns: the rows to write.
     public static func apply(_ report: HourReport, k: Int) -> PublishedHour {
+        apply(report, k: k, values: nil)
+    }
+
+    /// - Parameter values: the values to publish in the cells that are published (the noisy
+    ///   report under P8); `nil` publishes `report`'s own. Dwell statistics, visits and flows
+    ///   are not published with noise (their sensitivity to one device is not bounded).
+    static func apply(_ report: HourReport, k: Int, values: HourReport?) -> PublishedHour {
         let rows = report.zones
         let site = rows.firstIndex { $0.zone == ZoneHour.siteWide }
         let zoneRows = rows.indices.filter { $0 != site }
+        let visitorsColumn = peopleColumns.firstIndex(of: .visitors)!
 
-        // withheld[row][column index in countColumns]
-        var withheld = rows.map { row in countColumns.map { column in isSmall(count(row, column), k: k) } }
+        // withheld[row][column index in peopleColumns]
+        var withheld = rows.map { row in peopleColumns.map { column in isSmall(count(row, column), k: k) } }
+        var flowWithheld = report.flows.map { isSmall($0.transitions, k: k) }
+        let rowOfZone = Dictionary(rows.indices.map { (rows[$0].zone, $0) }, uniquingKeysWith: { a, _ in a })
 
         var changed = true
         while changed {
             changed = false
-            for (c, column) in countColumns.enumerated() {
+            for (c, column) in peopleColumns.enumerated() {
                 changed = protectColumn(c, column, rows: rows, zoneRows: zoneRows, site: site, k: k, withheld: &withheld) || changed
             }
             for r in rows.indices {
                 changed = protectRow(r, row: rows[r], withheld: &withheld) || changed
             }
+            for (f, flow) in report.flows.enumerated() where !flowWithheld[f] {
+                let ends = [rowOfZone[flow.from], rowOfZone[flow.to]].compactMap { $0 }
+                if ends.contains(where: { withheld[$0][visitorsColumn] }) {
+                    flowWithheld[f] = true
+                    changed = true
+                }
+            }
+            changed = protectDifferences(rows: rows, flows: report.flows, site: site, k: k, withheld: &withheld, flowWithheld: &flowWithheld) || changed
         }
 
+        let noisy = values != nil
+        let shown = values ?? report
         let published = rows.enumerated().map { r, row -> PublishedZoneRow in
+            let shownRow = shown.zones.indices.contains(r) ? shown.zones[r] : row
             func cell(_ column: HeatmapColumn) -> Published<Int> {
-                let c = countColumns.firstIndex(of: column)!
-                return withheld[r][c] ? .withheld : .value(count(row, column))
+                let c = peopleColumns.firstIndex(of: column)!
+                if withheld[r][c] { return .withheld }
+                return .value(publishedValue(trueValue: count(row, column), shown: count(shownRow, column), k: k))
             }
-            let visitorsWithheld = withheld[r][countColumns.firstIndex(of: .visitors)!]
-            let dwellWithheld = row.visits < k
+            // Guarded by the people they describe: the visitors.
+            let visitorsWithheld = withheld[r][visitorsColumn]
             func dwell(_ value: Double?) -> Published<Double>? {
                 guard let value else { return nil }
-                return dwellWithheld ? .withheld : .value(value)
+                return visitorsWithheld || noisy ? .withheld : .value(value)
             }
             var out = PublishedZoneRow(
                 zone: row.zone,
                 devices: cell(.devices),
                 visitors: cell(.visitors),
-                visits: cell(.visits),
-                averagePresent: visitorsWithheld ? .withheld : .value(row.averagePresent),
+                visits: visitorsWithheld || isSmall(row.visits, k: k) || (noisy && row.visits > 0) ? .withheld : .value(row.visits),
+                averagePresent: visitorsWithheld ? .withheld : .value(shownRow.averagePresent),
                 peakPresent: cell(.peakPresent),
                 medianDwellSeconds: dwell(row.medianDwellSeconds),
                 p90DwellSeconds: dwell(row.p90DwellSeconds),
@@ -154,22 +190,86 @@ public enum Suppression {
             return out
         }
 
-        let flows = report.flows.map { flow in
-            PublishedFlow(from: flow.from, to: flow.to, transitions: isSmall(flow.transitions, k: k) ? .withheld : .value(flow.transitions))
+        let flows = report.flows.enumerated().map { f, flow in
+            PublishedFlow(from: flow.from, to: flow.to, transitions: flowWithheld[f] || (noisy && flow.transitions > 0) ? .withheld : .value(flow.transitions))
         }
 
-        return PublishedHour(hourStart: report.hourStart, utcOffsetSeconds: report.utcOffsetSeconds, partial: report.partial, zones: published, flows: flows, k: k)
+        return PublishedHour(hourStart: report.hourStart, utcOffsetSeconds: report.utcOffsetSeconds, partial: report.partial, zones: published, flows: flows, k: k,
+                             days: report.days.map { publish($0, privacy: PrivacySettings(k: k)) })
     }
 
     /// Noise (when configured, P8) and then suppression (P7): what the writer publishes.
+    /// Suppression decides on the true counts; the published cells get the noisy values.
     public static func publish(_ report: HourReport, privacy: PrivacySettings) -> PublishedHour {
         guard let epsilon = privacy.epsilon else { return apply(report, k: privacy.k) }
         var rng = SystemRandomNumberGenerator()
-        return apply(DifferentialPrivacy.addNoise(to: report, epsilon: epsilon, using: &rng), k: privacy.k)
+        var noisy = DifferentialPrivacy.addNoise(to: report, epsilon: epsilon, using: &rng)
+        noisy.days = []
+        var published = apply(report, k: privacy.k, values: noisy)
+        // Each day gets noise of its own on the way, like an hour.
+        published.days = report.days.map { publish($0, privacy: privacy) }
+        return published
+    }
+
+    /// The value a published count cell shows: its true value, or with noise the noisy value
+    /// held at `k` or above (a cell is only published when its true count is 0 or ≥ k, so
+    /// that says nothing the decision did not), and 0 where the true count is 0.
+    static func publishedValue(trueValue: Int, shown: Int, k: Int) -> Int {
+        if trueValue == 0 { return 0 }
+        return shown == trueValue ? trueValue : max(k, shown)
     }
 
     @inline(__always)
     static func isSmall(_ value: Int, k: Int) -> Bool { value > 0 && value < k }
+
+    /// Rule 5: where one count's people contain another's, the two published values differ
+    /// by 0 or by at least `k`. Returns whether it withheld anything.
+    static func protectDifferences(rows: [ZoneHour], flows: [FlowCount], site: Int?, k: Int, withheld: inout [[Bool]], flowWithheld: inout [Bool]) -> Bool {
+        var changed = false
+        for (part, whole) in containmentPairs(rows: rows, flows: flows, site: site) {
+            func value(_ cell: Cell) -> Int { cell.row < 0 ? flows[cell.column].transitions : count(rows[cell.row], peopleColumns[cell.column]) }
+            func isWithheld(_ cell: Cell) -> Bool { cell.row < 0 ? flowWithheld[cell.column] : withheld[cell.row][cell.column] }
+            guard !isWithheld(part), !isWithheld(whole), isSmall(abs(value(whole) - value(part)), k: k) else { continue }
+            // The part goes (a flow, a zone cell): the site row is what most readers use. Within
+            // one row, the smaller.
+            let drop = part.row == whole.row && value(whole) < value(part) ? whole : part
+            if drop.row < 0 { flowWithheld[drop.column] = true } else { withheld[drop.row][drop.column] = true }
+            changed = true
+        }
+        return changed
+    }
+
+    /// A count cell: a row and an index into ``peopleColumns``, or a flow (row −1, column =
+    /// the flow's index).
+    struct Cell: Equatable {
+        var row: Int
+        var column: Int
+    }
+
+    /// The pairs of counts whose difference a reader can take as a count of people: one row's
+    /// columns among themselves (`devices` ⊇ `visitors`, `passersby`, `peak_present`), any
+    /// zone cell and any site cell (the site's people contain every zone's), a flow and the
+    /// cells of its two zones and of the site. Two different zones are not paired: a reader
+    /// cannot know whether one's people contain the other's.
+    static func containmentPairs(rows: [ZoneHour], flows: [FlowCount], site: Int?) -> [(part: Cell, whole: Cell)] {
+        var pairs: [(Cell, Cell)] = []
+        for r in rows.indices {
+            for a in peopleColumns.indices { for b in peopleColumns.indices where a < b {
+                pairs.append((Cell(row: r, column: b), Cell(row: r, column: a)))
+            } }
+            guard let site, r != site else { continue }
+            for c in peopleColumns.indices { for d in peopleColumns.indices {
+                pairs.append((Cell(row: r, column: c), Cell(row: site, column: d)))
+            } }
+        }
+        let rowOfZone = Dictionary(rows.indices.map { (rows[$0].zone, $0) }, uniquingKeysWith: { a, _ in a })
+        for (f, flow) in flows.enumerated() {
+            for row in Set([rowOfZone[flow.from], rowOfZone[flow.to], site].compactMap { $0 }).sorted() {
+                for c in peopleColumns.indices { pairs.append((Cell(row: -1, column: f), Cell(row: row, column: c))) }
+            }
+        }
+        return pairs
+    }
 
     static func count(_ row: ZoneHour, _ column: HeatmapColumn) -> Int {
         switch column {
@@ -182,7 +282,7 @@ public enum Suppression {
         }
     }
 
-    /// Rule 2 for one column. Returns whether it withheld anything.
+    /// Rule 3 for one column. Returns whether it withheld anything.
     static func protectColumn(_ c: Int, _ column: HeatmapColumn, rows: [ZoneHour], zoneRows: [Int], site: Int?, k: Int, withheld: inout [[Bool]]) -> Bool {
         guard let site else {
             // No total is published: no subtraction is possible.
@@ -215,13 +315,13 @@ public enum Suppression {
         }
     }
 
-    /// Rule 3 for one row. Returns whether it withheld anything.
+    /// Rule 4 for one row. Returns whether it withheld anything.
     static func protectRow(_ r: Int, row: ZoneHour, withheld: inout [[Bool]]) -> Bool {
-        let trio = [HeatmapColumn.devices, .visitors, .passersby].map { countColumns.firstIndex(of: $0)! }
+        let trio = [HeatmapColumn.devices, .visitors, .passersby].map { peopleColumns.firstIndex(of: $0)! }
         let hidden = trio.filter { withheld[r][$0] }
         guard hidden.count == 1 else { return false }
-        let candidates = trio.filter { !withheld[r][$0] && count(row, countColumns[$0]) > 0 }
-        guard let pick = candidates.min(by: { count(row, countColumns[$0]) < count(row, countColumns[$1]) }) else { return false }
+        let candidates = trio.filter { !withheld[r][$0] && count(row, peopleColumns[$0]) > 0 }
+        guard let pick = candidates.min(by: { count(row, peopleColumns[$0]) < count(row, peopleColumns[$1]) }) else { return false }
         withheld[r][pick] = true
         return true
     }

@@ -51,6 +51,7 @@ extension Tracker {
         while let first = hours.first, first.hour.end + delay <= wSeconds {
             var hour = hours.removeFirst()
             closedReports.append(report(for: &hour, partial: false, listenedUntil: hour.hour.end))
+            tallyDay(hour.hour, hour.day)
             closedThrough = hour.hour.end
             lastHourIndex = 0
         }

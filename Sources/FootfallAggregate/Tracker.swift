@@ -85,6 +85,11 @@ public struct Tracker: ~Copyable {
     var lastHourIndex = 0
     var nextLocalID: UInt32 = 1
     @usableFromInline var closedReports: [HourReport] = []
+    /// Day totals (Tracker+Days.swift): only with daily rotation, so that a day's tally links
+    /// a device's hours within one key period.
+    let countsDays: Bool
+    var dayTallies: [DayTally] = []
+    var closedDays: [DayReport] = []
 
     public internal(set) var counters = TrackerCounters()
 
@@ -116,6 +121,7 @@ public struct Tracker: ~Copyable {
         self.grouping = settings.privacy.randomisedAddresses == .group
         self.crowd = RandomisedCrowd(
             phoneProbeRate: self.grouping ? rules.phoneProbeRate : 0, windowSeconds: rules.crowdWindowSeconds, slotSeconds: rules.slotSeconds)
+        if case .daily = settings.privacy.effectiveRotation { self.countsDays = true } else { self.countsDays = false }
         let window = max(1, min(VisitRules.maximumResidentWindowSlots, (rules.residentWindowSeconds + rules.slotSeconds - 1) / rules.slotSeconds))
         self.residentWindowMask = window >= 64 ? ~0 : (UInt64(1) << UInt64(window)) - 1
         let coverage = rules.residentCoverage.isFinite ? max(0, min(1, rules.residentCoverage)) : 1
@@ -228,9 +234,16 @@ public struct Tracker: ~Copyable {
             var hour = hours.removeFirst()
             let partial = hour.hour.start == inProgress
             closedReports.append(report(for: &hour, partial: partial, listenedUntil: partial ? dataEnd : hour.hour.end))
+            tallyDay(hour.hour, hour.day, inProgress: partial)
             closedThrough = hour.hour.end
         }
         lastHourIndex = 0
+        // The day of the newest frame was still in progress; any other day left is over.
+        if inProgress != .min {
+            let today = localDate(of: clock.hour(containing: inProgress))
+            closeDays(partial: true) { $0 == today }
+        }
+        closeDays { _ in true }
         return takeClosedHours()
     }
 

@@ -203,6 +203,8 @@ struct HourAccumulator {
     var transitions = ChunkedArray<Transition>()
     /// Devices recognised as residents while this hour was open.
     var residents: Set<UInt32> = []
+    /// What the hour adds to its day's totals, filled when the hour is closed.
+    var day = DayContribution()
 
     init(hour: LocalHour, firstSlot: Int64) {
         self.hour = hour

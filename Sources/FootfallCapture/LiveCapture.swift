@@ -6,6 +6,7 @@ import Darwin
 import CPcap
 import FootfallCore
 import FootfallIngest
+import FootfallPlatform
 import Logging
 import Synchronization
 
@@ -79,6 +80,18 @@ public final class LiveCapture: @unchecked Sendable {
     private let captureDescriptor: Int32
     private let readTimeoutMilliseconds: Int32
     private let wakeUp: WakeUpPipe
+    /// The one packet ``next()`` hands out, copied out of libpcap's ring (P1): locked, not
+    /// dumped, and zeroed at the start of the next call, when the caller has parsed or copied
+    /// it.
+    ///
+    /// Why not `pcap_next_ex`: on Linux it copies the packet out of the kernel's shared ring
+    /// into a buffer of libpcap's and hands the ring slot back untouched, so every frame
+    /// ever captured stays readable in the ring until the kernel happens to reuse the slot.
+    /// `pcap_dispatch` gives the callback the slot itself, which is zeroed right after the
+    /// copy is taken.
+    private let packetCopy: SensitiveMemory
+    private var copiedLength = 0
+    private var copiedTimestampNanos: Int64 = 0
 
     /// Opens and activates a capture.
     ///
@@ -123,6 +136,11 @@ public final class LiveCapture: @unchecked Sendable {
             )
         }
 
+        // On loopback every datagram is seen twice, sent and received; libpcap skips the sent
+        // copy in user space, but it would stay in the ring with the frame's addresses in it
+        // (P1). PACKET_IGNORE_OUTGOING (Linux 4.20) has the kernel leave it out. Only an
+        // incoming frame is ever counted, so nothing is lost.
+        Self.ignoreOutgoing(handle: handle)
         let linkType = try Self.chooseLinkType(handle: handle, interface: interface, filter: filter)
         try Self.install(filter: filter, on: handle, interface: interface)
 
@@ -135,6 +153,11 @@ public final class LiveCapture: @unchecked Sendable {
         self.readTimeoutMilliseconds = readTimeoutMilliseconds
         self.wakeUp = try WakeUpPipe(interface: interface)
 
+        do {
+            self.packetCopy = try SensitiveMemory(byteCount: Int(max(snapshotLength, 256)))
+        } catch {
+            throw CaptureError(code: .cannotOpen, message: "interface \(interface): \(error.message)")
+        }
         self.fractionUnit = pcap_get_tstamp_precision(p) == Int32(PCAP_TSTAMP_PRECISION_NANO) ? 1 : 1000
         self.interface = interface
         self.filter = filter
@@ -154,23 +177,26 @@ public final class LiveCapture: @unchecked Sendable {
     /// - Throws: `.interfaceGone` when libpcap reports an error on the interface (it went
     ///   down or disappeared): close this capture and open a new one after a backoff.
     public func next() throws(CaptureError) -> LiveCaptureEvent {
+        // The previous packet has been parsed (or copied) by now.
+        SensitiveMemory.zero(packetCopy.base, copiedLength)
+        copiedLength = 0
         var waited = false
         while true {
             if stopRequested.load(ordering: .acquiring) { return .stopped }
-            var header: UnsafeMutablePointer<pcap_pkthdr>?
-            var data: UnsafePointer<UInt8>?
-            let status = pcap_next_ex(handle.pointer, &header, &data)
+            let context = Unmanaged.passUnretained(self).toOpaque().assumingMemoryBound(to: UInt8.self)
+            let status = pcap_dispatch(handle.pointer, 1, LiveCapture.copyAndZero, context)
             switch status {
-            case 1:
-                guard let header, let data else { return .timeout }
+            case 1...:
                 return .record(CaptureRecord(
-                    bytes: UnsafeRawBufferPointer(start: data, count: Int(header.pointee.caplen)),
-                    timestampNanos: timestampNanos(seconds: header.pointee.ts.tv_sec, fraction: header.pointee.ts.tv_usec, fractionUnit: fractionUnit)
+                    bytes: UnsafeRawBufferPointer(start: packetCopy.base, count: copiedLength),
+                    timestampNanos: copiedTimestampNanos
                 ))
             case 0:
                 // Nothing buffered. Wait once for the descriptor, a stop, or the timeout.
                 if waited { return .timeout }
                 waited = true
+                // Going idle: nothing of the frames just copied stays in this thread's stack.
+                StackScrubber.scrub()
                 if wait() == 0 { return stopRequested.load(ordering: .acquiring) ? .stopped : .timeout }
             case PCAP_ERROR_BREAK:
                 return .stopped
@@ -182,6 +208,31 @@ public final class LiveCapture: @unchecked Sendable {
                 )
             }
         }
+    }
+
+    /// `setsockopt(SOL_PACKET, PACKET_IGNORE_OUTGOING)` on libpcap's socket; nothing when the
+    /// kernel is older (then the sent copies on loopback are skipped as before).
+    private static func ignoreOutgoing(handle: borrowing PcapHandle) {
+        #if os(Linux)
+        let descriptor = pcap_fileno(handle.pointer)
+        guard descriptor >= 0 else { return }
+        var on: Int32 = 1
+        // SOL_PACKET = 263, PACKET_IGNORE_OUTGOING = 23 (<linux/if_packet.h>).
+        _ = setsockopt(descriptor, 263, 23, &on, socklen_t(MemoryLayout<Int32>.size))
+        #endif
+    }
+
+    /// `pcap_dispatch`'s callback: copies the packet out of libpcap's buffer (the kernel's
+    /// ring on Linux) into ``packetCopy`` and zeroes it there before the slot goes back.
+    private static let copyAndZero: pcap_handler = { context, header, bytes in
+        guard let context, let header, let bytes else { return }
+        let capture = Unmanaged<LiveCapture>.fromOpaque(UnsafeRawPointer(context)).takeUnretainedValue()
+        let captured = Int(header.pointee.caplen)
+        let length = min(captured, capture.packetCopy.byteCount)
+        capture.packetCopy.base.copyMemory(from: bytes, byteCount: length)
+        capture.copiedLength = length
+        capture.copiedTimestampNanos = timestampNanos(seconds: header.pointee.ts.tv_sec, fraction: header.pointee.ts.tv_usec, fractionUnit: capture.fractionUnit)
+        SensitiveMemory.zero(UnsafeMutableRawPointer(mutating: bytes), captured)
     }
 
     /// `poll(2)` on the capture descriptor and the wake-up pipe; the number of ready descriptors.

@@ -321,7 +321,7 @@ extension NodeReader {
             if let v = int(f, -120 ... 0, what: "an integer dBm") { p.rssiFloor = v } else { ok = false }
         }
         if let f = m["epsilon"], !NodeReader.isNull(f.node) {
-            if let v = double(f, what: "a number in (0, 10] (or null for off)", where: { $0 > 0 && $0 <= 10 }) { p.epsilon = v } else { ok = false }
+            if let v = double(f, what: "a number in (0, 1] (or null for off)", where: { $0 > 0 && $0 <= PrivacySettings.maximumEpsilon }) { p.epsilon = v } else { ok = false }
         }
         guard ok else { return nil }
         // The privacy module's own rules, as a second line of defence.

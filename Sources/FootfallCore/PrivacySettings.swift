@@ -15,6 +15,12 @@ public struct PrivacySettings: Sendable, Equatable {
     /// Differential privacy on published counts (P8); `nil` = off.
     public var epsilon: Double?
 
+    /// The largest ε per published cell (P8). One device touches up to 4 cells of each row
+    /// it is in (devices, visitors or passers-by, peak and average present), so an hour
+    /// costs it up to 4 ε × (its zones + 1); with ε = 1 that is already 12 for a device in
+    /// two zones, and a day multiplies it by the opening hours (PRIVACY.md, P8).
+    public static let maximumEpsilon = 1.0
+
     public init(rotation: KeyRotation = .daily(hour: 4, minute: 0), k: Int = 5, randomisedAddresses: RandomisedAddressPolicy = .group, strict: Bool = false, optOutFile: String? = nil, rssiFloor: Int? = nil, epsilon: Double? = nil) {
         self.rotation = rotation
         self.k = k
@@ -135,8 +141,8 @@ extension PrivacySettings {
             throw PrivacySettingsError(key: "privacy.k", message: "must be at least \(floor) (got \(k)); the default is \(Self.defaultK)")
         }
         if let epsilon {
-            guard epsilon.isFinite, epsilon > 0, epsilon <= 10 else {
-                throw PrivacySettingsError(key: "privacy.epsilon", message: "must be a number in (0, 10], or absent to turn noise off")
+            guard epsilon.isFinite, epsilon > 0, epsilon <= PrivacySettings.maximumEpsilon else {
+                throw PrivacySettingsError(key: "privacy.epsilon", message: "must be a number in (0, 1], or absent to turn noise off (see PRIVACY.md, P8, for the budget)")
             }
         }
         if let rssiFloor {

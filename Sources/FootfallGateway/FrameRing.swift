@@ -9,6 +9,7 @@ import Darwin
 import FootfallCore
 import FootfallIngest
 import FootfallAggregate
+import FootfallPlatform
 
 /// What travels with a frame from a capture thread to the pipeline thread. Plain values,
 /// no heap storage.
@@ -51,14 +52,19 @@ public struct FrameRingCounters: Sendable, Equatable {
 /// the tracker belong to exactly one thread. Copying a frame (at most a few hundred bytes
 /// for a probe request) into a slot that already exists costs no allocation; when the ring
 /// is full the frame is counted and dropped rather than blocking the capture, which would
-/// only move the loss into the kernel. Raw frame bytes stay in this memory (RAM) only, and
-/// a slot is overwritten by later frames.
+/// only move the loss into the kernel.
+///
+/// Raw frames carry the addresses of phones (P1), so the slots live in
+/// ``FootfallPlatform/SensitiveMemory``: locked in RAM (never swapped to disk), excluded from
+/// core dumps, and every slot is zeroed as soon as the pipeline has parsed it, so no frame
+/// outlives its parse in this memory.
 ///
 /// Any number of producers (``push(_:meta:)``), one consumer (``consume(timeoutNanos:_:)``).
 public final class FrameRing: @unchecked Sendable {
     public let capacity: Int
     public let slotBytes: Int
 
+    private let memory: SensitiveMemory
     private let storage: UnsafeMutableRawPointer
     private let metas: UnsafeMutablePointer<FrameMeta>
     private let lengths: UnsafeMutablePointer<Int32>
@@ -81,8 +87,13 @@ public final class FrameRing: @unchecked Sendable {
         precondition(capacity > 0 && slotBytes > 0)
         self.capacity = capacity
         self.slotBytes = slotBytes
-        storage = UnsafeMutableRawPointer.allocate(byteCount: capacity * slotBytes, alignment: 16)
-        storage.initializeMemory(as: UInt8.self, repeating: 0, count: capacity * slotBytes)
+        do {
+            memory = try SensitiveMemory(byteCount: capacity * slotBytes)
+        } catch {
+            // Only when the system cannot map a few MiB of anonymous memory at all.
+            fatalError("frame ring: \(error.message)")
+        }
+        storage = memory.base
         metas = .allocate(capacity: capacity)
         metas.initialize(repeating: FrameMeta(timestampNanos: 0, sensor: 0, linkType: .ieee80211), count: capacity)
         lengths = .allocate(capacity: capacity)
@@ -101,9 +112,7 @@ public final class FrameRing: @unchecked Sendable {
     }
 
     deinit {
-        // Frame bytes are zeroed before the memory goes back to the allocator.
-        memset(storage, 0, capacity * slotBytes)
-        storage.deallocate()
+        // `memory` zeroes, unlocks and unmaps the slots.
         metas.deinitialize(count: capacity)
         metas.deallocate()
         lengths.deallocate()
@@ -148,6 +157,12 @@ public final class FrameRing: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
+    /// Whether the slots are locked in RAM (for a warning log when they are not).
+    public var lockStatus: LockedKeyMemory.LockStatus { memory.lockStatus }
+
+    /// Whether the slots are excluded from core dumps.
+    public var excludedFromCoreDumps: Bool { memory.excludedFromCoreDumps }
+
     /// Counts so far; any thread.
     public var statistics: FrameRingCounters {
         pthread_mutex_lock(mutex)
@@ -165,8 +180,8 @@ public final class FrameRing: @unchecked Sendable {
     /// Waits until frames are there, ``wake()`` is called or the timeout passes, then hands
     /// every waiting frame to `body` in arrival order. Call from the one consumer thread.
     ///
-    /// The bytes are borrowed for the call only; producers keep filling other slots while
-    /// `body` runs (the lock is not held).
+    /// The bytes are borrowed for the call only and zeroed when `body` returns (P1);
+    /// producers keep filling other slots while `body` runs (the lock is not held).
     /// - Parameter timeoutNanos: longest wait; 0 does not wait.
     /// - Returns: how many frames `body` saw.
     @discardableResult
@@ -196,7 +211,12 @@ public final class FrameRing: @unchecked Sendable {
         // Slots [start, start + n) belong to the consumer until `head` moves past them.
         for i in 0 ..< n {
             let index = (start + i) % capacity
-            body(UnsafeRawBufferPointer(start: storage + index * slotBytes, count: Int(lengths[index])), metas[index])
+            let slot = storage + index * slotBytes
+            let length = Int(lengths[index])
+            body(UnsafeRawBufferPointer(start: slot, count: length), metas[index])
+            // Parsed: the raw frame (and the address in it) goes now, not when a later frame
+            // happens to overwrite the slot.
+            SensitiveMemory.zero(slot, length)
         }
 
         if n > 0 {

@@ -82,6 +82,10 @@ public enum Gateway {
         let directory = outputDirectory ?? settings.output.directory
         let metrics = GatewayMetrics(registry: PrometheusCollectorRegistry(), sensorIDs: settings.sensors.map(\.id), sourceNames: sources.map(\.name))
         let ring = FrameRing()
+        if case .notLocked(let reason) = ring.lockStatus {
+            logger.warning("frame ring not locked in RAM, raw frames may be swapped out: \(reason)")
+        }
+        if !ring.excludedFromCoreDumps { logger.warning("frame ring not excluded from core dumps") }
         let writerCore = HourWriterCore(sink: HourFileWriter(directory: directory, clock: clock), metrics: metrics, logger: logger, retention: (directory, settings.output.retentionDays))
         let writer = WriterService(core: writerCore, logger: logger)
         let pipeline = LivePipeline(core: core, optOutWatcher: optOutWatcher, ring: ring, metrics: metrics, output: writer, logger: logger)
@@ -112,12 +116,11 @@ public enum Gateway {
         } catch {
             throw GatewayError("stopped: \(error)")
         }
+        // Operational counts only: frames, probe requests and gate drops are counts of
+        // people's phones (an opted-out phone's frames among them), see GatewayMetrics.
         let counters = pipeline.counters
         logger.info("footfall run stopped", metadata: [
-            "run.frames": "\(counters.parse.frames)",
-            "run.probe_requests": "\(counters.parse.probeRequests)",
             "run.malformed": "\(counters.parse.malformed)",
-            "run.gate_dropped": "\(counters.gate.dropped)",
             "run.ring_dropped": "\(counters.ring.droppedFull + counters.ring.droppedOversize)",
         ])
     }

@@ -6,21 +6,23 @@ import Prometheus
 
 /// Every metric `footfall run` exports, created once at start-up.
 ///
-/// Dimensions are bounded by the configuration (sensor id, source name) or by a fixed list
-/// (reason); nothing is ever labelled per device. The opt-out count is folded into the gate
-/// total (see ``FootfallCore/GateCounters``). The registry is injected, so tests read the
-/// same text the endpoint serves.
+/// Only operational health is live: sources up, kernel and ring drops, malformed frames and
+/// rejected datagrams by reason, key age and rotations, files and write errors, reloads.
+/// Nothing that counts the frames or the devices of people is exported (no frames or probe
+/// requests per sensor, no gate drops, no late observations, no devices present): a live
+/// counter moves to the second when one person — or the one person who opted out — walks
+/// in, which is exactly what k-suppression withholds from the hourly files (P7, P16). People
+/// are counted in the hourly files, with k applied, and nowhere else.
+///
+/// Dimensions are bounded by the configuration (source name) or by a fixed list (reason);
+/// nothing is ever labelled per device. The registry is injected, so tests read the same
+/// text the endpoint serves.
 public final class GatewayMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
 
-    let frames: [Metrics.Counter]
-    let probeRequests: [Metrics.Counter]
     let malformed: [Metrics.Counter]
-    let gateDropped: Metrics.Counter
-    let late: Metrics.Counter
     let ringDroppedFull: Metrics.Counter
     let ringDroppedOversize: Metrics.Counter
-    let activeDevices: Metrics.Gauge
     let keyAge: Metrics.Gauge
     let keyRotations: Metrics.Counter
     let lastFileWritten: Metrics.Gauge
@@ -43,7 +45,8 @@ public final class GatewayMetrics: Sendable {
 
     /// - Parameters:
     ///   - registry: where the metrics live (the endpoint serves it).
-    ///   - sensorIDs: the configuration's sensor ids, in order.
+    ///   - sensorIDs: the configuration's sensor ids, in order (kept for the callers; no
+    ///     metric is labelled by sensor any more, as per-sensor counts were counts of people).
     ///   - sourceNames: the live sources' names, in order (see ``SourceSpec/name``).
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), sensorIDs: [String], sourceNames: [String]) {
         self.registry = registry
@@ -54,14 +57,9 @@ public final class GatewayMetrics: Sendable {
         func gauge(_ name: String, _ dimensions: [(String, String)] = []) -> Metrics.Gauge {
             Metrics.Gauge(label: name, dimensions: dimensions, factory: factory)
         }
-        frames = sensorIDs.map { counter("footfall_frames_total", [("sensor", $0)]) }
-        probeRequests = sensorIDs.map { counter("footfall_probe_requests_total", [("sensor", $0)]) }
         malformed = MalformedReason.allCases.map { counter("footfall_malformed_frames_total", [("reason", $0.description)]) }
-        gateDropped = counter("footfall_gate_dropped_total")
-        late = counter("footfall_late_observations_total")
         ringDroppedFull = counter("footfall_ring_dropped_total", [("reason", "full")])
         ringDroppedOversize = counter("footfall_ring_dropped_total", [("reason", "oversize")])
-        activeDevices = gauge("footfall_active_devices")
         keyAge = gauge("footfall_key_age_seconds")
         keyRotations = counter("footfall_key_rotations_total")
         lastFileWritten = gauge("footfall_last_file_written_timestamp_seconds")

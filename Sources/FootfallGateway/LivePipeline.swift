@@ -77,6 +77,8 @@ public final class LivePipeline: @unchecked Sendable {
     private var eventNanos: Int64 = .min
     private var lastTickMonotonic: Int64 = .min
     private var keyStartMonotonic: Int64
+    /// ``PipelineCore/keyGeneration`` when `keyStartMonotonic` was last set.
+    private var keyGenerationSeen = 0
     private var lastOptOutCheckMonotonic: Int64
     private var optOutWatcher: OptOutFileWatcher?
     private var clockBehindLogged = false
@@ -89,15 +91,15 @@ public final class LivePipeline: @unchecked Sendable {
     /// Metric values already published (the metrics take increments).
     private struct Published {
         var parse = ParseCounters()
-        var gateDropped = 0
-        var late = 0
         var ring = FrameRingCounters()
-        var framesPerSensor: [Int] = []
-        var probesPerSensor: [Int] = []
     }
 
     /// Tick interval: hours close and keys rotate within a second of the wall clock.
     static let tickNanos: Int64 = 1_000_000_000
+    /// The longest a key may live in real time, whatever the wall clock says (P4): 24 h on
+    /// the monotonic clock. Event time follows max(frame time, wall clock), so setting the
+    /// clock back would otherwise hold the schedule (and the key) until it caught up.
+    public static let maxKeyLifeNanos: Int64 = 24 * 3600 * 1_000_000_000
     /// The opt-out file is looked at this often (a `stat`, and a read when it changed).
     static let optOutCheckNanos: Int64 = 10_000_000_000
 
@@ -116,8 +118,6 @@ public final class LivePipeline: @unchecked Sendable {
         self.optOutWatcher = optOutWatcher
         self.framesPerSensor = Array(repeating: 0, count: sensorCount)
         self.probesPerSensor = Array(repeating: 0, count: sensorCount)
-        self.published.framesPerSensor = framesPerSensor
-        self.published.probesPerSensor = probesPerSensor
         let now = clock.monotonicNanos()
         self.keyStartMonotonic = now
         self.lastOptOutCheckMonotonic = now
@@ -146,7 +146,8 @@ public final class LivePipeline: @unchecked Sendable {
     /// The pipeline thread's loop: until ``requestFinish()``, then drain and finish.
     public func run() {
         while !finishRequested.load(ordering: .acquiring) {
-            drain(timeoutNanos: Self.tickNanos)
+            // Frames parsed: their addresses do not stay in this thread's stack (P1).
+            if drain(timeoutNanos: Self.tickNanos) > 0, ring.pending == 0 { StackScrubber.scrub() }
             applyPendingReload()
             let now = clock.monotonicNanos()
             if lastTickMonotonic == .min || now - lastTickMonotonic >= Self.tickNanos {
@@ -218,9 +219,19 @@ public final class LivePipeline: @unchecked Sendable {
         }
         eventNanos = max(eventNanos, wall)
         if core.advanceClock(toNanos: eventNanos) {
-            keyStartMonotonic = monotonic
-            metrics.keyRotations.increment()
             logger.info("pseudonym key rotated; the old key is destroyed", metadata: ["key.generation": "\(core.keyGeneration)"])
+        } else if monotonic - keyStartMonotonic >= Self.maxKeyLifeNanos {
+            // The wall clock was set back (or stands still): the schedule has not come round,
+            // but the key has lived 24 h of real time. It goes now, with its tables.
+            core.rotateKeyNow(atNanos: eventNanos)
+            logger.info("pseudonym key rotated after 24 h of real time (the wall clock is behind); the old key is destroyed", metadata: ["key.generation": "\(core.keyGeneration)"])
+        }
+        // Rotations on a frame's time happen inside the core; every new key restarts the
+        // real-time age.
+        if core.keyGeneration != keyGenerationSeen {
+            metrics.keyRotations.increment(by: core.keyGeneration - keyGenerationSeen)
+            keyGenerationSeen = core.keyGeneration
+            keyStartMonotonic = monotonic
         }
         if core.hasClosedHours { publish(core.takeClosedHours()) }
         if optOutWatcher != nil, monotonic - lastOptOutCheckMonotonic >= Self.optOutCheckNanos {
@@ -283,26 +294,17 @@ public final class LivePipeline: @unchecked Sendable {
         output.publish(reports.map { Suppression.publish($0, privacy: privacy) })
     }
 
+    /// Brings the live metrics up to date: operational health only (see ``GatewayMetrics``).
+    /// Frame, probe-request, gate and tracker counts stay in ``counters`` (tests, never
+    /// exported), because each of them moves when one person's phone is heard.
     private func publishMetrics() {
-        for sensor in framesPerSensor.indices {
-            let frames = framesPerSensor[sensor] - published.framesPerSensor[sensor]
-            if frames > 0 { metrics.frames[sensor].increment(by: frames) }
-            let probes = probesPerSensor[sensor] - published.probesPerSensor[sensor]
-            if probes > 0 { metrics.probeRequests[sensor].increment(by: probes) }
-        }
-        published.framesPerSensor = framesPerSensor
-        published.probesPerSensor = probesPerSensor
         for (i, reason) in MalformedReason.allCases.enumerated() {
             let n = parse[reason] - published.parse[reason]
             if n > 0 { metrics.malformed[i].increment(by: n) }
         }
         published.parse = parse
         let gate = core.gateCounters
-        if gate.dropped > published.gateDropped { metrics.gateDropped.increment(by: gate.dropped - published.gateDropped) }
-        published.gateDropped = gate.dropped
         let tracker = core.trackerCounters
-        if tracker.late > published.late { metrics.late.increment(by: tracker.late - published.late) }
-        published.late = tracker.late
         let ringNow = ring.statistics
         if ringNow.droppedFull > published.ring.droppedFull { metrics.ringDroppedFull.increment(by: Int(ringNow.droppedFull - published.ring.droppedFull)) }
         if ringNow.droppedOversize > published.ring.droppedOversize { metrics.ringDroppedOversize.increment(by: Int(ringNow.droppedOversize - published.ring.droppedOversize)) }
@@ -312,7 +314,6 @@ public final class LivePipeline: @unchecked Sendable {
             ])
         }
         published.ring = ringNow
-        metrics.activeDevices.record(core.trackedDevices)
         let counters = LivePipelineCounters(
             parse: parse, gate: gate, tracker: tracker, ring: ringNow,
             framesPerSensor: framesPerSensor, probeRequestsPerSensor: probesPerSensor,

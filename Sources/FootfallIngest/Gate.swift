@@ -32,9 +32,9 @@ public enum GateDecision: Sendable, Equatable {
 
 /// How many frames the gate admitted and dropped, by reason. Plain integers, nothing per device.
 ///
-/// The opted-out count is for tests and the end-of-run summary; a live metrics endpoint
-/// should fold it into the total of dropped frames, because a separate counter could show
-/// when the one person who opted out walks in.
+/// The opted-out count is for tests only and is not part of ``dropped``: a frame of an
+/// opted-out address must change no published number and no log line (P16), or a counter
+/// would show when the one person who opted out walks in.
 public struct GateCounters: Sendable, Equatable {
     public var admitted: Int = 0
     public var optedOut: Int = 0
@@ -44,7 +44,8 @@ public struct GateCounters: Sendable, Equatable {
 
     public init() {}
 
-    public var dropped: Int { optedOut + belowRSSIFloor + outsideOpeningHours + randomisedIgnored }
+    /// Frames dropped for reasons that are not a person's choice (opted-out frames excluded).
+    public var dropped: Int { belowRSSIFloor + outsideOpeningHours + randomisedIgnored }
 
     public subscript(reason: GateDropReason) -> Int {
         get {

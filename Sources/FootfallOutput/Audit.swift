@@ -48,7 +48,7 @@ public struct AuditError: Error, Sendable, CustomStringConvertible {
 /// - exactly the expected header, and the same number of fields on every row;
 /// - no token that looks like a MAC address in any spelling (`aa:bb:…`, `aa-bb-…`,
 ///   `aabb.ccdd.eeff`) and no run of 12 or more hex digits (a bare address or a hash);
-/// - `hour_start` exactly on the hour (no finer timestamps);
+/// - `hour_start` exactly on the hour (no finer timestamps), and a day file's `date` its name's;
 /// - no published count below `k` (withheld cells are empty);
 /// - no file past retention.
 public enum Audit {
@@ -58,6 +58,7 @@ public enum Audit {
     /// Columns that count devices and must be empty (withheld), 0, or at least k.
     static let heatmapCountColumns: Set<String> = ["devices", "visitors", "visits", "peak_present", "passersby"]
     static let flowsCountColumns: Set<String> = ["transitions"]
+    static let dailyCountColumns: Set<String> = ["devices", "visitors", "passersby", "visits"]
 
     /// Output files are a few hundred rows a day; anything larger is itself suspicious.
     static let maximumFileBytes = 64 << 20
@@ -82,7 +83,7 @@ public enum Audit {
             report.filesChecked += 1
             let type = (try? fm.attributesOfItem(atPath: path)[.type]) as? FileAttributeType
             guard let file = OutputFileName(name) else {
-                report.findings.append(AuditFinding(file: name, line: nil, message: "not a footfall output file (expected heatmap-<date>.csv or flows-<date>.csv)"))
+                report.findings.append(AuditFinding(file: name, line: nil, message: "not a footfall output file (expected heatmap-<date>.csv, flows-<date>.csv or daily-<date>.csv)"))
                 continue
             }
             guard type == .typeRegular else {
@@ -108,9 +109,17 @@ public enum Audit {
 
     /// Checks one file's text; returns the number of data rows.
     public static func check(text: String, file: String, kind: OutputFileName.Kind, k: Int, into findings: inout [AuditFinding]) -> Int {
-        let header = kind == .heatmap ? heatmapHeader : flowsHeader
+        let header = switch kind {
+        case .heatmap: heatmapHeader
+        case .flows: flowsHeader
+        case .daily: DailyCSV.header
+        }
         let columns = header.split(separator: ",").map(String.init)
-        let countColumns = kind == .heatmap ? heatmapCountColumns : flowsCountColumns
+        let countColumns = switch kind {
+        case .heatmap: heatmapCountColumns
+        case .flows: flowsCountColumns
+        case .daily: dailyCountColumns
+        }
         var rows = 0
         for (lineNumber, line) in OutputCSV.lines(text) {
             for problem in identifierLikeTokens(in: line) {
@@ -130,7 +139,12 @@ public enum Audit {
                 findings.append(AuditFinding(file: file, line: lineNumber, message: "\(fields.count) fields, expected \(columns.count)"))
                 continue
             }
-            if !isOnTheHour(fields[0]) {
+            if kind == .daily {
+                // A day file names its day in every row, and nothing finer than the day.
+                if "daily-\(fields[0]).csv" != file {
+                    findings.append(AuditFinding(file: file, line: lineNumber, message: "date is not the day the file is named after"))
+                }
+            } else if !isOnTheHour(fields[0]) {
                 findings.append(AuditFinding(file: file, line: lineNumber, message: "hour_start is not a timestamp exactly on the hour"))
             }
             for (column, field) in zip(columns, fields) where countColumns.contains(column) && !field.isEmpty {

@@ -178,7 +178,7 @@ public enum HeatmapPicture {
         var hours: [Int64: HeatmapHour] = [:]
         var flows: [Int64: [(from: String, to: String, transitions: Int?, line: Int, file: String)]] = [:]
         for name in names {
-            guard let kind = OutputFileName(name)?.kind else { continue }
+            guard let kind = OutputFileName(name)?.kind, kind != .daily else { continue }
             let path = directory + "/" + name
             guard (try? fm.attributesOfItem(atPath: path)[.type]) as? FileAttributeType == .typeRegular else { continue }
             guard let data = fm.contents(atPath: path) else { throw RenderError(code: .noInput, message: "\(name): cannot read the file") }
@@ -187,6 +187,7 @@ public enum HeatmapPicture {
             switch kind {
             case .heatmap: try readHeatmap(text, file: name, clock: clock, into: &hours)
             case .flows: try readFlows(text, file: name, clock: clock, into: &flows)
+            case .daily: continue
             }
         }
         return assembleDays(hours: hours, flows: flows, clock: clock)

@@ -57,15 +57,22 @@ public struct HourFileWriter: Sendable {
     /// Writes both files of an hour (flows first, so a heatmap file on disk always has its
     /// flows beside it). Returns the names written; empty when a complete version of the
     /// hour is already there and this one is partial.
+    /// The day files of the days that ended with the hour come after the hour's own.
     @discardableResult
     public func write(_ hour: PublishedHour) throws(OutputError) -> [String] {
         try files.ensureDirectory(directory)
+        var written: [String] = []
         let heatmap = heatmapName(hour)
-        if hour.partial, isComplete(heatmap) { return [] }
-        let flows = flowsName(hour)
-        try files.write(Array(HeatmapCSV.flows(hour).utf8), to: directory, name: flows)
-        try files.write(Array(HeatmapCSV.heatmap(hour).utf8), to: directory, name: heatmap)
-        return [flows, heatmap]
+        if !(hour.partial && isComplete(heatmap)) {
+            let flows = flowsName(hour)
+            try files.write(Array(HeatmapCSV.flows(hour).utf8), to: directory, name: flows)
+            try files.write(Array(HeatmapCSV.heatmap(hour).utf8), to: directory, name: heatmap)
+            written = [flows, heatmap]
+        }
+        for day in hour.days {
+            if let name = try write(day) { written.append(name) }
+        }
+        return written
     }
 
     /// Whether `name` exists and its first row says `partial` is false.

@@ -16,15 +16,15 @@ extension PlannerReport {
     h2 { font-size: 16px; margin: 22px 0 8px; border-bottom: 2px solid #31688e; padding-bottom: 3px; }
     p.sub { color: #555; margin: 0 0 10px; }
     table { border-collapse: collapse; margin: 4px 0 6px; }
-    th, td { padding: 4px 10px; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap; }
+    th, td { padding: 4px 9px; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap; font-size: 12.5px; }
     th { background: #eef2f5; font-weight: bold; }
     th:first-child, td:first-child { text-align: left; }
     td.up { color: #1b6e3a; } td.down { color: #a23a12; }
     .note { color: #555; font-size: 11.5px; margin: 2px 0 8px; }
     .withheld { color: #555; font-style: italic; }
     .cards { display: flex; flex-wrap: wrap; gap: 10px; margin: 8px 0 4px; }
-    .card { border: 1px solid #cfd8df; border-radius: 6px; padding: 8px 12px; min-width: 150px; }
-    .card .v { font-size: 22px; font-weight: bold; }
+    .card { border: 1px solid #cfd8df; border-radius: 6px; padding: 8px 12px; flex: 1 1 0; min-width: 120px; }
+    .card .v { font-size: 20px; font-weight: bold; white-space: nowrap; }
     .card .l { color: #555; font-size: 11.5px; }
     .plan { display: flex; gap: 18px; align-items: flex-start; flex-wrap: wrap; }
     .plan svg.floor { flex: 0 0 auto; max-width: 100%; height: auto; }
@@ -49,7 +49,7 @@ extension PlannerReport {
         out += daysHTML()
         out += planHTML()
         out += gridsHTML()
-        out += "<p class=\"note\">Every number is as written in footfall's hourly files (heatmap-*.csv, flows-*.csv), which footfall audit checks; sums add up published values only. "
+        out += "<p class=\"note\">Every number is as written in footfall's files (heatmap-*.csv, flows-*.csv, daily-*.csv), which footfall audit checks; sums add up published values only. "
         out += "A visitor stayed at least the minimum dwell; a passer-by was heard but did not stay or was too far away. People whose phones do not send probe requests are not counted.</p>\n"
         out += "</body>\n</html>\n"
         return out
@@ -57,41 +57,74 @@ extension PlannerReport {
 
     // MARK: Headline
 
+    /// A published count, "< k" when withheld, "–" when not in the files.
+    static func cell(_ v: ReportValue?) -> String {
+        switch v {
+        case .value(_, let text)?: return h(text)
+        case .withheld?: return "<span class=\"withheld\">&lt; k</span>"
+        case .missing?, nil: return "–"
+        }
+    }
+
+    static func percent(_ rate: Double?) -> String {
+        rate.map { "\(Int(($0 * 100).rounded())) %" } ?? "–"
+    }
+
+    /// Dwell in minutes, from the file's seconds.
+    static func minutes(_ v: ReportValue?) -> String {
+        switch v {
+        case .value(let s, _)?: return "\(fmt(s / 60)) min"
+        case .withheld?: return "<span class=\"withheld\">&lt; k</span>"
+        case .missing?, nil: return "–"
+        }
+    }
+
     func cardsHTML() -> String {
-        let allDays = days
-        let visitorHours = allDays.reduce(0) { $0 + ($1.visitorHours[ZoneHour.siteWide]?.sum ?? 0) }
-        let busiest = allDays.max { ($0.visitorHours[ZoneHour.siteWide]?.sum ?? 0) < ($1.visitorHours[ZoneHour.siteWide]?.sum ?? 0) }
-        let peak = allDays.compactMap(\.peakPresent).max()
+        let visitors = weeks.compactMap(\.visitors).reduce(0, +)
+        let passersby = weeks.compactMap(\.passersby).reduce(0, +)
+        let haveTotals = weeks.contains { $0.visitors != nil }
+        let busiest = days.max { $0.busyness < $1.busyness }
+        let peak = days.compactMap(\.peakPresent).max()
         var out = "<div class=\"cards\">\n"
         func card(_ value: String, _ label: String, id: String) {
             out += "<div class=\"card\" id=\"\(id)\"><div class=\"v\">\(value)</div><div class=\"l\">\(label)</div></div>\n"
         }
-        card("\(visitorHours)", "visitor-hours in the period (a visitor counts in each hour present)", id: "card-visitor-hours")
+        if haveTotals {
+            card("\(visitors)", "visitors (each day's, added up)", id: "card-visitors")
+            card("\(passersby)", "passers-by (each day's, added up)", id: "card-passersby")
+            card(Self.percent(visitors + passersby > 0 ? Double(visitors) / Double(visitors + passersby) : nil), "capture rate (visitors ÷ all heard)", id: "card-capture")
+        } else {
+            let visitorHours = days.reduce(0) { $0 + ($1.visitorHours[ZoneHour.siteWide]?.sum ?? 0) }
+            card("\(visitorHours)", "visitor-hours (a visitor counts in each hour present)", id: "card-visitor-hours")
+        }
         card(peak.map(String.init) ?? "–", "most people present at once", id: "card-peak")
-        card(Self.h(busiest?.label ?? "–"), "busiest day (visitor-hours)", id: "card-busiest-day")
-        card("\(days.count)", "days with data", id: "card-days")
+        card(Self.h(busiest?.label ?? "–"), "busiest day", id: "card-busiest-day")
         out += "</div>\n"
         return out
     }
 
     func weeksHTML() -> String {
-        var out = "<section><h2>Weeks</h2>\n<table class=\"weeks\">\n<tr><th>Week</th><th>Days with data</th><th>Visitor-hours</th><th>Change against the week before</th><th>Busiest day</th></tr>\n"
+        var out = "<section><h2>Weeks</h2>\n<table class=\"weeks\">\n<tr><th>Week</th><th>Days with data</th><th>Visitors</th><th>Passers-by</th><th>Capture rate</th><th>Visitors vs the week before</th><th>Visitor-hours</th><th>Busiest day</th></tr>\n"
         for (i, week) in weeks.enumerated() {
             var change = "<td class=\"withheld\">no data the week before</td>"
             if i > 0, Self.weekAfter(weeks[i - 1].week) == week.week {
-                let before = weeks[i - 1].visitorHours
+                // Visitors when both weeks have them, else visitor-hours.
+                let (now, before, what) = week.visitors != nil && weeks[i - 1].visitors != nil
+                    ? (week.visitors!, weeks[i - 1].visitors!, "") : (week.visitorHours, weeks[i - 1].visitorHours, " visitor-hours")
                 if before > 0 {
-                    let pct = (Double(week.visitorHours - before) / Double(before) * 100).rounded()
+                    let pct = (Double(now - before) / Double(before) * 100).rounded()
                     let sign = pct > 0 ? "+" : (pct < 0 ? "−" : "±")
-                    change = "<td class=\"\(pct >= 0 ? "up" : "down")\">\(sign)\(Int(abs(pct))) % (\(week.visitorHours - before >= 0 ? "+" : "−")\(abs(week.visitorHours - before)))</td>"
+                    change = "<td class=\"\(pct >= 0 ? "up" : "down")\">\(sign)\(Int(abs(pct))) % (\(now - before >= 0 ? "+" : "−")\(abs(now - before))\(what))</td>"
                 } else {
                     change = "<td>from 0</td>"
                 }
             }
-            let withheld = week.withheldHours > 0 ? " <span class=\"withheld\">(+ \(week.withheldHours) hours &lt; k)</span>" : ""
-            out += "<tr class=\"week\"><td>\(week.week)</td><td>\(week.days.count)</td><td>\(week.visitorHours)\(withheld)</td>\(change)<td>\(Self.h(week.busiestDay ?? "–"))</td></tr>\n"
+            let missing = week.daysWithoutVisitors > 0 && week.visitors != nil ? " <span class=\"withheld\">(\(week.daysWithoutVisitors) day\(week.daysWithoutVisitors == 1 ? "" : "s") without)</span>" : ""
+            let withheld = week.withheldHours > 0 ? " <span class=\"withheld\">(+ \(week.withheldHours) h &lt; k)</span>" : ""
+            out += "<tr class=\"week\" data-week=\"\(week.week)\"><td>\(week.week)</td><td>\(week.days.count)</td><td>\(week.visitors.map(String.init) ?? "–")\(missing)</td><td>\(week.passersby.map(String.init) ?? "–")</td>"
+            out += "<td>\(Self.percent(week.captureRate))</td>\(change)<td>\(week.visitorHours)\(withheld)</td><td>\(Self.h(week.busiestDay ?? "–"))</td></tr>\n"
         }
-        out += "</table>\n<p class=\"note\">Weeks are ISO weeks (Monday to Sunday); a week compares with the week just before it when that week has data.</p></section>\n"
+        out += "</table>\n<p class=\"note\">Weeks are ISO weeks (Monday to Sunday). Visitors and passers-by of a week are its days' added up (someone who came on two days counts twice); a week compares with the week just before it when that week has data.</p></section>\n"
         return out
     }
 
@@ -108,17 +141,22 @@ extension PlannerReport {
     }
 
     func daysHTML() -> String {
-        var out = "<section><h2>Days</h2>\n<table class=\"days\">\n<tr><th>Day</th><th>Visitor-hours</th><th>Busiest hour</th><th>People present then (average)</th><th>Most present at once</th><th>Hours with data</th></tr>\n"
+        var out = "<section><h2>Days</h2>\n<table class=\"days\">\n<tr><th>Day</th><th>Visitors</th><th>Passers-by</th><th>Capture rate</th><th>Median dwell</th><th>Busiest hour</th><th>Present then (mean)</th><th>Most at once</th><th>Visitor-hours</th></tr>\n"
         for day in days {
             let all = day.visitorHours[ZoneHour.siteWide] ?? (0, 0)
             let withheld = all.withheldHours > 0 ? " <span class=\"withheld\">(+ \(all.withheldHours) h &lt; k)</span>" : ""
             let hoursWithData = day.heatmap.hours.filter(\.hasFile).count
-            let partial = day.heatmap.hours.contains(where: \.partial) ? " (last one partial)" : ""
-            out += "<tr class=\"day\" data-date=\"\(day.date)\"><td>\(Self.h(day.label))</td><td>\(all.sum)\(withheld)</td>"
-            out += "<td>\(Self.h(day.busiestHour?.label ?? "–"))</td><td>\(Self.h(day.busiestHour?.present ?? "–"))</td>"
-            out += "<td>\(day.peakPresent.map(String.init) ?? "–")</td><td>\(hoursWithData)\(partial)</td></tr>\n"
+            let partial = day.heatmap.hours.contains(where: \.partial) ? ", the last one partial" : ""
+            let site = day.site
+            out += "<tr class=\"day\" data-date=\"\(day.date)\" title=\"\(hoursWithData) hours with data\(partial)\"><td>\(Self.h(day.label))</td>"
+            out += "<td class=\"visitors\">\(Self.cell(site?.visitors))</td><td class=\"passersby\">\(Self.cell(site?.passersby))</td>"
+            out += "<td class=\"capture\">\(Self.percent(site?.captureRate))</td><td class=\"dwell\">\(Self.minutes(site?.medianDwellSeconds))</td>"
+            out += "<td>\(Self.h(day.busiestHour?.label ?? "–"))</td><td class=\"present\">\(Self.h(day.busiestHour?.present ?? "–"))</td>"
+            out += "<td>\(day.peakPresent.map(String.init) ?? "–")</td><td class=\"visitor-hours\">\(all.sum)\(withheld)</td></tr>\n"
         }
-        out += "</table>\n<p class=\"note\">Visitor-hours: the hourly visitors of the whole site added up over the day. Busiest hour: the hour with the most people present on average (avg_present of the whole site).</p></section>\n"
+        out += "</table>\n<p class=\"note\">Visitors, passers-by and median dwell of a day are footfall's day totals (daily-*.csv: each person once per day"
+        out += days.contains { $0.totals == nil } ? "; “–” where there is no day file, which is written only when the key rotates daily" : ""
+        out += "). Capture rate: visitors ÷ (visitors + passers-by). Busiest hour: the hour with the most people present on average. Visitor-hours: the hourly visitors added up over the day.</p></section>\n"
         return out
     }
 }

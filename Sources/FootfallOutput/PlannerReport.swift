@@ -43,6 +43,12 @@ public struct ReportDay: Sendable {
     /// Per zone id (and `ALL`): the published hourly visitors summed over the day, and in how
     /// many hours they were withheld.
     public var visitorHours: [String: (sum: Int, withheldHours: Int)]
+    /// The day's distinct counts from `daily-<date>.csv`, per zone id; `nil` without that
+    /// file (it is written only with daily key rotation).
+    public var totals: [String: DayTotals]?
+
+    /// The whole site's totals of the day.
+    public var site: DayTotals? { totals?[ZoneHour.siteWide] }
 }
 
 /// An ISO week of the period: the sums of its days.
@@ -53,6 +59,17 @@ public struct ReportWeek: Sendable {
     public var visitorHours: Int
     public var withheldHours: Int
     public var busiestDay: String?
+    /// The days' visitors and passers-by of the whole site added up (a person who came on
+    /// two days counts twice), over the days with a published value; `nil` when no day has one.
+    public var visitors: Int?
+    public var passersby: Int?
+    /// Days whose visitors (or passers-by) were withheld or have no day file.
+    public var daysWithoutVisitors: Int
+
+    public var captureRate: Double? {
+        guard let v = visitors, let p = passersby, v + p > 0 else { return nil }
+        return Double(v) / Double(v + p)
+    }
 }
 
 /// What `footfall report` draws: the days of an output directory within a period, with the
@@ -103,7 +120,8 @@ public struct PlannerReport: Sendable {
         }
         zones.append(ReportZone(id: ZoneHour.siteWide, name: "Whole site", area: [], isSite: true))
 
-        let reportDays = days.map { reportDay($0) }
+        var reportDays = days.map { reportDay($0) }
+        for i in reportDays.indices { reportDays[i].totals = try readDaily(directory: directory, date: reportDays[i].date) }
         var weeks: [ReportWeek] = []
         for day in reportDays {
             let all = day.visitorHours[ZoneHour.siteWide] ?? (0, 0)
@@ -112,12 +130,20 @@ public struct PlannerReport: Sendable {
                 weeks[i].visitorHours += all.sum
                 weeks[i].withheldHours += all.withheldHours
             } else {
-                weeks.append(ReportWeek(week: day.week, days: [day.date], visitorHours: all.sum, withheldHours: all.withheldHours, busiestDay: nil))
+                weeks.append(ReportWeek(week: day.week, days: [day.date], visitorHours: all.sum, withheldHours: all.withheldHours, busiestDay: nil,
+                                        visitors: nil, passersby: nil, daysWithoutVisitors: 0))
+            }
+            let w = weeks.firstIndex { $0.week == day.week }!
+            if let v = day.site?.visitors.number, let p = day.site?.passersby.number {
+                weeks[w].visitors = (weeks[w].visitors ?? 0) + Int(v)
+                weeks[w].passersby = (weeks[w].passersby ?? 0) + Int(p)
+            } else {
+                weeks[w].daysWithoutVisitors += 1
             }
         }
         for i in weeks.indices {
             let inWeek = reportDays.filter { $0.week == weeks[i].week }
-            weeks[i].busiestDay = inWeek.max { ($0.visitorHours[ZoneHour.siteWide]?.sum ?? 0) < ($1.visitorHours[ZoneHour.siteWide]?.sum ?? 0) }?.label
+            weeks[i].busiestDay = inWeek.max { $0.busyness < $1.busyness }?.label
         }
 
         var flows: [(from: String, to: String, published: Int, withheldHours: Int)] = []
@@ -155,7 +181,7 @@ public struct PlannerReport: Sendable {
             }
         }
         return ReportDay(date: day.date, label: dayLabel(day.date), week: isoWeek(day.date), heatmap: day,
-                         busiestHour: busiest.map { ($0.label, $0.present) }, peakPresent: peak, visitorHours: sums)
+                         busiestHour: busiest.map { ($0.label, $0.present) }, peakPresent: peak, visitorHours: sums, totals: nil)
     }
 
     /// The value of a column of a zone's row in an hour of a day, as written.
@@ -222,6 +248,13 @@ public struct PlannerReport: Sendable {
             throw RenderError(code: .cannotCreate, message: error.message)
         }
         return bytes.count
+    }
+}
+
+extension ReportDay {
+    /// What "busiest" compares: the day's visitors when published, else its visitor-hours.
+    var busyness: (Int, Int) {
+        (site?.visitors.number.map { Int($0) } ?? -1, visitorHours[ZoneHour.siteWide]?.sum ?? 0)
     }
 }
 

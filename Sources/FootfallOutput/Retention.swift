@@ -4,7 +4,8 @@ import Foundation
 
 /// The names of footfall's own output files, and the period each one covers.
 ///
-/// Accepted: `heatmap-<date>.csv`, `flows-<date>.csv` where `<date>` is `YYYY-MM-DD`
+/// Accepted: `daily-YYYY-MM-DD.csv` (a day's distinct counts), and `heatmap-<date>.csv`,
+/// `flows-<date>.csv` where `<date>` is `YYYY-MM-DD`
 /// optionally followed by `THH` (one file per hour) and an optional suffix of time or offset
 /// characters (digits, `:`, `+`, `-`, `Z`), e.g. `heatmap-2024-03-07T14.csv`,
 /// `flows-2024-03-07T14+0100.csv`, `heatmap-2024-03-07.csv`. The date and hour are the site's
@@ -14,6 +15,8 @@ public struct OutputFileName: Sendable, Equatable {
     public enum Kind: String, Sendable {
         case heatmap
         case flows
+        /// `daily-YYYY-MM-DD.csv`: a day's distinct counts.
+        case daily
     }
 
     public var kind: Kind
@@ -33,6 +36,10 @@ public struct OutputFileName: Sendable, Equatable {
         } else if stem.hasPrefix("flows-") {
             kind = .flows
             rest = stem.dropFirst(6)
+        } else if stem.hasPrefix("daily-") {
+            kind = .daily
+            rest = stem.dropFirst(6)
+            guard rest.utf8.count == 10 else { return nil }
         } else {
             return nil
         }
@@ -80,7 +87,7 @@ public enum Retention {
         public var kept: Int
     }
 
-    /// Deletes `heatmap-*.csv` and `flows-*.csv` files (see ``OutputFileName``) in `directory`
+    /// Deletes `heatmap-*.csv`, `flows-*.csv` and `daily-*.csv` files (see ``OutputFileName``) in `directory`
     /// whose period ended more than `olderThanDays` days before `now`. Nothing else is touched:
     /// not other files, not symbolic links, not subdirectories.
     /// - Parameters:

@@ -117,6 +117,15 @@ public struct PipelineCore: ~Copyable {
         return rotated
     }
 
+    /// Ends the key period now, off schedule: the tracker turns what it knows into counts and
+    /// drops every pseudonym table, then the key is overwritten (P4). Live mode calls it when
+    /// a key has lived 24 h of real time on the monotonic clock while the wall clock was set
+    /// back, so no key ever outlives 24 h whatever the clocks say. The schedule is kept.
+    /// - Parameter nanos: the event time of the rotation (the newest event time).
+    public mutating func rotateKeyNow(atNanos nanos: Int64) {
+        epoch.rotate(at: PipelineCore.floorSeconds(nanos))
+    }
+
     /// Whether ``takeClosedHours()`` has something.
     public var hasClosedHours: Bool { epoch.scope.hasClosedHours }
 

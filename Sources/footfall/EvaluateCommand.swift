@@ -57,7 +57,7 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let logger = global.makeLogger()
+        let logger = global.makeHardenedLogger()
         let (truth, captures) = split
         logger.debug("evaluation starting", metadata: ["evaluate.captures": "\(captures.count)", "evaluate.ground_truth_files": "\(truth.count)"])
         do {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FootfallPlatform
 import Foundation
 import Logging
 import Synchronization
@@ -13,6 +14,21 @@ struct GlobalOptions: ParsableArguments {
         LogSetup.bootstrap(level: logLevel)
         var logger = Logger(label: label)
         logger.logLevel = logLevel
+        return logger
+    }
+
+    /// The logger of a command that reads captures (`stats`, `replay`, `evaluate`), with the
+    /// process hardened first: raw frames and, for replay and evaluate, the key are in this
+    /// process's memory, so it gets what `run` gets (P1, P3): no core dumps, not dumpable,
+    /// `/proc/<pid>/mem` closed to other users. Problems are logged as warnings.
+    func makeHardenedLogger(label: String = "footfall") -> Logger {
+        let logger = makeLogger(label: label)
+        let report = ProcessHardening.apply()
+        for problem in report.problems { logger.warning("process hardening: \(problem)") }
+        logger.debug("process hardening", metadata: [
+            "hardening.core_dumps_disabled": "\(report.coreDumpsDisabled)",
+            "hardening.not_dumpable": "\(report.notDumpable)",
+        ])
         return logger
     }
 }

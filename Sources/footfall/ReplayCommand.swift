@@ -33,7 +33,7 @@ struct ReplayCommand: ParsableCommand {
     }
 
     func run() throws {
-        let logger = global.makeLogger()
+        let logger = global.makeHardenedLogger()
         let summary: ReplaySummary
         do {
             let progress: (any ReplayProgress)? = TerminalProgress.isTerminal ? TerminalProgress() : nil

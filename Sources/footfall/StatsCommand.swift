@@ -46,7 +46,7 @@ struct StatsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = global.makeLogger()
+        let logger = global.makeHardenedLogger()
         let collector = StatsCollector()
         var damaged = false
         for path in captures {

@@ -99,9 +99,13 @@ struct ReportInChromiumTests {
             #expect(dom.contains(label), "\(day) is shown")
             let expected = try Self.expectedHeadline(output, day: day)
             #expect(expected.visitorHours > 0)
-            let row = try #require(dom.range(of: "data-date=\"\(day)\"").map { String(dom[$0.lowerBound...].prefix(600)) })
-            #expect(row.contains("<td>\(expected.visitorHours)"), "visitor-hours of \(day): \(expected.visitorHours) in \(row)")
-            #expect(row.contains("<td>\(expected.busiest)</td>"), "busiest hour's people present of \(day): \(expected.busiest)")
+            let row = try #require(dom.range(of: "data-date=\"\(day)\"").map { String(dom[$0.lowerBound...].prefix(900)) })
+            #expect(row.contains("<td class=\"visitor-hours\">\(expected.visitorHours)"), "visitor-hours of \(day): \(expected.visitorHours) in \(row)")
+            #expect(row.contains("<td class=\"present\">\(expected.busiest)</td>"), "busiest hour's people present of \(day): \(expected.busiest)")
+            // The day's visitors and passers-by, from its day file (written by the replay).
+            let daily = try String(contentsOf: output.appendingPathComponent("daily-\(day).csv"), encoding: .utf8)
+            let all = try #require(daily.split(separator: "\r\n").first { $0.hasPrefix("\(day),ALL,") }).split(separator: ",", omittingEmptySubsequences: false)
+            #expect(row.contains("<td class=\"visitors\">\(all[3])</td><td class=\"passersby\">\(all[4])</td>"), "day totals of \(day) in \(row)")
         }
         #expect(dom.contains("2024-W11") && dom.contains("2024-W10") && dom.contains("2024-W06"))
     }

@@ -58,6 +58,15 @@ struct RunLoopbackTests {
         #expect(rows["ALL"]?["devices"] == "\(devices.count)")
         #expect(rows["entrance"]?["devices"] == "\(entrance.count)")
         #expect(rows["checkout"]?["devices"] == "\(checkout.count)")
+        // The day's totals are written at shutdown too (the key rotates daily): one partial day
+        // whose devices are the hour's, as everything happened in that hour.
+        let days = try FileManager.default.contentsOfDirectory(atPath: run.output.path).filter { $0.hasPrefix("daily-") }
+        #expect(days.count == 1, "\(days)")
+        if let day = days.first {
+            let text = try String(contentsOf: run.output.appendingPathComponent(day), encoding: .utf8)
+            #expect(text.contains(",ALL,\(devices.count),"), "\(text)")
+            #expect(text.hasSuffix(",true\r\n"))
+        }
 
         // Files are private to the service's group (0640).
         for name in try FileManager.default.contentsOfDirectory(atPath: run.output.path) {
@@ -128,32 +137,10 @@ struct RunLoopbackTests {
     }
 
     /// `zone → column → value` of a heatmap file.
-    static func rows(_ text: String) -> [String: [String: String]] {
-        let lines = text.split(whereSeparator: \.isNewline).map(String.init)
-        guard let header = lines.first?.split(separator: ",", omittingEmptySubsequences: false).map(String.init) else { return [:] }
-        var result: [String: [String: String]] = [:]
-        for line in lines.dropFirst() {
-            // No field of these rows contains a comma except the quoted `suppressed` list.
-            var fields: [String] = []
-            var current = ""
-            var quoted = false
-            for c in line {
-                if c == "\"" { quoted.toggle() } else if c == ",", !quoted { fields.append(current); current = "" } else { current.append(c) }
-            }
-            fields.append(current)
-            let row = Dictionary(zip(header, fields), uniquingKeysWith: { a, _ in a })
-            if let zone = row["zone"] { result[zone] = row }
-        }
-        return result
-    }
+    static func rows(_ text: String) -> [String: [String: String]] { heatmapFileRows(text) }
 
     static func waitFor(seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        return condition()
+        FootfallTestSupport.waitFor(seconds: seconds, condition)
     }
 
     /// Hours close at the top of the hour (in every time zone footfall supports, offsets
@@ -164,103 +151,5 @@ struct RunLoopbackTests {
             if intoQuarter >= 5 && intoQuarter < 870 { return }
             Thread.sleep(forTimeInterval: 1)
         }
-    }
-}
-
-/// A UDP socket bound to one loopback address (the access point being imitated).
-final class UDPSender {
-    let fd: Int32
-
-    init(bindTo address: String) throws {
-        #if canImport(Glibc)
-        fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        #else
-        fd = socket(AF_INET, SOCK_DGRAM, 0)
-        #endif
-        guard fd >= 0 else { throw RunLoopbackTests.TestFailure("socket: errno \(errno)") }
-        var local = sockaddr_in()
-        local.sin_family = sa_family_t(AF_INET)
-        local.sin_port = 0
-        inet_pton(AF_INET, address, &local.sin_addr)
-        let bound = withUnsafePointer(to: &local) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0 else { close(fd); throw RunLoopbackTests.TestFailure("bind \(address): errno \(errno)") }
-    }
-
-    deinit { close(fd) }
-
-    func send(_ bytes: [UInt8], to address: String, port: UInt16) throws {
-        var remote = sockaddr_in()
-        remote.sin_family = sa_family_t(AF_INET)
-        remote.sin_port = port.bigEndian
-        inet_pton(AF_INET, address, &remote.sin_addr)
-        let sent = bytes.withUnsafeBytes { buffer in
-            withUnsafePointer(to: &remote) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, buffer.baseAddress, buffer.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-        }
-        guard sent == bytes.count else { throw RunLoopbackTests.TestFailure("sendto: errno \(errno)") }
-    }
-}
-
-/// `footfall run` started in the background on a configuration of the repository, with an
-/// output directory and a log file (trace level) of its own, and stopped with SIGTERM.
-final class LoopbackRun {
-    let output: URL
-    let logFile: URL
-    let process = Process()
-    private let log: FileHandle
-
-    /// Starts it and waits until it logs that it is capturing.
-    init(config: String) throws {
-        let id = UUID().uuidString
-        output = FileManager.default.temporaryDirectory.appendingPathComponent("footfall-run-\(id)")
-        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
-        logFile = FileManager.default.temporaryDirectory.appendingPathComponent("footfall-run-\(id).log")
-        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        process.executableURL = try RunLoopbackTests.footfallBinary()
-        process.arguments = ["run", "--config", RunLoopbackTests.packageRoot.appendingPathComponent(config).path, "--output", output.path, "--log-level", "trace"]
-        log = try FileHandle(forWritingTo: logFile)
-        process.standardError = log
-        process.standardOutput = log
-        do {
-            try process.run()
-            try #require(RunLoopbackTests.waitFor(seconds: 30) { self.logText.contains("capturing") || !self.process.isRunning },
-                         "footfall run never logged that it is capturing")
-            try #require(process.isRunning, "footfall run exited early: \(logText)")
-        } catch {
-            cleanUp()
-            throw error
-        }
-    }
-
-    var logText: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
-
-    /// Sends SIGTERM and expects a clean exit (status 0) within 10 s.
-    /// - Returns: whether it exited.
-    func stop() throws -> Bool {
-        kill(process.processIdentifier, SIGTERM)
-        let exited = RunLoopbackTests.waitFor(seconds: 10) { !self.process.isRunning }
-        #expect(exited, "footfall run did not exit within 10 s of SIGTERM")
-        guard exited else { return false }
-        #expect(process.terminationReason == .exit)
-        #expect(process.terminationStatus == 0)
-        try log.close()
-        return true
-    }
-
-    /// `zone → column → value` of the one heatmap file written.
-    func heatmapRows() throws -> [String: [String: String]] {
-        let heatmaps = try FileManager.default.contentsOfDirectory(atPath: output.path).filter { $0.hasPrefix("heatmap-") }
-        try #require(heatmaps.count == 1, "expected one heatmap file, found \(heatmaps)")
-        return RunLoopbackTests.rows(try String(contentsOf: output.appendingPathComponent(heatmaps[0]), encoding: .utf8))
-    }
-
-    /// Ends the process if it still runs and removes its files.
-    func cleanUp() {
-        if process.isRunning { process.terminate() }
-        try? FileManager.default.removeItem(at: output)
-        try? FileManager.default.removeItem(at: logFile)
     }
 }

@@ -93,7 +93,7 @@ struct ConfigTests {
         ("privacy:\n  k: 1\n", 2, "privacy.k", "between 2 and"),
         ("privacy:\n  strict: true\n  rotation: daily 04:00\n", 3, "privacy.rotation", "strict"),
         ("privacy:\n  randomised_addresses: maybe\n", 2, "privacy.randomised_addresses", "group, count or ignore"),
-        ("privacy:\n  epsilon: -1\n", 2, "privacy.epsilon", "(0, 10]"),
+        ("privacy:\n  epsilon: -1\n", 2, "privacy.epsilon", "(0, 1]"),
         ("visits:\n  slot_seconds: 7\n", 2, "visits.slot_seconds", "divisor of 900"),
         ("visits:\n  lateness_seconds: 120\n", 2, "visits.lateness_seconds", "at most slot_seconds"),
         ("visits:\n  resident_hours: 0\n", 2, "visits.resident_hours", "between 1 and 24"),

@@ -50,9 +50,10 @@ struct PlannerReportTests {
         #expect(report.weeks.map(\.week) == ["2024-W12", "2024-W13"])
         // Visitor-hours: the ALL rows' visitors (45 × scale) of the two hours of each day.
         #expect(report.days.map { $0.visitorHours[ZoneHour.siteWide]?.sum } == [90, 180, 450])
-        #expect(html.contains("<tr class=\"day\" data-date=\"2024-03-22\"><td>Fri 22 Mar 2024</td><td>180</td>"))
-        // Week 13 (450) against week 12 (270): +67 %.
-        #expect(html.contains("+67 % (+180)"))
+        let row = try #require(html.range(of: "<tr class=\"day\" data-date=\"2024-03-22\"").map { String(html[$0.lowerBound...].prefix(700)) })
+        #expect(row.contains("<td class=\"visitor-hours\">180</td>"))
+        // Without day files the weeks compare visitor-hours: week 13 (450) against week 12 (270).
+        #expect(html.contains("+67 % (+180 visitor-hours)"))
         let limited = try PlannerReport.read(directory: dir, settings: Self.settings(), from: "2024-03-22", to: "2024-03-22")
         #expect(limited.days.map(\.date) == ["2024-03-22"])
         #expect(!limited.html().contains("Thu 21 Mar 2024"))
@@ -62,8 +63,8 @@ struct PlannerReportTests {
     @Test func publishedFlowsAreDrawnAsArrowsOnThePlanAndWithheldFlowsAreNot() throws {
         let dir = try temporaryDirectory()
         try files.writeHour(dir, start: RenderTests.march21(10), zones: RenderTests.busyZones(1),
-                            flows: [FlowCount(from: "entrance", to: "aisles", transitions: 12), FlowCount(from: "aisles", to: "checkout", transitions: 3),
-                                    FlowCount(from: "aisles", to: "entrance", transitions: 6)])
+                            flows: [FlowCount(from: "entrance", to: "aisles", transitions: 10), FlowCount(from: "aisles", to: "checkout", transitions: 3),
+                                    FlowCount(from: "aisles", to: "entrance", transitions: 10)])
         let html = try PlannerReport.read(directory: dir, settings: Self.settings(plan: Self.examplePlan)).html()
         let arrows = try Self.arrows(html)
         #expect(arrows.count == 2)
@@ -96,9 +97,37 @@ struct PlannerReportTests {
         #expect(cafeGrid.contains("<g class=\"cell withheld\" data-date=\"2024-03-21\" data-hour=\"10\">"))
         #expect(cafeGrid.contains("&lt; k</text>"))
         #expect(cafeGrid.contains("stroke-dasharray=\"4 3\""), "the partial hour is framed")
-        // Hover text: dwell in minutes, from the file's seconds.
-        let entrance = try #require(html.range(of: "<div class=\"zonegrid\" data-zone=\"entrance\">").map { String(html[$0.lowerBound...].prefix(4000)) })
-        #expect(entrance.contains("median dwell 5 min"), "300 s of the file shown as 5 min")
+        // Hover text: dwell in minutes, from the file's seconds. (The entrance, the smallest
+        // zone, is withheld with the café at 10:00 so that ALL minus the others does not give
+        // the café away; the aisles are published.)
+        let aisles = try #require(html.range(of: "<div class=\"zonegrid\" data-zone=\"aisles\">").map { String(html[$0.lowerBound...].prefix(4000)) })
+        #expect(aisles.contains("median dwell 6 min"), "360 s of the file shown as 6 min")
+    }
+
+    @Test func dayTotalsFromTheDailyFileAreTheHeadlineWithCaptureRateAndDwellInMinutes() throws {
+        let dir = try temporaryDirectory()
+        try files.writeHour(dir, start: RenderTests.march21(10), zones: RenderTests.busyZones(1))
+        let day = DayReport(date: "2024-03-21", partial: false, zones: RenderTests.storeZones.map {
+            ZoneDay(zone: $0, devices: 40, visitors: 30, passersby: 10, visits: 33, medianDwellSeconds: 600)
+        } + [ZoneDay(zone: ZoneHour.siteWide, devices: 120, visitors: 75, passersby: 45, visits: 80, medianDwellSeconds: 1230)])
+        try HourFileWriter(directory: dir, clock: files.prague).write(Suppression.publish(day, privacy: PrivacySettings()))
+        let report = try PlannerReport.read(directory: dir, settings: Self.settings())
+        let html = report.html()
+        let row = try #require(html.range(of: "data-date=\"2024-03-21\"").map { String(html[$0.lowerBound...].prefix(700)) })
+        #expect(row.contains("<td class=\"visitors\">75</td><td class=\"passersby\">45</td>"), "\(row)")
+        #expect(row.contains("<td class=\"capture\">63 %</td>"), "75 ÷ 120")
+        #expect(row.contains("<td class=\"dwell\">20.5 min</td>"), "1230 s")
+        #expect(report.weeks.first?.visitors == 75)
+        // A malformed day file is an error naming the file and line.
+        let path = dir + "/daily-2024-03-21.csv"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        try text.replacingOccurrences(of: ",75,45,", with: ",7x,45,").write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: RenderError.self) { try PlannerReport.read(directory: dir, settings: Self.settings()) }
+        do {
+            _ = try PlannerReport.read(directory: dir, settings: Self.settings())
+        } catch {
+            #expect(error.message == "daily-2024-03-21.csv:6: visitors is not a number")
+        }
     }
 
     @Test(arguments: [("2024-03-14", "2024-W11"), ("2024-12-30", "2025-W01"), ("2021-01-03", "2020-W53"), ("2026-01-01", "2026-W01")])

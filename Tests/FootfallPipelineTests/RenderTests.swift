@@ -59,14 +59,16 @@ struct RenderTests {
     /// The zones of config/footfall.yaml.
     static let storeZones = ["entrance", "aisles", "checkout", "cafe"]
 
-    /// A busy hour of the four-zone store: every count at least k, so nothing is withheld.
+    /// A busy hour of the four-zone store: every count at least k, and no two counts a reader
+    /// can relate (within a row, a zone and the site) differ by less than k, so nothing is
+    /// withheld.
     static func busyZones(_ scale: Int) -> [ZoneHour] {
         var rows = storeZones.enumerated().map { i, zone in
-            ZoneHour(zone: zone, devices: 20 * scale + i, visitors: 10 * scale + i, visits: 11 * scale + i, averagePresent: Double(3 * scale + i) + 0.25,
+            ZoneHour(zone: zone, devices: 20 * scale + 5 * i, visitors: 10 * scale + 5 * i, visits: 11 * scale + i, averagePresent: Double(3 * scale + i) + 0.25,
                      peakPresent: 5 * scale, medianDwellSeconds: Double(300 + 60 * i), p90DwellSeconds: 1200, passersby: 10 * scale)
         }
         rows.append(ZoneHour(zone: ZoneHour.siteWide, devices: 90 * scale, visitors: 45 * scale, visits: 50 * scale, averagePresent: Double(13 * scale) + 0.5,
-                             peakPresent: 21 * scale, medianDwellSeconds: 540, p90DwellSeconds: 1800, passersby: 45 * scale))
+                             peakPresent: 30 * scale, medianDwellSeconds: 540, p90DwellSeconds: 1800, passersby: 45 * scale))
         return rows
     }
 
@@ -102,7 +104,7 @@ struct RenderTests {
         #expect(svg.cell(zone: "ALL", hour: "2024-03-21T14:00:00+01:00")?.text == "39.50")
         #expect(svg.cell(zone: "entrance", hour: "2024-03-21T12:00:00+01:00") == nil)
         let visitors = try render(dir, metric: .visitors)
-        #expect(visitors.cell(zone: "cafe", hour: "2024-03-21T10:00:00+01:00")?.text == "13")
+        #expect(visitors.cell(zone: "cafe", hour: "2024-03-21T10:00:00+01:00")?.text == "25")
         let dwell = try render(dir, metric: .medianDwell)
         #expect(dwell.cell(zone: "checkout", hour: "2024-03-21T10:00:00+01:00")?.text == "420")
     }
@@ -227,21 +229,21 @@ struct RenderTests {
     @Test func flowsAreSummedOverTheDayAndWithheldOnesShownWithheld() throws {
         let dir = try temporaryDirectory()
         try writeHour(dir, start: Self.march21(10), zones: Self.busyZones(1), flows: [
-            FlowCount(from: "entrance", to: "checkout", transitions: 9), FlowCount(from: "entrance", to: "cafe", transitions: 2),
-            FlowCount(from: "aisles", to: "checkout", transitions: 6),
+            FlowCount(from: "entrance", to: "checkout", transitions: 15), FlowCount(from: "entrance", to: "cafe", transitions: 2),
+            FlowCount(from: "aisles", to: "checkout", transitions: 15),
         ])
         try writeHour(dir, start: Self.march21(11), zones: Self.busyZones(1), flows: [
-            FlowCount(from: "entrance", to: "checkout", transitions: 7), FlowCount(from: "aisles", to: "checkout", transitions: 3),
+            FlowCount(from: "entrance", to: "checkout", transitions: 25), FlowCount(from: "aisles", to: "checkout", transitions: 3),
         ])
         let svg = try render(dir)
         func flow(_ from: String, _ to: String) -> SVGElements.Element? {
             svg.withClass("flow").first { $0.attributes["data-from"] == from && $0.attributes["data-to"] == to }
         }
-        #expect(flow("entrance", "checkout")?.text == "16")
+        #expect(flow("entrance", "checkout")?.text == "40")
         #expect(flow("entrance", "cafe")?.attributes["data-state"] == "withheld")
         #expect(flow("entrance", "cafe")?.text == "< k")
         #expect(flow("aisles", "checkout")?.attributes["data-state"] == "partly-withheld")
-        #expect(flow("aisles", "checkout")?.text == "≥ 6")
+        #expect(flow("aisles", "checkout")?.text == "≥ 15")
         #expect(svg.withClass("flow").count == 3)
     }
 

@@ -42,7 +42,7 @@ struct DifferentialPrivacyTests {
 
     @Test func noiseIsOffByDefault() {
         #expect(PrivacySettings().epsilon == nil)
-        let report = HourReport(hourStart: 0, utcOffsetSeconds: 0, partial: false, zones: [ZoneHour(zone: "a", devices: 17, visitors: 12, visits: 13, peakPresent: 6, passersby: 5)], flows: [])
+        let report = HourReport(hourStart: 0, utcOffsetSeconds: 0, partial: false, zones: [ZoneHour(zone: "a", devices: 17, visitors: 12, visits: 13, peakPresent: 12, passersby: 5)], flows: [])
         let published = Suppression.publish(report, privacy: PrivacySettings())
         #expect(published.zones[0].devices == .value(17))
         #expect(published.zones[0].visitors == .value(12))

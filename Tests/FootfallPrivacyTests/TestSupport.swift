@@ -103,3 +103,17 @@ func makeTemporaryDirectory() throws -> URL {
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
+
+/// Every way a 64-bit secret (a pseudonym or a key word) could be spelled in a log line:
+/// hex with and without leading zeros, lower and upper case, and decimal.
+func secretSpellings(_ value: UInt64) -> [String] {
+    let hex = String(value, radix: 16)
+    let padded = String(repeating: "0", count: 16 - hex.count) + hex
+    return Array(Set([hex, padded, hex.uppercased(), padded.uppercased(), String(value), String(Int64(bitPattern: value))]))
+        .filter { $0.count >= 6 }
+}
+
+/// The key words of a key store as they are now (a test knows its injected key).
+func keyWords(of keys: KeyStore) -> [UInt64] {
+    (0 ..< 2 * keys.slots).map { keys.words[$0] }
+}
