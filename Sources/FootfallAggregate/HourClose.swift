@@ -43,6 +43,10 @@ struct HourClose {
     var siteDwell: [Int32] = []
     /// Transitions per (from, to) zone pair; empty in strict mode.
     var flowMatrix: [Int]
+    /// Distinct devices per (from, to) zone pair, and the last device counted in each (the
+    /// transitions are sorted by device, so one compare tells a new one).
+    var flowDevices: [Int]
+    var flowLastDevice: [UInt32]
     /// Scratch: the dwell of the current visit per zone.
     var visitZoneDwell: [Int32]
     /// The next transition not yet counted.
@@ -66,6 +70,8 @@ struct HourClose {
         zonePresentSlots = [Int64](repeating: 0, count: zc)
         zoneDwell = [[Int32]](repeating: [], count: zc)
         flowMatrix = [Int](repeating: 0, count: strict ? 0 : zc * zc)
+        flowDevices = [Int](repeating: 0, count: strict ? 0 : zc * zc)
+        flowLastDevice = [UInt32](repeating: .max, count: strict ? 0 : zc * zc)
         visitZoneDwell = [Int32](repeating: 0, count: zc)
     }
 
@@ -157,7 +163,14 @@ struct HourClose {
         while nextTransition < transitions.count, transitions[nextTransition].visitKey <= key {
             let move = transitions[nextTransition]
             let counts = move.visitKey == key ? qualifying && !resident : dwellless && !residents.contains(move.localID)
-            if counts && !strict { flowMatrix[Int(move.from) * zc + Int(move.to)] += 1 }
+            if counts && !strict {
+                let cell = Int(move.from) * zc + Int(move.to)
+                flowMatrix[cell] += 1
+                if flowLastDevice[cell] != move.localID {
+                    flowLastDevice[cell] = move.localID
+                    flowDevices[cell] += 1
+                }
+            }
             nextTransition += 1
         }
     }
@@ -232,7 +245,7 @@ struct HourClose {
         var flows: [FlowCount] = []
         for from in 0 ..< zc {
             for to in 0 ..< zc where flowMatrix[from * zc + to] > 0 {
-                flows.append(FlowCount(from: zoneIDs[from], to: zoneIDs[to], transitions: flowMatrix[from * zc + to]))
+                flows.append(FlowCount(from: zoneIDs[from], to: zoneIDs[to], transitions: flowMatrix[from * zc + to], devices: flowDevices[from * zc + to]))
             }
         }
         return flows

@@ -59,11 +59,18 @@ public struct ZoneHour: Sendable, Equatable {
 public struct FlowCount: Sendable, Equatable {
     public var from: String
     public var to: String
+    /// Moves from `from` to `to` in the hour (one person can make several).
     public var transitions: Int
+    /// Distinct devices that made them: the people the flow describes, which is what k
+    /// guards (P7).
+    public var devices: Int
 
-    public init(from: String, to: String, transitions: Int) {
+    /// - Parameter devices: distinct devices; `nil` when every transition is a device of
+    ///   its own (hand-built reports).
+    public init(from: String, to: String, transitions: Int, devices: Int? = nil) {
         self.from = from
         self.to = to
         self.transitions = transitions
+        self.devices = devices ?? transitions
     }
 }

@@ -74,8 +74,9 @@ public struct PublishedHour: Sendable, Equatable {
 /// Every published value describes at least `k` distinct devices:
 ///
 /// 1. Primary: every count of people — `devices`, `visitors`, `peak_present`, `passersby`,
-///    flow `transitions` — with `0 < value < k` is withheld, in zone rows and in the site
-///    row. Zero is published: it describes nobody.
+///    and the distinct devices of a flow — with `0 < value < k` is withheld, in zone rows and
+///    in the site row (a flow also when its `transitions` are). Zero is published: it
+///    describes nobody.
 /// 2. Columns that are not counts of people are guarded by the people they describe:
 ///    `visits`, `avg_present`, `median_dwell_s` and `p90_dwell_s` are withheld wherever
 ///    `visitors` is, and visits also when they are fewer than k: one person making five
@@ -126,7 +127,9 @@ public enum Suppression {
 
         // withheld[row][column index in peopleColumns]
         var withheld = rows.map { row in peopleColumns.map { column in isSmall(count(row, column), k: k) } }
-        var flowWithheld = report.flows.map { isSmall($0.transitions, k: k) }
+        // A flow is guarded by the people who made it, not by its moves (and, as a published
+        // count, by its own value).
+        var flowWithheld = report.flows.map { isSmall($0.devices, k: k) || isSmall($0.transitions, k: k) }
         let rowOfZone = Dictionary(rows.indices.map { (rows[$0].zone, $0) }, uniquingKeysWith: { a, _ in a })
 
         var changed = true

@@ -92,6 +92,8 @@ public final class LiveCapture: @unchecked Sendable {
     private let packetCopy: SensitiveMemory
     private var copiedLength = 0
     private var copiedTimestampNanos: Int64 = 0
+    /// When this (reading) thread last scrubbed its stack, monotonic nanoseconds.
+    private var lastScrubNanos: Int64 = .min / 2
 
     /// Opens and activates a capture.
     ///
@@ -195,8 +197,10 @@ public final class LiveCapture: @unchecked Sendable {
                 // Nothing buffered. Wait once for the descriptor, a stop, or the timeout.
                 if waited { return .timeout }
                 waited = true
-                // Going idle: nothing of the frames just copied stays in this thread's stack.
-                StackScrubber.scrub()
+                // Going idle: nothing of the frames just copied stays in this thread's stack
+                // (at most four times a second; an idle capture waits 250 ms at a time, so the
+                // next wait scrubs what this one skipped).
+                StackScrubber.scrub(atMostEvery: 250_000_000, last: &lastScrubNanos)
                 if wait() == 0 { return stopRequested.load(ordering: .acquiring) ? .stopped : .timeout }
             case PCAP_ERROR_BREAK:
                 return .stopped

@@ -82,6 +82,9 @@ public final class LivePipeline: @unchecked Sendable {
     private var lastOptOutCheckMonotonic: Int64
     private var optOutWatcher: OptOutFileWatcher?
     private var clockBehindLogged = false
+    /// Frames were parsed since the stack was last scrubbed, and when that was (monotonic ns).
+    private var scrubPending = false
+    private var lastScrubNanos: Int64 = .min / 2
 
     // Any thread.
     private let finishRequested = Atomic<Bool>(false)
@@ -146,8 +149,14 @@ public final class LivePipeline: @unchecked Sendable {
     /// The pipeline thread's loop: until ``requestFinish()``, then drain and finish.
     public func run() {
         while !finishRequested.load(ordering: .acquiring) {
-            // Frames parsed: their addresses do not stay in this thread's stack (P1).
-            if drain(timeoutNanos: Self.tickNanos) > 0, ring.pending == 0 { StackScrubber.scrub() }
+            // Frames parsed and the ring empty: their addresses do not stay in this thread's
+            // stack (P1); at most four times a second, the next idle wake-up does the rest.
+            if drain(timeoutNanos: Self.tickNanos) > 0, ring.pending == 0 { scrubPending = true }
+            if scrubPending, ring.pending == 0 {
+                let before = lastScrubNanos
+                StackScrubber.scrub(atMostEvery: 250_000_000, last: &lastScrubNanos)
+                if lastScrubNanos != before { scrubPending = false }
+            }
             applyPendingReload()
             let now = clock.monotonicNanos()
             if lastTickMonotonic == .min || now - lastTickMonotonic >= Self.tickNanos {

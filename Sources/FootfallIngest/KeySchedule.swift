@@ -77,7 +77,8 @@ public struct KeySchedule: Sendable {
 /// rotation, on event time or on request, first makes the scope forget every pseudonym and
 /// then overwrites the key bytes, in one call, so the two cannot drift apart (P4).
 public struct KeyEpoch<Scope: PseudonymScope & ~Copyable>: ~Copyable {
-    public let keys: KeyStore
+    /// `package`: only footfall's own modules replace or destroy the key.
+    package let keys: KeyStore
     public let pseudonymiser: Pseudonymiser
     public let schedule: KeySchedule
     /// When the current key will be replaced; `nil` until the first call to ``advance(to:)``.
@@ -93,6 +94,9 @@ public struct KeyEpoch<Scope: PseudonymScope & ~Copyable>: ~Copyable {
         self.nextRotationSeconds = nil
         self.scope = scope
     }
+
+    /// How many keys the epoch has had (1 before the first rotation); says nothing about them.
+    public var keyGeneration: Int { keys.generation }
 
     /// Moves event time forward; rotates when the schedule says so.
     /// - Parameter nowSeconds: event time, seconds since the Unix epoch. Time going backwards is ignored.

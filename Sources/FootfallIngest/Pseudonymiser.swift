@@ -63,54 +63,73 @@ public struct Pseudonymiser: ~Copyable {
     }
 }
 
+/// Memory that someone else owns and lends to a ``KeyStore`` for its key words: in
+/// production `FootfallPlatform.LockedKeyMemory` (locked in RAM, excluded from core dumps).
+///
+/// `package`, like every way to the key words: no client of footfall's libraries can hand
+/// in memory it could read the key from, or get a pointer to it.
+package protocol KeyMemory: AnyObject, Sendable {
+    /// The first word; stays valid as long as the conformer lives.
+    var words: UnsafeMutablePointer<UInt64> { get }
+    /// How many 64-bit words there are (at least 2 per key slot).
+    var wordCount: Int { get }
+}
+
 /// Holds the secret keys of the current key period.
 ///
 /// Key bytes come from the operating system's CSPRNG (`SystemRandomNumberGenerator`, which
 /// is `getrandom(2)` on Linux): 128 bits per slot, never derived from the time, the host or
 /// the configuration, never written anywhere, and never copied out: hashing reads them in
 /// place. `FootfallPlatform.LockedKeyMemory` hands in memory that is locked (not swapped)
-/// and excluded from core dumps.
+/// and excluded from core dumps, through ``KeyMemory``.
+///
+/// Replacing and destroying the keys are `package` operations: the ``KeyEpoch`` (and, for
+/// its per-run key, `footfall stats`) do it; nothing outside footfall can.
 public final class KeyStore: @unchecked Sendable, CustomStringConvertible, CustomReflectable {
     /// `2 × slots` words: `k0, k1` of each slot.
     @usableFromInline let words: UnsafeMutablePointer<UInt64>
     public let slots: Int
-    private let ownsMemory: Bool
-    /// Whoever owns `words` when the caller handed them in (kept alive as long as the keys).
-    private let memoryOwner: AnyObject?
+    /// Whoever owns `words` when they were lent (kept alive as long as the keys); `nil` when
+    /// the store allocated them itself.
+    private let memory: (any KeyMemory)?
     /// How many keys this store has had (1 after init); says nothing about the key.
     public private(set) var generation: Int = 0
     /// `destroy()` was called and no key has been made since: every word is zero.
     public private(set) var isDestroyed: Bool = false
 
+    /// Keys in ordinary memory the store allocates (tests, and where no locked memory can
+    /// be mapped).
+    /// - Parameter slots: number of independent keys (one per zone in strict mode).
+    public convenience init(slots: Int = 1) {
+        self.init(slots: slots, words: .allocate(capacity: 2 * slots), memory: nil)
+    }
+
+    /// Keys in memory someone else owns (locked, undumpable); the store keeps `memory`
+    /// alive and zeroes the keys before it lets go of it.
     /// - Parameters:
-    ///   - slots: number of independent keys (one per zone in strict mode).
-    ///   - memory: `2 × slots` words of caller-owned memory (e.g. locked), or `nil` to allocate.
-    ///   - memoryOwner: an object that owns `memory` and must outlive the keys (for example a
-    ///     `LockedKeyMemory`); the store keeps a reference to it so the memory is released
-    ///     only after the store has zeroed it.
-    public init(slots: Int = 1, memory: UnsafeMutablePointer<UInt64>? = nil, memoryOwner: AnyObject? = nil) {
+    ///   - slots: number of independent keys.
+    ///   - memory: at least `2 × slots` words.
+    package convenience init(slots: Int, memory: any KeyMemory) {
+        precondition(memory.wordCount >= 2 * slots, "key memory too small for \(slots) slots")
+        self.init(slots: slots, words: memory.words, memory: memory)
+    }
+
+    private init(slots: Int, words: UnsafeMutablePointer<UInt64>, memory: (any KeyMemory)?) {
         precondition(slots >= 1)
         self.slots = slots
-        if let memory {
-            self.words = memory
-            self.ownsMemory = false
-            self.memoryOwner = memoryOwner
-        } else {
-            self.words = .allocate(capacity: 2 * slots)
-            self.ownsMemory = true
-            self.memoryOwner = nil
-        }
+        self.words = words
+        self.memory = memory
         rotate()
     }
 
     deinit {
         destroy()
-        if ownsMemory { words.deallocate() }
+        if memory == nil { words.deallocate() }
     }
 
     /// Replaces every key with fresh random bytes; the old bytes are overwritten in place,
     /// so no copy of the old key survives in this store (P4).
-    public func rotate() {
+    package func rotate() {
         var rng = SystemRandomNumberGenerator()
         for i in 0 ..< 2 * slots { words[i] = rng.next() }
         generation += 1
@@ -119,11 +138,10 @@ public final class KeyStore: @unchecked Sendable, CustomStringConvertible, Custo
 
     /// Overwrites every key with zeros. After this the store makes only meaningless
     /// pseudonyms (of the all-zero key) until `rotate()`.
-    public func destroy() {
+    package func destroy() {
         KeyStore.zero(words, count: 2 * slots)
         isDestroyed = true
     }
-
     /// Zeroes `count` words in a function the optimiser may not look into, so the stores are
     /// not removed as dead (the memory is often freed right after).
     @inline(never) @_optimize(none)

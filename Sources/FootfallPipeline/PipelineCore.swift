@@ -165,7 +165,7 @@ public struct PipelineCore: ~Copyable {
     public var trackedDevices: Int { epoch.scope.trackedDevices }
 
     /// How many keys have been replaced since the start (rotations).
-    public var keyGeneration: Int { epoch.keys.generation }
+    public var keyGeneration: Int { epoch.keyGeneration }
 
     /// When the current key will be replaced, seconds since the Unix epoch (`nil` before
     /// the first event).

@@ -113,8 +113,8 @@ func errnoText() -> String {
 /// One or more pages from `mmap`, `mlock`ed (refused when `RLIMIT_MEMLOCK` is too small or
 /// the capability is missing: see ``lockStatus``), excluded from core dumps with
 /// `madvise(MADV_DONTDUMP)`, zeroed with `explicit_bzero` and unmapped when released.
-/// Hand it to ``FootfallCore/KeyStore`` with ``makeKeyStore(slots:)``.
-public final class LockedKeyMemory: @unchecked Sendable {
+/// Hand it to ``FootfallIngest/KeyStore`` with ``makeKeyStore(slots:)``.
+public final class LockedKeyMemory: KeyMemory, @unchecked Sendable {
     /// Whether the pages are locked in RAM; when not, the reason (for a warning log:
     /// "key memory not locked: <reason>"). Never contains key data.
     public enum LockStatus: Sendable, Equatable {
@@ -128,7 +128,9 @@ public final class LockedKeyMemory: @unchecked Sendable {
         }
     }
 
-    public let words: UnsafeMutablePointer<UInt64>
+    /// The words, lent to a ``FootfallIngest/KeyStore``; `package`, so no client of the
+    /// library gets a pointer to the key.
+    package let words: UnsafeMutablePointer<UInt64>
     /// Number of 64-bit words available.
     public let wordCount: Int
     public let lockStatus: LockStatus
@@ -183,8 +185,7 @@ public final class LockedKeyMemory: @unchecked Sendable {
     /// the keys when it goes away, the memory zeroes itself again when it is unmapped.
     /// - Parameter slots: number of keys (1, or one per zone in strict mode).
     public func makeKeyStore(slots: Int) -> KeyStore {
-        precondition(2 * slots <= wordCount, "key memory too small for \(slots) slots")
-        return KeyStore(slots: slots, memory: words, memoryOwner: self)
+        KeyStore(slots: slots, memory: self)
     }
 
     /// Maps locked memory for `slots` keys and returns the store that uses it.

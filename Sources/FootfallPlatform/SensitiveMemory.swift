@@ -81,6 +81,19 @@ public enum StackScrubber {
         scrub(levels: depth / chunk)
     }
 
+    /// ``scrub()`` unless this thread's `last` scrub was less than `interval` ago (monotonic
+    /// clock): a thread that goes idle after every frame of a trickle scrubs a few times a
+    /// second, not 64 KiB per frame.
+    /// - Parameter last: the thread's own record of its last scrub, nanoseconds.
+    public static func scrub(atMostEvery intervalNanos: Int64, last: inout Int64) {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let nanos = Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+        guard nanos - last >= intervalNanos else { return }
+        last = nanos
+        scrub()
+    }
+
     /// Bytes per level: within what `withUnsafeTemporaryAllocation` always puts on the stack
     /// (larger requests may go to the heap, which would leave the stack as it was).
     static let chunk = 1024

@@ -23,6 +23,26 @@ struct KeyMemoryTests {
         #endif
     }
 
+    /// No public declaration hands out the key words or replaces or destroys the key: the
+    /// pointer to them (``KeyMemory``, `LockedKeyMemory.words`) and the key operations
+    /// (`KeyStore.rotate`, `destroy`, `KeyEpoch.keys`) are `package`, so only footfall's own
+    /// modules reach them, and a library client cannot read the key out of memory it lent.
+    @Test func noPublicDeclarationExposesKeyWordsOrKeyOperations() {
+        let files = swiftFiles(under: sourcesDirectory)
+        #expect(files.count > 50)
+        var offending: [String] = []
+        for (path, text) in files {
+            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let code = line.trimmingCharacters(in: .whitespaces)
+                guard code.hasPrefix("public") || code.hasPrefix("open") else { continue }
+                let pointer = code.contains("UnsafeMutablePointer<UInt64>") || code.contains("UnsafePointer<UInt64>")
+                let keyOperation = code.contains("func rotate()") || code.contains("func destroy()") || code.contains("let keys: KeyStore")
+                if pointer || keyOperation { offending.append("\(path):\(number + 1)") }
+            }
+        }
+        #expect(offending.isEmpty, "public key words or key operations at \(offending)")
+    }
+
     @Test func lockedKeyMemoryHoldsTheKeyAndIsZeroedOnDestroy() throws {
         let memory = try LockedKeyMemory(wordCount: 4)
         #expect(memory.wordCount >= 4)

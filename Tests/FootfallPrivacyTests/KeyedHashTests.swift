@@ -49,8 +49,7 @@ struct KeyedHashTests {
     @Test func keysAreFreshRandomNotDerivedFromTimeOrHost() {
         var seen = Set<UInt64>()
         var ones = 0
-        let memory = UnsafeMutablePointer<UInt64>.allocate(capacity: 2)
-        defer { memory.deallocate() }
+        let memory = InspectableKeyMemory(wordCount: 2)
         for _ in 0 ..< 200 {
             let keys = KeyStore(slots: 1, memory: memory)
             seen.insert(memory[0])
@@ -64,8 +63,7 @@ struct KeyedHashTests {
     }
 
     @Test func keyIsAtLeast128Bits() {
-        let memory = UnsafeMutablePointer<UInt64>.allocate(capacity: 6)
-        defer { memory.deallocate() }
+        let memory = InspectableKeyMemory(wordCount: 6)
         let keys = KeyStore(slots: 3, memory: memory)
         // Two independent 64-bit words per slot, all different.
         #expect(Set((0 ..< 6).map { memory[$0] }).count == 6)

@@ -47,8 +47,7 @@ struct RawAddressTests {
     }
 
     @Test func keyStoreAndOptOutListPrintNoKeyOrAddress() throws {
-        let memory = UnsafeMutablePointer<UInt64>.allocate(capacity: 2)
-        defer { memory.deallocate() }
+        let memory = InspectableKeyMemory(wordCount: 2)
         let keys = KeyStore(slots: 1, memory: memory)
         let list = try OptOutList(parsing: "3c:22:fb:11:22:33\n")
         var dumped = ""

@@ -19,8 +19,7 @@ struct RotationTests {
     }
 
     @Test func keyRotatesAndOldKeyBytesAreOverwritten() {
-        let memory = UnsafeMutablePointer<UInt64>.allocate(capacity: 4)
-        defer { memory.deallocate() }
+        let memory = InspectableKeyMemory(wordCount: 4)
         let keys = KeyStore(slots: 2, memory: memory)
         let old = (0 ..< 4).map { memory[$0] }
         #expect(keys.generation == 1)

@@ -104,6 +104,24 @@ func makeTemporaryDirectory() throws -> URL {
     return url
 }
 
+/// Key memory whose words a test can read, to check what the key store does to them: the
+/// tests' stand-in for `LockedKeyMemory` (``KeyMemory`` is `package`, so only footfall's
+/// own modules and tests can lend memory to a key store).
+final class InspectableKeyMemory: KeyMemory, @unchecked Sendable {
+    let words: UnsafeMutablePointer<UInt64>
+    let wordCount: Int
+
+    init(wordCount: Int) {
+        self.wordCount = wordCount
+        words = .allocate(capacity: wordCount)
+        words.initialize(repeating: 0, count: wordCount)
+    }
+
+    deinit { words.deallocate() }
+
+    subscript(index: Int) -> UInt64 { words[index] }
+}
+
 /// Every way a 64-bit secret (a pseudonym or a key word) could be spelled in a log line:
 /// hex with and without leading zeros, lower and upper case, and decimal.
 func secretSpellings(_ value: UInt64) -> [String] {
