@@ -38,6 +38,10 @@ public struct ZoneDay: Sendable, Equatable {
     public var visits: Int
     /// Nearest-rank median of the visits' dwell in the zone (their longest in the day), seconds.
     public var medianDwellSeconds: Double?
+    /// The day's visits per ``DwellBand`` (by their longest dwell in the day).
+    public var dwellBands: [Int] = []
+    /// Distinct devices per ``DwellBand``: what guards the band.
+    public var dwellBandDevices: [Int] = []
 
     public init(zone: String, devices: Int = 0, visitors: Int = 0, passersby: Int = 0, visits: Int = 0, medianDwellSeconds: Double? = nil) {
         self.zone = zone
@@ -65,6 +69,8 @@ public struct PublishedZoneDay: Sendable, Equatable {
     public var visits: Published<Int>
     /// `nil` when there was no visit (an empty cell, not a withheld one).
     public var medianDwellSeconds: Published<Double>?
+    /// Visits per ``DwellBand``, in band order.
+    public var dwellBands: [Published<Int>]
     /// The withheld columns, in header order.
     public var suppressed: [HeatmapColumn]
 }
@@ -75,14 +81,17 @@ extension Suppression {
     /// devices, visitors, passers-by, visits and dwell guards the day's too (P7, P8).
     public static func publish(_ day: DayReport, privacy: PrivacySettings) -> PublishedDay {
         let asHour = HourReport(hourStart: 0, utcOffsetSeconds: 0, partial: day.partial, zones: day.zones.map {
-            ZoneHour(zone: $0.zone, devices: $0.devices, visitors: $0.visitors, visits: $0.visits, averagePresent: 0, peakPresent: 0,
-                     medianDwellSeconds: $0.medianDwellSeconds, p90DwellSeconds: nil, passersby: $0.passersby)
+            var row = ZoneHour(zone: $0.zone, devices: $0.devices, visitors: $0.visitors, visits: $0.visits, averagePresent: 0, peakPresent: 0,
+                               medianDwellSeconds: $0.medianDwellSeconds, p90DwellSeconds: nil, passersby: $0.passersby)
+            row.dwellBands = $0.dwellBands
+            row.dwellBandDevices = $0.dwellBandDevices
+            return row
         }, flows: [])
         let published = publish(asHour, privacy: privacy)
-        let kept: Set<HeatmapColumn> = [.devices, .visitors, .passersby, .visits, .medianDwell]
+        let kept = Set<HeatmapColumn>([.devices, .visitors, .passersby, .visits, .medianDwell] + DwellBand.allCases.map(\.column))
         return PublishedDay(date: day.date, partial: day.partial, zones: published.zones.map { row in
             PublishedZoneDay(zone: row.zone, devices: row.devices, visitors: row.visitors, passersby: row.passersby, visits: row.visits,
-                             medianDwellSeconds: row.medianDwellSeconds, suppressed: row.suppressed.filter(kept.contains))
+                             medianDwellSeconds: row.medianDwellSeconds, dwellBands: row.dwellBands, suppressed: row.suppressed.filter(kept.contains))
         }, k: privacy.k)
     }
 }

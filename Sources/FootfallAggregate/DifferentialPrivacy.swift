@@ -50,6 +50,7 @@ public enum DifferentialPrivacy {
             out.zones[i].visits = noisy(out.zones[i].visits)
             out.zones[i].peakPresent = noisy(out.zones[i].peakPresent)
             out.zones[i].passersby = noisy(out.zones[i].passersby)
+            out.zones[i].dwellBands = out.zones[i].dwellBands.map(noisy)
             out.zones[i].averagePresent = max(0, out.zones[i].averagePresent + laplace(scale: 1 / epsilon, using: &rng))
         }
         for i in out.flows.indices {

@@ -53,6 +53,10 @@ struct HourClose {
     var nextTransition = 0
     /// What the hour adds to its day's totals (only when ``countsDays``).
     var day = DayContribution()
+    /// Distinct devices per zone (row `zoneIDs.count`: the site) and dwell band, and the
+    /// bands of the device being walked (bit masks per row).
+    var bandDevices: [[Int]]
+    var deviceBands: [UInt8]
 
     init(zoneIDs: [String], strict: Bool, slotSeconds: Int64, minimumDwellSlots: Int64, hour: HourAccumulator, countsDays: Bool = false) {
         let zc = zoneIDs.count
@@ -73,6 +77,8 @@ struct HourClose {
         flowDevices = [Int](repeating: 0, count: strict ? 0 : zc * zc)
         flowLastDevice = [UInt32](repeating: .max, count: strict ? 0 : zc * zc)
         visitZoneDwell = [Int32](repeating: 0, count: zc)
+        bandDevices = [[Int]](repeating: [Int](repeating: 0, count: DwellBand.allCases.count), count: zc + 1)
+        deviceBands = [UInt8](repeating: 0, count: zc + 1)
     }
 
     /// Step 1: puts each device's records next to each other, visits in order.
@@ -106,7 +112,11 @@ struct HourClose {
                 countTransitions(transitions, before: key, qualifying: qualifies, resident: resident)
                 i = j
             }
+            defer { for z in deviceBands.indices { deviceBands[z] = 0 } }
             guard !resident else { continue }
+            for z in deviceBands.indices where deviceBands[z] != 0 {
+                for b in 0 ..< DwellBand.allCases.count where deviceBands[z] & (1 << b) != 0 { bandDevices[z][b] += 1 }
+            }
             if countsDays { day.devices.append((localID, heard, visited)) }
             countDevice(heard: heard, visited: visited)
         }
@@ -141,11 +151,13 @@ struct HourClose {
         }
         if qualifies {
             siteDwell.append(visitDwell)
+            deviceBands[zc] |= 1 << DwellBand.of(slots: visitDwell, slotSeconds: slotSeconds).rawValue
             if countsDays { day.dwell.append((runs[i].visitKey, zc, visitDwell)) }
             var rest = zonesOfVisit
             while rest != 0 {
                 let z = rest.trailingZeroBitCount
                 zoneDwell[z].append(visitZoneDwell[z])
+                deviceBands[z] |= 1 << DwellBand.of(slots: visitZoneDwell[z], slotSeconds: slotSeconds).rawValue
                 if countsDays { day.dwell.append((runs[i].visitKey, z, visitZoneDwell[z])) }
                 visitZoneDwell[z] = 0
                 rest &= rest - 1
@@ -199,16 +211,18 @@ struct HourClose {
             zoneDwell[z].sort()
             rows.append(row(zone: zoneIDs[z], devices: zoneDevices[z], visitors: zoneVisitors[z], passersby: zonePassersby[z],
                             presentSlots: zonePresentSlots[z], dwell: zoneDwell[z], peakRow: z, hourSeconds: hourSeconds))
+            rows[rows.count - 1].dwellBandDevices = bandDevices[z]
         }
         siteDwell.sort()
         rows.append(row(zone: ZoneHour.siteWide, devices: siteDevices, visitors: siteVisitors, passersby: sitePassersby,
                         presentSlots: sitePresentSlots, dwell: siteDwell, peakRow: zc, hourSeconds: hourSeconds))
+        rows[rows.count - 1].dwellBandDevices = bandDevices[zc]
         return rows
     }
 
     func row(zone: String, devices: Int, visitors: Int, passersby: Int, presentSlots: Int64, dwell: [Int32], peakRow: Int, hourSeconds: Double) -> ZoneHour {
         let slotSeconds = Double(self.slotSeconds)
-        return ZoneHour(
+        var row = ZoneHour(
             zone: zone,
             devices: devices,
             visitors: visitors,
@@ -218,6 +232,8 @@ struct HourClose {
             medianDwellSeconds: percentile(dwell, 0.5),
             p90DwellSeconds: percentile(dwell, 0.9),
             passersby: passersby)
+        row.dwellBands = DwellBand.counts(dwell, slotSeconds: self.slotSeconds)
+        return row
     }
 
     /// Nearest-rank percentile of dwell times, in seconds (`nil` for none): the smallest
@@ -266,7 +282,9 @@ extension Tracker {
         var close = HourClose(zoneIDs: zoneIDs, strict: strict, slotSeconds: slotSeconds, minimumDwellSlots: minimumDwellSlots, hour: hour, countsDays: countsDays)
         close.countDevices(runs: hour.runs, marks: hour.marks, transitions: hour.transitions)
         hour.day = close.day
-        return HourReport(hourStart: hour.hour.start, utcOffsetSeconds: hour.hour.utcOffsetSeconds, partial: partial,
-                          zones: close.rows(hourSeconds: hourSeconds), flows: close.flows())
+        var report = HourReport(hourStart: hour.hour.start, utcOffsetSeconds: hour.hour.utcOffsetSeconds, partial: partial,
+                                zones: close.rows(hourSeconds: hourSeconds), flows: close.flows())
+        report.listenedSeconds = Int(hourSeconds)
+        return report
     }
 }

@@ -16,6 +16,10 @@ public struct HourReport: Sendable, Equatable {
     /// The days that were over when this hour closed (``DayReport``), so that their files are
     /// written by whatever writes the hour, in order; empty unless the key rotates daily.
     public var days: [DayReport] = []
+    /// How long footfall listened in this hour, seconds: less than 3600 in the hour it
+    /// started in and the partial hour at shutdown (`listened_s`, so a part-heard hour is
+    /// not mistaken for a quiet one). `nil` when not known.
+    public var listenedSeconds: Int?
 
     public init(hourStart: Int64, utcOffsetSeconds: Int, partial: Bool, zones: [ZoneHour], flows: [FlowCount]) {
         self.hourStart = hourStart
@@ -40,8 +44,17 @@ public struct ZoneHour: Sendable, Equatable {
     public var medianDwellSeconds: Double?
     public var p90DwellSeconds: Double?
     public var passersby: Int
+    /// Visits per ``DwellBand`` (the visits of `visits`, by their dwell); empty reads as zeros.
+    public var dwellBands: [Int] = []
+    /// Distinct devices per ``DwellBand`` (the people a band's visits describe: what guards it).
+    public var dwellBandDevices: [Int] = []
 
     public static let siteWide = Zone.siteWideID
+
+    /// The visits of a band.
+    public func visits(in band: DwellBand) -> Int { band.rawValue < dwellBands.count ? dwellBands[band.rawValue] : 0 }
+    /// The distinct devices of a band; when not counted, its visits (at least as many).
+    public func devices(in band: DwellBand) -> Int { band.rawValue < dwellBandDevices.count ? dwellBandDevices[band.rawValue] : visits(in: band) }
 
     public init(zone: String, devices: Int = 0, visitors: Int = 0, visits: Int = 0, averagePresent: Double = 0, peakPresent: Int = 0, medianDwellSeconds: Double? = nil, p90DwellSeconds: Double? = nil, passersby: Int = 0) {
         self.zone = zone

@@ -24,6 +24,15 @@ public enum HeatmapColumn: String, CaseIterable, Sendable, Equatable {
     case medianDwell = "median_dwell_s"
     case p90Dwell = "p90_dwell_s"
     case passersby
+    /// Visits per dwell band (``DwellBand``): events, guarded by the people they describe.
+    case dwellUnder5Minutes = "dwell_0_5m"
+    case dwell5To15Minutes = "dwell_5_15m"
+    case dwell15To30Minutes = "dwell_15_30m"
+    case dwell30To60Minutes = "dwell_30_60m"
+    case dwellHourOrMore = "dwell_60m_plus"
+
+    /// The band a dwell-band column counts, `nil` for the other columns.
+    public var dwellBand: DwellBand? { DwellBand.allCases.first { $0.column == self } }
 }
 
 /// One zone's (or the site's) row as it may be published.
@@ -38,6 +47,8 @@ public struct PublishedZoneRow: Sendable, Equatable {
     public var medianDwellSeconds: Published<Double>?
     public var p90DwellSeconds: Published<Double>?
     public var passersby: Published<Int>
+    /// Visits per ``DwellBand``, in band order.
+    public var dwellBands: [Published<Int>]
     /// The columns withheld in this row, in header order (the CSV's `suppressed` column).
     public var suppressed: [HeatmapColumn]
 
@@ -64,6 +75,8 @@ public struct PublishedHour: Sendable, Equatable {
     public var flows: [PublishedFlow]
     /// The threshold the hour was suppressed with.
     public var k: Int
+    /// Seconds footfall listened in the hour (not a count of people; published as is).
+    public var listenedSeconds: Int?
     /// The days that ended with this hour, suppressed by the same rules (``DayReport``).
     public var days: [PublishedDay] = []
 }
@@ -81,7 +94,9 @@ public struct PublishedHour: Sendable, Equatable {
 ///    `visits`, `avg_present`, `median_dwell_s` and `p90_dwell_s` are withheld wherever
 ///    `visitors` is, and visits also when they are fewer than k: one person making five
 ///    visits must not be published as `visits=5` with their own dwell as the median. A flow
-///    is withheld when either of its zones' visitors is.
+///    is withheld when either of its zones' visitors is. The dwell bands (visits by how long
+///    they stayed) likewise: a band is withheld wherever `visits` is, and when its visits
+///    or the distinct devices that made them are fewer than k (``protectDwellBands``).
 /// 3. Complementary, across zones: in each column, the site row is read as the total of the
 ///    zone rows. If any zone cell is withheld while the site cell is published, at least two
 ///    zone cells must be withheld and their values must add up to at least `k`; until that
@@ -153,6 +168,7 @@ public enum Suppression {
 
         let noisy = values != nil
         let shown = values ?? report
+        let bandWithheld = protectDwellBands(rows: rows, site: site, k: k, withheld: withheld)
         let published = rows.enumerated().map { r, row -> PublishedZoneRow in
             let shownRow = shown.zones.indices.contains(r) ? shown.zones[r] : row
             func cell(_ column: HeatmapColumn) -> Published<Int> {
@@ -166,6 +182,7 @@ public enum Suppression {
                 guard let value else { return nil }
                 return visitorsWithheld || noisy ? .withheld : .value(value)
             }
+            let bands = bandWithheld[r]
             var out = PublishedZoneRow(
                 zone: row.zone,
                 devices: cell(.devices),
@@ -176,6 +193,9 @@ public enum Suppression {
                 medianDwellSeconds: dwell(row.medianDwellSeconds),
                 p90DwellSeconds: dwell(row.p90DwellSeconds),
                 passersby: cell(.passersby),
+                dwellBands: DwellBand.allCases.map { b in
+                    bands[b.rawValue] || (noisy && row.visits(in: b) > 0) ? .withheld : .value(row.visits(in: b))
+                },
                 suppressed: []
             )
             out.suppressed = HeatmapColumn.allCases.filter { column in
@@ -188,6 +208,8 @@ public enum Suppression {
                 case .medianDwell: out.medianDwellSeconds?.isWithheld ?? false
                 case .p90Dwell: out.p90DwellSeconds?.isWithheld ?? false
                 case .passersby: out.passersby.isWithheld
+                case .dwellUnder5Minutes, .dwell5To15Minutes, .dwell15To30Minutes, .dwell30To60Minutes, .dwellHourOrMore:
+                    out.dwellBands[column.dwellBand!.rawValue].isWithheld
                 }
             }
             return out
@@ -198,7 +220,7 @@ public enum Suppression {
         }
 
         return PublishedHour(hourStart: report.hourStart, utcOffsetSeconds: report.utcOffsetSeconds, partial: report.partial, zones: published, flows: flows, k: k,
-                             days: report.days.map { publish($0, privacy: PrivacySettings(k: k)) })
+                             listenedSeconds: report.listenedSeconds, days: report.days.map { publish($0, privacy: PrivacySettings(k: k)) })
     }
 
     /// Noise (when configured, P8) and then suppression (P7): what the writer publishes.
@@ -282,6 +304,8 @@ public enum Suppression {
         case .peakPresent: row.peakPresent
         case .passersby: row.passersby
         case .averagePresent, .medianDwell, .p90Dwell: 0
+        case .dwellUnder5Minutes, .dwell5To15Minutes, .dwell15To30Minutes, .dwell30To60Minutes, .dwellHourOrMore:
+            row.visits(in: column.dwellBand!)
         }
     }
 
@@ -327,5 +351,71 @@ public enum Suppression {
         guard let pick = candidates.min(by: { count(row, peopleColumns[$0]) < count(row, peopleColumns[$1]) }) else { return false }
         withheld[r][pick] = true
         return true
+    }
+}
+
+extension Suppression {
+    /// The dwell bands of every row: which are withheld. A band counts visits (events) of
+    /// some devices, so it is guarded by those devices (``ZoneHour/dwellBandDevices``) like
+    /// `visits` by the visitors:
+    ///
+    /// - withheld wherever `visits` is (its visitors withheld, or fewer than k visits), and
+    ///   where the band's visits or its distinct devices are `0 < n < k`;
+    /// - within a row the bands add up to `visits`: while exactly one band of a row whose
+    ///   visits are published is withheld, the smallest non-zero other band goes too;
+    /// - across zones, read as the site band being the zones' total (conservative; a visit's
+    ///   site dwell can fall in another band than its zone dwell): the zone bands withheld in
+    ///   a column number at least two and add up to at least k, else the smallest non-zero
+    ///   published zone band is withheld too, or the site band.
+    ///
+    /// Decided on the true counts, after the rows' own people columns are settled.
+    static func protectDwellBands(rows: [ZoneHour], site: Int?, k: Int, withheld: [[Bool]]) -> [[Bool]] {
+        let visitorsColumn = peopleColumns.firstIndex(of: .visitors)!
+        let bands = DwellBand.allCases
+        func visitsWithheld(_ r: Int) -> Bool { withheld[r][visitorsColumn] || isSmall(rows[r].visits, k: k) }
+        var out = rows.indices.map { r in
+            bands.map { b in
+                visitsWithheld(r) || isSmall(rows[r].visits(in: b), k: k) || isSmall(rows[r].devices(in: b), k: k)
+            }
+        }
+        let zoneRows = rows.indices.filter { $0 != site }
+        var changed = true
+        while changed {
+            changed = false
+            for r in rows.indices where !visitsWithheld(r) {
+                let hidden = bands.filter { out[r][$0.rawValue] }
+                guard hidden.count == 1 else { continue }
+                let candidates = bands.filter { !out[r][$0.rawValue] && rows[r].visits(in: $0) > 0 }
+                if let pick = candidates.min(by: { rows[r].visits(in: $0) < rows[r].visits(in: $1) }) {
+                    out[r][pick.rawValue] = true
+                    changed = true
+                }
+            }
+            guard let site else { continue }
+            for b in bands where out[site][b.rawValue] && !zoneRows.contains(where: { out[$0][b.rawValue] }) {
+                // The site band withheld and every zone's published: it would be their sum.
+                if let r = zoneRows.filter({ rows[$0].visits(in: b) > 0 }).min(by: { rows[$0].visits(in: b) < rows[$1].visits(in: b) }) {
+                    out[r][b.rawValue] = true
+                    changed = true
+                }
+            }
+            for b in bands where !out[site][b.rawValue] {
+                while true {
+                    let hidden = zoneRows.filter { out[$0][b.rawValue] }
+                    let total = hidden.reduce(0) { $0 + rows[$1].visits(in: b) }
+                    // Hidden zero bands (withheld with their visits) tell nothing when subtracted.
+                    if hidden.isEmpty || total == 0 || (hidden.count >= 2 && total >= k) { break }
+                    let candidates = zoneRows.filter { !out[$0][b.rawValue] && rows[$0].visits(in: b) > 0 }
+                    changed = true
+                    if let r = candidates.min(by: { rows[$0].visits(in: b) < rows[$1].visits(in: b) }) {
+                        out[r][b.rawValue] = true
+                    } else {
+                        out[site][b.rawValue] = true
+                        break
+                    }
+                }
+            }
+        }
+        return out
     }
 }

@@ -89,13 +89,21 @@ extension Tracker {
             }
         }
         var dwell = [[Int32]](repeating: [], count: zc + 1)
-        for (key, slots) in tally.dwell where key.zone <= zc { dwell[key.zone].append(slots) }
+        // Per zone and band, the devices (serial numbers: a visit key's high 32 bits).
+        var bandDevices = [[Set<UInt32>]](repeating: [Set<UInt32>](repeating: [], count: DwellBand.allCases.count), count: zc + 1)
+        for (key, slots) in tally.dwell where key.zone <= zc {
+            dwell[key.zone].append(slots)
+            bandDevices[key.zone][DwellBand.of(slots: slots, slotSeconds: slotSeconds).rawValue].insert(UInt32(truncatingIfNeeded: key.visit >> 32))
+        }
         let rows = (0 ... zc).map { z -> ZoneDay in
             let sorted = dwell[z].sorted()
             // Nearest rank, as the hours' median.
             let median = sorted.isEmpty ? nil : Double(sorted[max(0, (sorted.count + 1) / 2 - 1)]) * Double(slotSeconds)
-            return ZoneDay(zone: z == zc ? ZoneHour.siteWide : zoneIDs[z], devices: devices[z], visitors: visitors[z],
-                           passersby: devices[z] - visitors[z], visits: sorted.count, medianDwellSeconds: median)
+            var row = ZoneDay(zone: z == zc ? ZoneHour.siteWide : zoneIDs[z], devices: devices[z], visitors: visitors[z],
+                              passersby: devices[z] - visitors[z], visits: sorted.count, medianDwellSeconds: median)
+            row.dwellBands = DwellBand.counts(sorted, slotSeconds: slotSeconds)
+            row.dwellBandDevices = bandDevices[z].map(\.count)
+            return row
         }
         return DayReport(date: tally.date, partial: partial, zones: rows)
     }

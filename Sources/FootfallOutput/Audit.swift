@@ -1,3 +1,4 @@
+import FootfallAggregate
 import Foundation
 
 /// One thing an auditor would object to. The message says what and where, never the
@@ -52,13 +53,13 @@ public struct AuditError: Error, Sendable, CustomStringConvertible {
 /// - no published count below `k` (withheld cells are empty);
 /// - no file past retention.
 public enum Audit {
-    public static let heatmapHeader = "hour_start,zone,devices,visitors,visits,avg_present,peak_present,median_dwell_s,p90_dwell_s,passersby,suppressed,partial"
+    public static let heatmapHeader = HeatmapCSV.heatmapHeader
     public static let flowsHeader = "hour_start,from_zone,to_zone,transitions,suppressed"
 
     /// Columns that count devices and must be empty (withheld), 0, or at least k.
-    static let heatmapCountColumns: Set<String> = ["devices", "visitors", "visits", "peak_present", "passersby"]
+    static let heatmapCountColumns = Set(["devices", "visitors", "visits", "peak_present", "passersby"] + DwellBand.allCases.map(\.column.rawValue))
     static let flowsCountColumns: Set<String> = ["transitions"]
-    static let dailyCountColumns: Set<String> = ["devices", "visitors", "passersby", "visits"]
+    static let dailyCountColumns = Set(["devices", "visitors", "passersby", "visits"] + DwellBand.allCases.map(\.column.rawValue))
 
     /// Output files are a few hundred rows a day; anything larger is itself suspicious.
     static let maximumFileBytes = 64 << 20

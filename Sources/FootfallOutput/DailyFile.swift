@@ -7,7 +7,7 @@ import SystemPackage
 /// written beside the hourly files by the same writer and with the same rules (atomic; a
 /// partial day never replaces a complete one).
 public enum DailyCSV {
-    public static let header = "date,zone,devices,visitors,passersby,visits,median_dwell_s,suppressed,partial"
+    public static let header = "date,zone,devices,visitors,passersby,visits,median_dwell_s,dwell_0_5m,dwell_5_15m,dwell_15_30m,dwell_30_60m,dwell_60m_plus,suppressed,partial"
 
     /// The CSV text of a day (RFC 4180, CRLF line ends, as the hourly files).
     public static func text(_ day: PublishedDay) -> String {
@@ -17,6 +17,7 @@ public enum DailyCSV {
                 day.date, row.zone,
                 HeatmapCSV.int(row.devices.value), HeatmapCSV.int(row.visitors.value), HeatmapCSV.int(row.passersby.value),
                 HeatmapCSV.int(row.visits.value), HeatmapCSV.seconds(row.medianDwellSeconds?.value),
+            ] + row.dwellBands.map { HeatmapCSV.int($0.value) } + [
                 row.suppressed.map(\.rawValue).joined(separator: ";"),
                 day.partial ? "true" : "false",
             ]

@@ -5,7 +5,8 @@ import SystemPackage
 /// The CSV text of the two hourly files (RFC 4180: comma-separated, CRLF line ends, fields
 /// quoted when they hold a comma, quote, semicolon or line break).
 public enum HeatmapCSV {
-    public static let heatmapHeader = "hour_start,zone,devices,visitors,visits,avg_present,peak_present,median_dwell_s,p90_dwell_s,passersby,suppressed,partial"
+    public static let heatmapHeader = "hour_start,zone,devices,visitors,visits,avg_present,peak_present,median_dwell_s,p90_dwell_s,passersby,"
+        + "dwell_0_5m,dwell_5_15m,dwell_15_30m,dwell_30_60m,dwell_60m_plus,listened_s,suppressed,partial"
     public static let flowsHeader = "hour_start,from_zone,to_zone,transitions,suppressed"
 
     /// The heatmap file of an hour. It takes only a ``PublishedHour``, the hour as
@@ -21,6 +22,8 @@ public enum HeatmapCSV {
                 fixed2(row.averagePresent.value), int(row.peakPresent.value),
                 seconds(row.medianDwellSeconds?.value), seconds(row.p90DwellSeconds?.value),
                 int(row.passersby.value),
+            ] + row.dwellBands.map { int($0.value) } + [
+                int(hour.listenedSeconds),
                 row.suppressed.map(\.rawValue).joined(separator: ";"),
                 hour.partial ? "true" : "false",
             ]

@@ -141,7 +141,7 @@ public struct HeatmapDay: Sendable {
     public func cell(zone: Int, hour: Int, metric: HeatmapMetric) -> HeatmapCell? {
         guard let fields = hours[hour].rows[zoneKeys[zone]] else { return nil }
         let text = fields[metric.columnIndex]
-        let suppressed = fields[10].split(separator: ";").map(String.init)
+        let suppressed = fields[HeatmapPicture.suppressedIndex].split(separator: ";").map(String.init)
         if suppressed.contains(metric.rawValue) { return .withheld }
         guard !text.isEmpty, let value = Double(text) else { return .empty }
         return .value(value, text: text)
@@ -241,6 +241,11 @@ public enum HeatmapPicture {
 
     static let heatmapColumns = HeatmapCSV.heatmapHeader.split(separator: ",").map(String.init)
     static let withholdable = Set(HeatmapColumn.allCases.map(\.rawValue))
+    static let suppressedIndex = heatmapColumns.firstIndex(of: "suppressed")!
+    static let partialIndex = heatmapColumns.firstIndex(of: "partial")!
+    /// Columns that may be empty without being withheld: dwell statistics of an hour without
+    /// visits, and `listened_s` when unknown.
+    static let mayBeEmpty: Set<String> = ["median_dwell_s", "p90_dwell_s", "listened_s"]
 
     static func readHeatmap(_ text: String, file: String, clock: HourClock?, into hours: inout [Int64: HeatmapHour]) throws(RenderError) {
         for (number, line) in OutputCSV.lines(text) {
@@ -252,21 +257,21 @@ public enum HeatmapPicture {
             let fields = OutputCSV.fields(line)
             guard fields.count == heatmapColumns.count else { throw RenderError.data(file, number, "\(fields.count) fields, expected \(heatmapColumns.count)") }
             let start = try checkHour(fields[0], file: file, line: number, clock: clock)
-            let suppressed = fields[10].isEmpty ? [] : fields[10].split(separator: ";", omittingEmptySubsequences: false).map(String.init)
+            let suppressed = fields[suppressedIndex].isEmpty ? [] : fields[suppressedIndex].split(separator: ";", omittingEmptySubsequences: false).map(String.init)
             guard suppressed.allSatisfy(withholdable.contains) else { throw RenderError.data(file, number, "suppressed names a column that cannot be withheld") }
-            for i in 2 ... 9 {
+            for i in 2 ..< suppressedIndex {
                 let column = heatmapColumns[i]
                 if suppressed.contains(column) {
                     guard fields[i].isEmpty else { throw RenderError.data(file, number, "\(column) is withheld but has a value") }
                 } else if fields[i].isEmpty {
                     // Only dwell statistics may be empty without being withheld (no visits).
-                    guard i == 7 || i == 8 else { throw RenderError.data(file, number, "\(column) is empty but not withheld") }
+                    guard mayBeEmpty.contains(column) else { throw RenderError.data(file, number, "\(column) is empty but not withheld") }
                 } else {
                     guard isNumber(fields[i]) else { throw RenderError.data(file, number, "\(column) is not a number") }
                 }
             }
-            guard fields[11] == "true" || fields[11] == "false" else { throw RenderError.data(file, number, "partial is neither true nor false") }
-            let partial = fields[11] == "true"
+            guard fields[partialIndex] == "true" || fields[partialIndex] == "false" else { throw RenderError.data(file, number, "partial is neither true nor false") }
+            let partial = fields[partialIndex] == "true"
             var hour = hours[start.utc] ?? HeatmapHour(utcStart: start.utc, utcOffsetSeconds: start.offset, hourStart: fields[0], partial: partial, rows: [:], zoneOrder: [])
             guard hour.partial == partial else { throw RenderError.data(file, number, "partial differs from other rows of the same hour") }
             guard hour.rows[fields[1]] == nil else { throw RenderError.data(file, number, "a second row for the same zone and hour") }

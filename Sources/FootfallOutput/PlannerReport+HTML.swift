@@ -48,6 +48,7 @@ extension PlannerReport {
         out += weeksHTML()
         out += daysHTML()
         out += planHTML()
+        out += dwellHTML()
         out += gridsHTML()
         out += "<p class=\"note\">Every number is as written in footfall's files (heatmap-*.csv, flows-*.csv, daily-*.csv), which footfall audit checks; sums add up published values only. "
         out += "A visitor stayed at least the minimum dwell; a passer-by was heard but did not stay or was too far away. People whose phones do not send probe requests are not counted.</p>\n"

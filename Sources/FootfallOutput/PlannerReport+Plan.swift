@@ -169,7 +169,7 @@ extension PlannerReport {
     func gridsHTML() -> String {
         var out = "<section><h2>Visitors per hour, day by day</h2>\n"
         out += "<p class=\"note\">Each cell: the visitors of that zone in that local hour, as in the hourly file; hover for passers-by, people present and dwell (minutes). "
-        out += "Hatched “&lt; k”: withheld because fewer than k = \(k) people; dashed frame: the hour was still in progress when footfall stopped (partial); blank: no file for the hour.</p>\n"
+        out += "Hatched “&lt; k”: withheld because fewer than k = \(k) people; orange corner: footfall listened to only part of the hour (listened_s; it started or stopped in it); dashed frame: the hour was still in progress when footfall stopped (partial); blank: no file for the hour.</p>\n"
         for zone in zones {
             out += gridSVG(zone)
         }
@@ -221,14 +221,18 @@ extension PlannerReport {
                     let title = Self.h(cellTitle(day: day, hour: h, zone: zone))
                     let dash = hour.partial ? " stroke=\"#1a1a1a\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"" : ""
                     let cx = Self.fmt(x + w / 2), cy = Self.fmt(y + cellH / 2 + 4)
+                    // Part-heard (listened_s below the hour): a corner mark, so a short hour
+                    // is not read as a quiet one.
+                    let notch = Self.listenedSeconds(day.heatmap, hour: h).map { $0 < 3600 } == true
+                        ? "<polygon class=\"part-heard\" points=\"\(Self.fmt(x + w - 10)),\(Self.fmt(y + 1)) \(Self.fmt(x + w - 1)),\(Self.fmt(y + 1)) \(Self.fmt(x + w - 1)),\(Self.fmt(y + 10))\" fill=\"#e8590c\"/>" : ""
                     switch Self.value(day.heatmap, zoneID: zone.id, hour: h, column: "visitors") {
                     case .value(let v, let text):
                         let (fill, dark) = HeatmapPicture.colour(v / top)
                         s += "<g class=\"cell\" data-date=\"\(day.date)\" data-hour=\"\(localHour)\"><title>\(title)</title><rect \(rect) fill=\"\(fill)\"\(dash)/>"
-                        s += "<text x=\"\(cx)\" y=\"\(cy)\" font-size=\"11\" text-anchor=\"middle\" fill=\"\(dark ? "#1a1a1a" : "#ffffff")\">\(Self.h(text))</text></g>\n"
+                        s += "<text x=\"\(cx)\" y=\"\(cy)\" font-size=\"11\" text-anchor=\"middle\" fill=\"\(dark ? "#1a1a1a" : "#ffffff")\">\(Self.h(text))</text>\(notch)</g>\n"
                     case .withheld:
                         s += "<g class=\"cell withheld\" data-date=\"\(day.date)\" data-hour=\"\(localHour)\"><title>\(title)</title><rect \(rect) fill=\"url(#hatch-\(Self.h(zone.id)))\" stroke=\"#9a9a9a\"/>"
-                        s += "<text x=\"\(cx)\" y=\"\(cy)\" font-size=\"9.5\" text-anchor=\"middle\" fill=\"#333\">&lt; k</text></g>\n"
+                        s += "<text x=\"\(cx)\" y=\"\(cy)\" font-size=\"9.5\" text-anchor=\"middle\" fill=\"#333\">&lt; k</text>\(notch)</g>\n"
                         if hour.partial { s += "<rect \(rect) fill=\"none\"\(dash)/>\n" }
                     case .missing:
                         s += "<rect class=\"blank\" \(rect) fill=\"none\" stroke=\"#eeeeee\"/>\n"
@@ -256,7 +260,74 @@ extension PlannerReport {
            case .value(let pass, _) = Self.value(day.heatmap, zoneID: zone.id, hour: h, column: "passersby"), vis + pass > 0 {
             parts.append("capture rate \(Int((vis / (vis + pass) * 100).rounded())) %")
         }
+        if let listened = Self.listenedSeconds(day.heatmap, hour: h), listened < 3600 { parts.append("footfall listened \(listened / 60) of 60 minutes") }
         if hour.partial { parts.append("partial hour") }
         return "\(zone.name), \(day.label) \(hour.label): " + parts.joined(separator: ", ")
+    }
+}
+
+/// How long visitors stayed: the day files' dwell bands per zone, added up over the period.
+extension PlannerReport {
+    static let bandLabels = ["under 5 min", "5–15 min", "15–30 min", "30–60 min", "60 min or more"]
+
+    /// Per zone: visits per band summed over the days with a day file, and the days on which
+    /// a band was withheld.
+    func dwellDistribution(_ zoneID: String) -> (counts: [Int], withheldDays: Int, days: Int) {
+        var counts = [Int](repeating: 0, count: Self.bandLabels.count)
+        var withheld = 0, seen = 0
+        for day in days {
+            guard let totals = day.totals?[zoneID] else { continue }
+            seen += 1
+            var any = false
+            for (i, v) in totals.dwellBands.enumerated() where i < counts.count {
+                switch v {
+                case .value(let x, _): counts[i] += Int(x)
+                case .withheld: any = true
+                case .missing: break
+                }
+            }
+            if any { withheld += 1 }
+        }
+        return (counts, withheld, seen)
+    }
+
+    func dwellHTML() -> String {
+        var out = "<section><h2>How long visitors stayed</h2>\n"
+        guard days.contains(where: { $0.totals != nil }) else {
+            out += "<p class=\"note\">No day files (daily-*.csv) in the period: they are written only when the key rotates daily.</p></section>\n"
+            return out
+        }
+        // Five steps of the same colour scale, light to dark: short to long stays.
+        let colours = (0 ..< 5).map { HeatmapPicture.colour(0.95 - Double($0) * 0.2) }
+        let barWidth = 560.0, rowHeight = 30.0, left = 150.0
+        let rows = zones
+        let height = 30 + Double(rows.count) * rowHeight + 8
+        var svg = "<svg class=\"dwell\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Self.fmt(left + barWidth + 230))\" height=\"\(Self.fmt(height))\" role=\"img\">\n"
+        svg += "<title>Visits by how long they stayed, per zone, over the period</title>\n"
+        for (i, label) in Self.bandLabels.enumerated() {
+            let x = left + Double(i) * 112
+            svg += "<rect x=\"\(Self.fmt(x))\" y=\"4\" width=\"14\" height=\"12\" fill=\"\(colours[i].fill)\"/><text x=\"\(Self.fmt(x + 19))\" y=\"14\" font-size=\"11\" fill=\"#1a1a1a\">\(Self.h(label))</text>\n"
+        }
+        for (r, zone) in rows.enumerated() {
+            let y = 28 + Double(r) * rowHeight
+            let d = dwellDistribution(zone.id)
+            let total = d.counts.reduce(0, +)
+            svg += "<g class=\"dwell-zone\" data-zone=\"\(Self.h(zone.id))\"><text x=\"\(Self.fmt(left - 8))\" y=\"\(Self.fmt(y + 16))\" font-size=\"12\" text-anchor=\"end\" fill=\"#1a1a1a\"\(zone.isSite ? " font-weight=\"bold\"" : "")>\(Self.h(zone.name))</text>"
+            var x = left
+            for (i, n) in d.counts.enumerated() where n > 0 && total > 0 {
+                let w = barWidth * Double(n) / Double(total)
+                let pct = Int((Double(n) / Double(total) * 100).rounded())
+                svg += "<g class=\"band\"><title>\(Self.h(zone.name)), \(Self.h(Self.bandLabels[i])): \(n) visits (\(pct) %)</title><rect x=\"\(Self.fmt(x))\" y=\"\(Self.fmt(y + 2))\" width=\"\(Self.fmt(w))\" height=\"\(Self.fmt(rowHeight - 8))\" fill=\"\(colours[i].fill)\"/>"
+                if w > 34 { svg += "<text x=\"\(Self.fmt(x + w / 2))\" y=\"\(Self.fmt(y + 17))\" font-size=\"10.5\" text-anchor=\"middle\" fill=\"\(colours[i].darkText ? "#1a1a1a" : "#ffffff")\">\(pct) %</text>" }
+                svg += "</g>"
+                x += w
+            }
+            let note = total == 0 ? "no published visits" : "\(total) visits" + (d.withheldDays > 0 ? ", bands &lt; k on \(d.withheldDays) day\(d.withheldDays == 1 ? "" : "s")" : "")
+            svg += "<text x=\"\(Self.fmt(left + barWidth + 10))\" y=\"\(Self.fmt(y + 16))\" font-size=\"11\" fill=\"#555\">\(note)</text></g>\n"
+        }
+        svg += "</svg>\n"
+        out += svg
+        out += "<p class=\"note\">From the day files: each visit once per day, in the band of its longest stay that day; the days' visits added up. Bands withheld on a day (fewer than k visits) are left out of the sums.</p></section>\n"
+        return out
     }
 }

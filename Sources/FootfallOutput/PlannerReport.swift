@@ -93,8 +93,10 @@ public struct PlannerReport: Sendable {
     /// Column indices of `heatmap-*.csv` (``HeatmapCSV/heatmapHeader``).
     enum Column {
         static let devices = 2, visitors = 3, visits = 4, averagePresent = 5, peakPresent = 6
-        static let medianDwell = 7, p90Dwell = 8, passersby = 9, suppressed = 10
+        static let medianDwell = 7, p90Dwell = 8, passersby = 9
         static let names = HeatmapCSV.heatmapHeader.split(separator: ",").map(String.init)
+        static let suppressed = names.firstIndex(of: "suppressed")!
+        static let listened = names.firstIndex(of: "listened_s")!
     }
 
     /// Reads `directory` and keeps the days from `from` to `to` (local dates, inclusive).
@@ -190,6 +192,12 @@ public struct PlannerReport: Sendable {
         if fields[Column.suppressed].split(separator: ";").contains(Substring(Column.names[column])) { return .withheld }
         guard !fields[column].isEmpty, let v = Double(fields[column]) else { return .missing }
         return .value(v, text: fields[column])
+    }
+
+    /// `listened_s` of an hour (the same on every row), when its file has it.
+    static func listenedSeconds(_ day: HeatmapDay, hour: Int) -> Int? {
+        for fields in day.hours[hour].rows.values { return Int(fields[Column.listened]) }
+        return nil
     }
 
     /// The value of a column for a zone id in an hour of a day.

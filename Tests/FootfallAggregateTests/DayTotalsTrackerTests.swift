@@ -30,6 +30,13 @@ struct DayTotalsTrackerTests {
         // Dwell of the day: the visit's longest (2 h 30 min in A, from 10:10 to 12:40).
         #expect(a.medianDwellSeconds == 9000)
         #expect(b.medianDwellSeconds == 1200)
+        // Dwell bands: the day counts each visit once, in the band of its longest dwell.
+        #expect(a.dwellBands == [0, 0, 0, 0, 1])
+        #expect(b.dwellBands == [0, 0, 1, 0, 0])
+        #expect(all.dwellBands == [0, 0, 1, 0, 1])
+        // The hours count the visit in the band of its dwell so far: 10:00 (50 min), 11:00, 12:00 (2 h 30 min).
+        #expect(reports.compactMap { Scene.row($0, "a")?.dwellBands } == [[0, 0, 0, 1, 0], [0, 0, 0, 0, 1], [0, 0, 0, 0, 1]])
+        #expect(reports.first?.listenedSeconds == 3000, "from the first frame at 10:10")
     }
 
     @Test func aDayEndsWithItsLastHourAndTheNextDayStartsAfresh() {

@@ -108,5 +108,6 @@ struct ReportInChromiumTests {
             #expect(row.contains("<td class=\"visitors\">\(all[3])</td><td class=\"passersby\">\(all[4])</td>"), "day totals of \(day) in \(row)")
         }
         #expect(dom.contains("2024-W11") && dom.contains("2024-W10") && dom.contains("2024-W06"))
+        #expect(dom.contains("How long visitors stayed") && dom.contains("class=\"part-heard\""))
     }
 }

@@ -11,14 +11,17 @@ func published(_ report: HourReport) -> PublishedHour {
     Suppression.apply(report, k: 1)
 }
 
-/// 2024-03-21 14:00 +01:00.
-let sampleReport = HourReport(
-    hourStart: 1_711_026_000, utcOffsetSeconds: 3600, partial: false,
-    zones: [
-        ZoneHour(zone: "entrance", devices: 40, visitors: 30, visits: 31, averagePresent: 6.456, peakPresent: 12, medianDwellSeconds: 420, p90DwellSeconds: 1260.4, passersby: 10),
-        ZoneHour(zone: "ALL", devices: 40, visitors: 30, visits: 31, averagePresent: 6.456, peakPresent: 12, medianDwellSeconds: 420, p90DwellSeconds: 1260.4, passersby: 10),
-    ],
-    flows: [FlowCount(from: "entrance", to: "checkout", transitions: 9)])
+/// 2024-03-21 14:00 +01:00, listened to from 14:10.
+let sampleReport: HourReport = {
+    var zone = ZoneHour(zone: "entrance", devices: 40, visitors: 30, visits: 31, averagePresent: 6.456, peakPresent: 12, medianDwellSeconds: 420, p90DwellSeconds: 1260.4, passersby: 10)
+    zone.dwellBands = [5, 10, 9, 4, 3]
+    var site = zone
+    site.zone = "ALL"
+    var report = HourReport(hourStart: 1_711_026_000, utcOffsetSeconds: 3600, partial: false, zones: [zone, site],
+                            flows: [FlowCount(from: "entrance", to: "checkout", transitions: 9)])
+    report.listenedSeconds = 3000
+    return report
+}()
 
 func temporaryDirectory() throws -> String {
     let path = NSTemporaryDirectory() + "footfall-csv-\(UUID().uuidString)"
@@ -38,9 +41,9 @@ struct CSVWriterTests {
         #expect(names == ["flows-2024-03-21T14.csv", "heatmap-2024-03-21T14.csv"])
         let text = try String(contentsOfFile: dir + "/heatmap-2024-03-21T14.csv", encoding: .utf8)
         #expect(text == """
-            hour_start,zone,devices,visitors,visits,avg_present,peak_present,median_dwell_s,p90_dwell_s,passersby,suppressed,partial\r
-            2024-03-21T14:00:00+01:00,entrance,40,30,31,6.46,12,420,1260,10,,false\r
-            2024-03-21T14:00:00+01:00,ALL,40,30,31,6.46,12,420,1260,10,,false\r
+            hour_start,zone,devices,visitors,visits,avg_present,peak_present,median_dwell_s,p90_dwell_s,passersby,dwell_0_5m,dwell_5_15m,dwell_15_30m,dwell_30_60m,dwell_60m_plus,listened_s,suppressed,partial\r
+            2024-03-21T14:00:00+01:00,entrance,40,30,31,6.46,12,420,1260,10,5,10,9,4,3,3000,,false\r
+            2024-03-21T14:00:00+01:00,ALL,40,30,31,6.46,12,420,1260,10,5,10,9,4,3,3000,,false\r
 
             """)
         let flows = try String(contentsOfFile: dir + "/flows-2024-03-21T14.csv", encoding: .utf8)
@@ -64,7 +67,7 @@ struct CSVWriterTests {
         table.zones[0].passersby = .withheld
         table.zones[0].suppressed = [.visitors, .passersby]
         let line = HeatmapCSV.heatmap(table).split(separator: "\r\n")[1]
-        #expect(line == "2024-03-21T14:00:00+01:00,entrance,40,,31,6.46,12,420,1260,,\"visitors;passersby\",false")
+        #expect(line == "2024-03-21T14:00:00+01:00,entrance,40,,31,6.46,12,420,1260,,5,10,9,4,3,3000,\"visitors;passersby\",false")
     }
 
     @Test func aFailedWriteLeavesNoFileAndALaterRetrySucceeds() throws {
@@ -111,7 +114,7 @@ struct CSVWriterTests {
         for row in rows {
             #expect(row.hasPrefix("2024-03-21T14:00:00+01:00,"))
             #expect(row.contains(",,,,,,,,,"))
-            #expect(row.contains("\"devices;visitors;visits;avg_present;peak_present;median_dwell_s;p90_dwell_s;passersby\""))
+            #expect(row.contains("\"devices;visitors;visits;avg_present;peak_present;median_dwell_s;p90_dwell_s;passersby;dwell_0_5m;dwell_5_15m;dwell_15_30m;dwell_30_60m;dwell_60m_plus\""))
         }
         #expect(!text.contains(",3,"))
     }

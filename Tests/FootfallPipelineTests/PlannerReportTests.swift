@@ -107,9 +107,11 @@ struct PlannerReportTests {
     @Test func dayTotalsFromTheDailyFileAreTheHeadlineWithCaptureRateAndDwellInMinutes() throws {
         let dir = try temporaryDirectory()
         try files.writeHour(dir, start: RenderTests.march21(10), zones: RenderTests.busyZones(1))
+        var site = ZoneDay(zone: ZoneHour.siteWide, devices: 120, visitors: 75, passersby: 45, visits: 80, medianDwellSeconds: 1230)
+        site.dwellBands = [10, 30, 20, 10, 10]
         let day = DayReport(date: "2024-03-21", partial: false, zones: RenderTests.storeZones.map {
             ZoneDay(zone: $0, devices: 40, visitors: 30, passersby: 10, visits: 33, medianDwellSeconds: 600)
-        } + [ZoneDay(zone: ZoneHour.siteWide, devices: 120, visitors: 75, passersby: 45, visits: 80, medianDwellSeconds: 1230)])
+        } + [site])
         try HourFileWriter(directory: dir, clock: files.prague).write(Suppression.publish(day, privacy: PrivacySettings()))
         let report = try PlannerReport.read(directory: dir, settings: Self.settings())
         let html = report.html()
@@ -118,6 +120,9 @@ struct PlannerReportTests {
         #expect(row.contains("<td class=\"capture\">63 %</td>"), "75 ÷ 120")
         #expect(row.contains("<td class=\"dwell\">20.5 min</td>"), "1230 s")
         #expect(report.weeks.first?.visitors == 75)
+        // The dwell distribution: the day file's bands, as shares of the visits.
+        #expect(html.contains("<title>Whole site, 5–15 min: 30 visits (38 %)</title>"))
+        #expect(html.contains("<title>Whole site, 60 min or more: 10 visits (13 %)</title>"))
         // A malformed day file is an error naming the file and line.
         let path = dir + "/daily-2024-03-21.csv"
         let text = try String(contentsOfFile: path, encoding: .utf8)
@@ -128,6 +133,19 @@ struct PlannerReportTests {
         } catch {
             #expect(error.message == "daily-2024-03-21.csv:6: visitors is not a number")
         }
+    }
+
+    @Test func anHourFootfallHeardOnlyPartOfIsMarkedInTheGrid() throws {
+        let dir = try temporaryDirectory()
+        for (hour, listened) in [(10, 1200), (11, 3600)] {
+            var report = HourReport(hourStart: RenderTests.march21(hour), utcOffsetSeconds: 3600, partial: false, zones: RenderTests.busyZones(1), flows: [])
+            report.listenedSeconds = listened
+            try HourFileWriter(directory: dir, clock: files.prague).write(Suppression.apply(report, k: 5))
+        }
+        let html = try PlannerReport.read(directory: dir, settings: Self.settings()).html()
+        let grid = try #require(html.range(of: "<div class=\"zonegrid\" data-zone=\"aisles\">").map { String(html[$0.lowerBound...].prefix(6000)) })
+        #expect(grid.components(separatedBy: "class=\"part-heard\"").count - 1 == 1, "only the 10:00 hour")
+        #expect(grid.contains("footfall listened 20 of 60 minutes"))
     }
 
     @Test(arguments: [("2024-03-14", "2024-W11"), ("2024-12-30", "2025-W01"), ("2021-01-03", "2020-W53"), ("2026-01-01", "2026-W01")])

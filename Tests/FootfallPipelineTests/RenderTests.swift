@@ -208,7 +208,7 @@ struct RenderTests {
         try writeHour(dir, start: Self.march21(10), zones: Self.busyZones(1))
         let path = dir + "/heatmap-2024-03-21T10.csv"
         var lines = try String(contentsOfFile: path, encoding: .utf8).components(separatedBy: "\r\n")
-        lines[2] = "2024-03-21T10:00:00+01:00,aisles,aa:bb:cc:dd:ee:ff,10,11,3.25,5,360,1200,10,,false"
+        lines[2] = "2024-03-21T10:00:00+01:00,aisles,aa:bb:cc:dd:ee:ff,10,11,3.25,5,360,1200,10,2,3,3,2,1,3600,,false"
         try Data(lines.joined(separator: "\r\n").utf8).write(to: URL(fileURLWithPath: path))
         #expect {
             try HeatmapPicture.days(in: dir)
@@ -222,7 +222,7 @@ struct RenderTests {
         do {
             _ = try HeatmapPicture.days(in: dir)
         } catch {
-            #expect(error.message == "heatmap-2024-03-21T10.csv:3: 4 fields, expected 12")
+            #expect(error.message == "heatmap-2024-03-21T10.csv:3: 4 fields, expected 18")
         }
     }
 

@@ -64,7 +64,7 @@ struct AuditTests {
         try TestCSV.writeCleanDirectory(dir)
         let file = dir.appendingPathComponent("heatmap-2024-03-07T10.csv")
         try (String(contentsOf: file, encoding: .utf8)
-            + "2024-03-07T11:00:00+01:00,bakery,3,,,,,,,,,0\n").write(to: file, atomically: true, encoding: .utf8)
+            + "2024-03-07T11:00:00+01:00,bakery,3,,,,,,,,,,,,,3600,,0\n").write(to: file, atomically: true, encoding: .utf8)
         let report = try audit(dir)
         #expect(report.findings.map(\.description) == ["heatmap-2024-03-07T10.csv:6: devices publishes a count below k = 5"])
         // The same directory passes with k = 3: the check follows the configured k.
@@ -77,7 +77,7 @@ struct AuditTests {
         try TestCSV.writeCleanDirectory(dir)
         let file = dir.appendingPathComponent("heatmap-2024-03-07T10.csv")
         try (String(contentsOf: file, encoding: .utf8)
-            + "2024-03-07T11:17:00+01:00,tills,25,21,22,4.1,7,360.0,900.0,,,0\n").write(to: file, atomically: true, encoding: .utf8)
+            + "2024-03-07T11:17:00+01:00,tills,25,21,22,4.1,7,360.0,900.0,4,5,5,5,5,0,3600,,0\n").write(to: file, atomically: true, encoding: .utf8)
         try "mac,count\n".write(to: dir.appendingPathComponent("debug-dump.csv"), atomically: true, encoding: .utf8)
         try "hour_start,zone,devices\n".write(to: dir.appendingPathComponent("heatmap-2024-03-08T10.csv"), atomically: true, encoding: .utf8)
         try TestCSV.heatmap([TestCSV.sampleHour(hourStart: 1_690_000_000 / 3600 * 3600)]).write(to: dir.appendingPathComponent("heatmap-2023-07-22T04.csv"), atomically: true, encoding: .utf8)

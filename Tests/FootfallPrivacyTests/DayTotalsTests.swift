@@ -12,11 +12,16 @@ struct DayTotalsTests {
     static let privacy = PrivacySettings()
 
     static func day(cafeVisitors: Int = 9, partial: Bool = false) -> DayReport {
-        DayReport(date: "2024-03-07", partial: partial, zones: [
-            ZoneDay(zone: "entrance", devices: 140, visitors: 60, passersby: 80, visits: 66, medianDwellSeconds: 420),
-            ZoneDay(zone: "aisles", devices: 90, visitors: 50, passersby: 40, visits: 52, medianDwellSeconds: 900),
-            ZoneDay(zone: "cafe", devices: cafeVisitors + 1, visitors: cafeVisitors, passersby: 1, visits: cafeVisitors, medianDwellSeconds: 1500),
-            ZoneDay(zone: ZoneHour.siteWide, devices: 180, visitors: 100, passersby: 80, visits: 110, medianDwellSeconds: 780),
+        func zone(_ id: String, _ devices: Int, _ visitors: Int, _ passersby: Int, _ visits: Int, _ dwell: Double, _ bands: [Int]) -> ZoneDay {
+            var z = ZoneDay(zone: id, devices: devices, visitors: visitors, passersby: passersby, visits: visits, medianDwellSeconds: dwell)
+            z.dwellBands = bands
+            return z
+        }
+        return DayReport(date: "2024-03-07", partial: partial, zones: [
+            zone("entrance", 140, 60, 80, 66, 420, [10, 20, 20, 10, 6]),
+            zone("aisles", 90, 50, 40, 52, 900, [5, 15, 20, 8, 4]),
+            zone("cafe", cafeVisitors + 1, cafeVisitors, 1, cafeVisitors, 1500, [0, 0, cafeVisitors, 0, 0]),
+            zone(ZoneHour.siteWide, 180, 100, 80, 127, 780, [15, 35, 49, 18, 10]),
         ])
     }
 
@@ -30,7 +35,8 @@ struct DayTotalsTests {
         #expect(hiddenVisitors >= 2 || site.visitors == .withheld)
         #expect(aisles.visitors == .withheld || published.zones[0].visitors == .withheld || site.visitors == .withheld)
         // The suppressed column names only the day file's columns.
-        #expect(published.zones.allSatisfy { $0.suppressed.allSatisfy { [.devices, .visitors, .passersby, .visits, .medianDwell].contains($0) } })
+        let dayColumns: [HeatmapColumn] = [.devices, .visitors, .passersby, .visits, .medianDwell] + DwellBand.allCases.map(\.column)
+        #expect(published.zones.allSatisfy { $0.suppressed.allSatisfy { dayColumns.contains($0) } })
     }
 
     @Test func aDayFileIsWrittenAtomicallyAndAPartialDayNeverReplacesACompleteOne() throws {
@@ -40,10 +46,17 @@ struct DayTotalsTests {
         #expect(try writer.write(Suppression.publish(Self.day(), privacy: Self.privacy)) == "daily-2024-03-07.csv")
         let text = try String(contentsOf: dir.appendingPathComponent("daily-2024-03-07.csv"), encoding: .utf8)
         #expect(text.hasPrefix(DailyCSV.header + "\r\n"))
-        #expect(text.contains("\r\n2024-03-07,entrance,140,60,80,66,420,,false\r\n"), "\(text)")
-        // The café's one passer-by is withheld, and with it a second cell of the row and of the column.
-        // Its visits and dwell go with its visitors: they describe the same people (P7).
-        #expect(text.contains("\r\n2024-03-07,cafe,10,,,,,\"visitors;visits;median_dwell_s;passersby\",false\r\n"), "\(text)")
+        let rows = text.split(separator: "\r\n").map(String.init)
+        #expect(rows.contains { $0.hasPrefix("2024-03-07,entrance,140,60,80,66,420,") })
+        // The café's one passer-by is withheld, and with it a second cell of the row (visitors);
+        // its visits, dwell and dwell bands go with its visitors: they describe the same people (P7).
+        #expect(rows.contains { $0.hasPrefix("2024-03-07,cafe,10,,,,,,,,,,\"visitors;visits;median_dwell_s;passersby;dwell_0_5m;") }, "\(text)")
+        // The aisles' 4 visits of an hour or more are withheld; the entrance's 6 go with them
+        // (two cells of the column), and a second band of each row (the bands add up to `visits`).
+        let aisles = try #require(rows.first { $0.hasPrefix("2024-03-07,aisles,") })
+        let entrance = try #require(rows.first { $0.hasPrefix("2024-03-07,entrance,") })
+        #expect(aisles.contains("dwell_60m_plus") && entrance.contains("dwell_60m_plus"), "\(text)")
+        #expect(entrance.hasSuffix(",,20,20,10,,\"dwell_0_5m;dwell_60m_plus\",false"), "\(entrance)")
         #expect(try writer.write(Suppression.publish(Self.day(cafeVisitors: 20, partial: true), privacy: Self.privacy)) == nil)
         #expect(try String(contentsOf: dir.appendingPathComponent("daily-2024-03-07.csv"), encoding: .utf8) == text)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["daily-2024-03-07.csv"], "no temporary file is left")

@@ -27,9 +27,11 @@ enum TestCSV {
         for h in hours {
             let start = isoHour(h.hourStart, offset: h.utcOffsetSeconds)
             for r in h.zones {
-                lines.append([start, r.zone, cell(r.devices), cell(r.visitors), cell(r.visits), cell(r.averagePresent), cell(r.peakPresent),
-                              cell(r.medianDwellSeconds), cell(r.p90DwellSeconds), cell(r.passersby), r.suppressed.map(\.rawValue).joined(separator: ";"),
-                              h.partial ? "1" : "0"].joined(separator: ","))
+                var fields: [String] = [start, r.zone, cell(r.devices), cell(r.visitors), cell(r.visits), cell(r.averagePresent), cell(r.peakPresent)]
+                fields += [cell(r.medianDwellSeconds), cell(r.p90DwellSeconds), cell(r.passersby)]
+                fields += r.dwellBands.map { (band: Published<Int>) -> String in cell(band) }
+                fields += [h.listenedSeconds.map(String.init) ?? "3600", r.suppressed.map(\.rawValue).joined(separator: ";"), h.partial ? "1" : "0"]
+                lines.append(fields.joined(separator: ","))
             }
         }
         return lines.joined(separator: "\n") + "\n"

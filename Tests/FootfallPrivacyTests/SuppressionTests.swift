@@ -164,17 +164,61 @@ struct SuppressionTests {
         let out = Suppression.apply(Self.hour([Self.row("a", devices: 10, visitors: 8, passersby: 2), Self.row(ZoneHour.siteWide, devices: 10, visitors: 8, passersby: 2)],
                                               flows: [FlowCount(from: "a", to: "b", transitions: 7)]), k: 5)
         let rowFields = Set(Mirror(reflecting: out.zones[0]).children.compactMap(\.label))
-        #expect(rowFields == ["zone", "devices", "visitors", "visits", "averagePresent", "peakPresent", "medianDwellSeconds", "p90DwellSeconds", "passersby", "suppressed"])
+        #expect(rowFields == ["zone", "devices", "visitors", "visits", "averagePresent", "peakPresent", "medianDwellSeconds", "p90DwellSeconds", "passersby", "dwellBands", "suppressed"])
         let flowFields = Set(Mirror(reflecting: out.flows[0]).children.compactMap(\.label))
         #expect(flowFields == ["from", "to", "transitions"])
         let hourFields = Set(Mirror(reflecting: out).children.compactMap(\.label))
-        #expect(hourFields == ["hourStart", "utcOffsetSeconds", "partial", "zones", "flows", "k", "days"])
+        #expect(hourFields == ["hourStart", "utcOffsetSeconds", "partial", "zones", "flows", "k", "listenedSeconds", "days"])
         // A day (daily-*.csv, P18): a date, counts and a dwell, nothing finer.
         let day = Suppression.publish(DayReport(date: "2024-03-07", partial: false, zones: [ZoneDay(zone: "a", devices: 10, visitors: 8, passersby: 2, visits: 9, medianDwellSeconds: 600)]), privacy: PrivacySettings())
         #expect(Set(Mirror(reflecting: day).children.compactMap(\.label)) == ["date", "partial", "zones", "k"])
-        #expect(Set(Mirror(reflecting: day.zones[0]).children.compactMap(\.label)) == ["zone", "devices", "visitors", "passersby", "visits", "medianDwellSeconds", "suppressed"])
+        #expect(Set(Mirror(reflecting: day.zones[0]).children.compactMap(\.label)) == ["zone", "devices", "visitors", "passersby", "visits", "medianDwellSeconds", "dwellBands", "suppressed"])
         #expect(out.hourStart % 3600 == 0)
-        #expect(HeatmapColumn.allCases.map(\.rawValue) == ["devices", "visitors", "visits", "avg_present", "peak_present", "median_dwell_s", "p90_dwell_s", "passersby"])
+        #expect(HeatmapColumn.allCases.map(\.rawValue) == ["devices", "visitors", "visits", "avg_present", "peak_present", "median_dwell_s", "p90_dwell_s", "passersby",
+                                                         "dwell_0_5m", "dwell_5_15m", "dwell_15_30m", "dwell_30_60m", "dwell_60m_plus"])
+    }
+
+    /// P7 for the dwell bands: a band of fewer than k visits is withheld, and because the
+    /// bands add up to `visits`, a second band goes with it; across zones as for any count.
+    @Test func aSmallDwellBandIsWithheldWithASecondOneSoVisitsDoNotRevealIt() {
+        var a = Self.row("a", devices: 30, visitors: 22, passersby: 8, visits: 24)
+        a.dwellBands = [12, 3, 5, 4, 0]
+        var b = Self.row("b", devices: 30, visitors: 22, passersby: 8, visits: 24)
+        b.dwellBands = [10, 6, 8, 0, 0]
+        var all = Self.row(ZoneHour.siteWide, devices: 60, visitors: 44, passersby: 16, visits: 48)
+        all.dwellBands = [22, 9, 13, 4, 0]
+        let out = Suppression.apply(Self.hour([a, b, all]), k: 5)
+        let bandsA = out.zones[0].dwellBands
+        #expect(bandsA[1] == .withheld && bandsA[3] == .withheld, "3 and 4 visits are below k")
+        // Within the row: never exactly one unknown cell among visits and the bands.
+        for row in out.zones {
+            let unknown = ([row.visits] + row.dwellBands).filter(\.isWithheld).count
+            #expect(unknown != 1, "\(row.zone)")
+        }
+        // Across zones: ALL minus the published zone never gives a withheld band of a zone.
+        for band in 0 ..< 5 where bandsA[band].isWithheld {
+            #expect(out.zones[1].dwellBands[band].isWithheld || out.zones[2].dwellBands[band].isWithheld, "band \(band)")
+        }
+        #expect(out.zones[0].suppressed.contains(.dwell5To15Minutes))
+    }
+
+    /// A band is guarded by the people it describes: six short visits of two phones are two
+    /// people, and are withheld however many visits they make.
+    @Test func aDwellBandOfFewerThanKPeopleIsWithheldEvenWithManyVisits() {
+        var a = Self.row("a", devices: 30, visitors: 22, passersby: 8, visits: 24)
+        a.dwellBands = [12, 6, 6, 0, 0]
+        a.dwellBandDevices = [10, 2, 6, 0, 0]
+        var all = a
+        all.zone = ZoneHour.siteWide
+        let out = Suppression.apply(Self.hour([a, all]), k: 5)
+        #expect(out.zones[0].dwellBands[1] == .withheld, "6 visits of 2 devices")
+        #expect(out.zones[0].dwellBands[0] == .value(12) || out.zones[0].dwellBands[2] == .withheld)
+        // Visits withheld (their visitors are): every band goes with them.
+        var few = Self.row("a", devices: 4, visitors: 3, passersby: 1, visits: 9)
+        few.dwellBands = [0, 9, 0, 0, 0]
+        let hidden = Suppression.apply(Self.hour([few]), k: 5)
+        let allWithheld = hidden.zones[0].dwellBands.allSatisfy { $0.isWithheld }
+        #expect(allWithheld)
     }
 
     @Test func kBelowTwoIsRejectedInProduction() {
