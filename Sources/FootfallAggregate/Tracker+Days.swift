@@ -64,8 +64,11 @@ extension Tracker {
     /// too, in order, in `replay` and `run` alike.
     mutating func closeDays(partial: Bool = false, _ isOver: (String) -> Bool) {
         var kept: [DayTally] = []
+        // A day the tracker started in was heard only in part (a collector started at 14:00,
+        // or restarted: the counts before it went with the old process and its key).
+        let startDate = firstSlot == .min ? nil : localDate(of: clock.hour(containing: firstSlot * slotSeconds))
         for tally in dayTallies {
-            if isOver(tally.date) { closedDays.append(dayReport(tally, partial: partial)) } else { kept.append(tally) }
+            if isOver(tally.date) { closedDays.append(dayReport(tally, partial: partial || tally.date == startDate)) } else { kept.append(tally) }
         }
         dayTallies = kept
         // Days wait for the next hour that closes when none is at hand.

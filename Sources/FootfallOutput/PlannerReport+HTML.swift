@@ -149,7 +149,8 @@ extension PlannerReport {
             let hoursWithData = day.heatmap.hours.filter(\.hasFile).count
             let partial = day.heatmap.hours.contains(where: \.partial) ? ", the last one partial" : ""
             let site = day.site
-            out += "<tr class=\"day\" data-date=\"\(day.date)\" title=\"\(hoursWithData) hours with data\(partial)\"><td>\(Self.h(day.label))</td>"
+            let part = site?.partial == true ? " <span class=\"withheld\">(heard in part)</span>" : ""
+            out += "<tr class=\"day\" data-date=\"\(day.date)\" title=\"\(hoursWithData) hours with data\(partial)\"><td>\(Self.h(day.label))\(part)</td>"
             out += "<td class=\"visitors\">\(Self.cell(site?.visitors))</td><td class=\"passersby\">\(Self.cell(site?.passersby))</td>"
             out += "<td class=\"capture\">\(Self.percent(site?.captureRate))</td><td class=\"dwell\">\(Self.minutes(site?.medianDwellSeconds))</td>"
             out += "<td>\(Self.h(day.busiestHour?.label ?? "–"))</td><td class=\"present\">\(Self.h(day.busiestHour?.present ?? "–"))</td>"
@@ -157,6 +158,7 @@ extension PlannerReport {
         }
         out += "</table>\n<p class=\"note\">Visitors, passers-by and median dwell of a day are footfall's day totals (daily-*.csv: each person once per day"
         out += days.contains { $0.totals == nil } ? "; “–” where there is no day file, which is written only when the key rotates daily" : ""
+        out += days.contains { $0.site?.partial == true } ? "; “heard in part”: footfall started, stopped or was restarted during the day, so its totals cover only part of it" : ""
         out += "). Capture rate: visitors ÷ (visitors + passers-by). Busiest hour: the hour with the most people present on average. Visitor-hours: the hourly visitors added up over the day.</p></section>\n"
         return out
     }

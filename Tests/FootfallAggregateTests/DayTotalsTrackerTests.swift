@@ -40,14 +40,17 @@ struct DayTotalsTrackerTests {
     }
 
     @Test func aDayEndsWithItsLastHourAndTheNextDayStartsAfresh() {
-        // 23:30–23:50 on the 21st and 08:00–08:30 on the 22nd: two days, the first complete.
+        // The tracker starts at 23:50 on the 20th; device 1 is there 23:30–23:50 on the 21st and
+        // 08:00–08:30 on the 22nd: the 21st is a whole day, the 20th and 22nd were heard in part.
+        let start = Scene.midnight - 600
         let lateEvening = Scene.midnight + 23 * 3600 + 1800
         let nextMorning = Scene.midnight + 32 * 3600
-        let frames = Scene.frames(1, from: lateEvening, to: lateEvening + 1200) + Scene.frames(1, from: nextMorning, to: nextMorning + 1800)
+        let frames = [Scene.frame(9, at: start, dBm: -95)] + Scene.frames(1, from: lateEvening, to: lateEvening + 1200)
+            + Scene.frames(1, from: nextMorning, to: nextMorning + 1800)
         let days = Self.days(Scene.run(frames).reports)
-        #expect(days.map(\.date) == ["2024-03-21", "2024-03-22"])
-        #expect(days.map(\.partial) == [false, true])
-        #expect(days.map { $0.zones[2].visitors } == [1, 1])
+        #expect(days.map(\.date) == ["2024-03-20", "2024-03-21", "2024-03-22"])
+        #expect(days.map(\.partial) == [true, false, true])
+        #expect(days.map { $0.zones[2].visitors } == [0, 1, 1])
     }
 
     @Test func aDeviceHeardUnderTwoKeysCountsTwiceBecauseNothingLinksThem() {
