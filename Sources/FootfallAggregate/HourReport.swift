@@ -14,7 +14,9 @@ public struct HourReport: Sendable, Equatable {
     /// Zone-to-zone transitions (empty in strict mode).
     public var flows: [FlowCount]
     /// The days that were over when this hour closed (``DayReport``), so that their files are
-    /// written by whatever writes the hour, in order; empty unless the key rotates daily.
+    /// written by whatever writes the hour, in order; empty unless the key rotates daily. An
+    /// hour with no rows (`zones` empty) only carries days: at shutdown after every hour was
+    /// already written, and its own files are never written.
     public var days: [DayReport] = []
     /// How long footfall listened in this hour, seconds: less than 3600 in the hour it
     /// started in and the partial hour at shutdown (`listened_s`, so a part-heard hour is

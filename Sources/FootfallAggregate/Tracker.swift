@@ -244,6 +244,15 @@ public struct Tracker: ~Copyable {
             closeDays(partial: true) { $0 == today }
         }
         closeDays { _ in true }
+        // Every hour was already closed (a quiet evening, then shutdown): the days still ride
+        // on an hour, one with no rows, whose files are never written (`HourReport.days`).
+        if !closedDays.isEmpty, inProgress != .min {
+            let hour = clock.hour(containing: inProgress)
+            var carrier = HourReport(hourStart: hour.start, utcOffsetSeconds: hour.utcOffsetSeconds, partial: true, zones: [], flows: [])
+            carrier.days = closedDays
+            closedDays.removeAll()
+            closedReports.append(carrier)
+        }
         return takeClosedHours()
     }
 

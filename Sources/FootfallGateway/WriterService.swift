@@ -82,7 +82,7 @@ public final class HourWriterCore: @unchecked Sendable {
             do {
                 let names = try sink.write(hour)
                 pending.removeFirst()
-                metrics.hoursWritten.increment()
+                if !hour.zones.isEmpty { metrics.hoursWritten.increment() }
                 metrics.lastFileWritten.record(Double(clock.wallNanos() / 1_000_000_000))
                 if failing {
                     failing = false
@@ -90,6 +90,9 @@ public final class HourWriterCore: @unchecked Sendable {
                 }
                 for name in names where name.hasPrefix("heatmap-") {
                     logger.info("hourly file written", metadata: ["output.file": "\(name)", "output.partial": "\(hour.partial)"])
+                }
+                for name in names where name.hasPrefix("daily-") {
+                    logger.info("day file written", metadata: ["output.file": "\(name)"])
                 }
             } catch {
                 metrics.writeErrors.increment()

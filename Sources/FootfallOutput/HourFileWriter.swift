@@ -63,7 +63,8 @@ public struct HourFileWriter: Sendable {
         try files.ensureDirectory(directory)
         var written: [String] = []
         let heatmap = heatmapName(hour)
-        if !(hour.partial && isComplete(heatmap)) {
+        // An hour without rows only carries days (``HourReport/days``).
+        if !hour.zones.isEmpty, !(hour.partial && isComplete(heatmap)) {
             let flows = flowsName(hour)
             try files.write(Array(HeatmapCSV.flows(hour).utf8), to: directory, name: flows)
             try files.write(Array(HeatmapCSV.heatmap(hour).utf8), to: directory, name: heatmap)

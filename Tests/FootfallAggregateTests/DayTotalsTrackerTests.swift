@@ -53,6 +53,23 @@ struct DayTotalsTrackerTests {
         #expect(days.map { $0.zones[2].visitors } == [0, 1, 1])
     }
 
+    @Test func aDayWhoseHoursWereAllWrittenBeforeShutdownStillGetsItsTotals() {
+        // Frames 10:10–10:40; the clock then runs on to 18:00 with nothing heard, closing
+        // every hour; at shutdown the day rides on an hour without rows.
+        var tracker = Tracker(settings: Scene.settings())
+        var reports: [HourReport] = []
+        for o in Scene.frames(1, from: Scene.tenAM + 600, to: Scene.tenAM + 2400) { tracker.observe(o); reports += tracker.takeClosedHours() }
+        tracker.advanceClock(toNanos: (Scene.tenAM + 8 * 3600) * 1_000_000_000)
+        reports += tracker.takeClosedHours()
+        #expect(Self.days(reports).isEmpty, "the day is not over at 18:00")
+        reports += tracker.finish()
+        let days = Self.days(reports)
+        #expect(days.count == 1 && days.first?.partial == true)
+        #expect(days.first?.zones[2].visitors == 1)
+        let carrier = try? #require(reports.last)
+        #expect(carrier?.zones.isEmpty == true, "the carrier has no rows, so no hour file is written for it")
+    }
+
     @Test func aDeviceHeardUnderTwoKeysCountsTwiceBecauseNothingLinksThem() {
         // A key rotation at 11:00 (as the pipeline does it): the device is new under the new key.
         var tracker = Tracker(settings: Scene.settings())

@@ -62,6 +62,16 @@ struct DayTotalsTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["daily-2024-03-07.csv"], "no temporary file is left")
     }
 
+    @Test func anHourWithoutRowsWritesOnlyTheDaysItCarries() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var carrier = HourReport(hourStart: 1_709_830_800, utcOffsetSeconds: 3600, partial: true, zones: [], flows: [])
+        carrier.days = [Self.day()]
+        let names = try HourFileWriter(directory: dir.path, clock: HourClock(identifier: "Europe/Prague")!).write(Suppression.publish(carrier, privacy: Self.privacy))
+        #expect(names == ["daily-2024-03-07.csv"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["daily-2024-03-07.csv"])
+    }
+
     @Test func auditChecksDayFilesForSmallCountsAndTheirDate() throws {
         let dir = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
