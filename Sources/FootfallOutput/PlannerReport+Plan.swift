@@ -155,7 +155,8 @@ extension PlannerReport {
         for i in 0 ... ticks {
             let value = Double(i) * scale.step
             let x = 8 + 280 * value / scale.top
-            s += "<line x1=\"\(fmt(x))\" y1=\"32\" x2=\"\(fmt(x))\" y2=\"36\" stroke=\"#666\"/><text x=\"\(fmt(x))\" y=\"50\" font-size=\"11\" text-anchor=\"middle\" fill=\"#444\">\(fmt(value))</text>"
+            let anchor = i == 0 ? "start" : (i == ticks ? "end" : "middle")
+            s += "<line x1=\"\(fmt(x))\" y1=\"32\" x2=\"\(fmt(x))\" y2=\"36\" stroke=\"#666\"/><text x=\"\(fmt(x))\" y=\"50\" font-size=\"11\" text-anchor=\"\(anchor)\" fill=\"#444\">\(fmt(value))</text>"
         }
         s += "\n</svg>\n"
         return s
