@@ -172,6 +172,24 @@ struct RunProcessTests {
         _ = try run.stop()
     }
 
+    @Test func replayAndStatsHardenTheProcessBeforeReadingCaptures() throws {
+        // Raw frames (and, for replay, the key) are in their memory as in run's: core dumps
+        // off and not dumpable before the first capture is read (their debug line says so).
+        let capture = "Tests/Fixtures/brno-sc6-61/2024-03-07_position_1.pcap"
+        let output = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: output) }
+        let runs = [
+            try FootfallExecutable.run(["replay", "--log-level", "debug", "--config", "config/examples/brno-lab.yaml", "--output", output.path, capture + "@position_1"]),
+            try FootfallExecutable.run(["stats", "--log-level", "debug", capture]),
+        ]
+        for result in runs {
+            #expect(result.status == 0, "\(result.stderr.suffix(300))")
+            let line = result.stderr.split(separator: "\n").first { $0.contains("process hardening") }
+            #expect(line?.contains("hardening.core_dumps_disabled=true") == true, "\(line ?? "no hardening line")")
+            #expect(line?.contains("hardening.not_dumpable=true") == true, "\(line ?? "no hardening line")")
+        }
+    }
+
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/strace"), "skipped: strace is not installed (CI installs it)"))
     func replayCreatesNoFileBesidesItsOutputs() throws {
         let output = try makeTemporaryDirectory()
