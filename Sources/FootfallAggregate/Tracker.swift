@@ -94,9 +94,7 @@ public struct Tracker: ~Copyable {
     public internal(set) var counters = TrackerCounters()
 
     public init(settings: Settings) {
-        guard let clock = HourClock(identifier: settings.site.timeZone) else {
-            preconditionFailure("settings carry an unknown time zone; FootfallConfig validates it")
-        }
+        let clock = settings.site.clock
         let rules = settings.visits
         precondition(rules.slotSeconds > 0 && 900 % rules.slotSeconds == 0, "slot_seconds must divide 900")
         precondition(settings.zones.count <= 64, "at most 64 zones")

@@ -27,10 +27,12 @@ extension NodeReader {
     mutating func site(_ field: Field) -> Site? {
         guard let m = mapping(field, allowed: ["name", "time_zone", "opening_hours", "floor_plan"], what: "the site") else { return nil }
         let name = m["name"].flatMap { string($0, what: "the site's name") } ?? "footfall site"
-        var zone: String?
+        var zone: HourClock?
         if let tzField = require(m, "time_zone", in: field), let text = string(tzField, what: "an IANA time zone such as Europe/Prague") {
-            if HourClock(identifier: text) != nil, text.contains("/") || text == "UTC" {
-                zone = text
+            // The one place a time zone is looked up by name: every user of local time takes
+            // this clock from the settings.
+            if let clock = HourClock(identifier: text), text.contains("/") || text == "UTC" {
+                zone = clock
             } else {
                 fail(tzField, "expected an IANA time zone such as Europe/Prague, got \"\(text)\" (not known to this system's tz database)")
             }
@@ -43,7 +45,7 @@ extension NodeReader {
             planOK = plan != nil
         }
         guard let zone, let hours, planOK else { return nil }
-        return Site(name: name, timeZone: zone, openingHours: hours, floorPlan: plan)
+        return Site(name: name, clock: zone, openingHours: hours, floorPlan: plan)
     }
 
     /// `site.floor_plan`: an SVG or PNG file, relative to the configuration file. Read and

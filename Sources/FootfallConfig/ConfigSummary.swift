@@ -8,13 +8,9 @@ public enum ConfigSummary {
         var lines: [String] = []
         let site = settings.site
         lines.append("site: \(site.name)")
-        if let clock = HourClock(identifier: site.timeZone) {
-            let now = Int64(Date.timeIntervalSinceReferenceDate + Date.timeIntervalBetween1970AndReferenceDate)
-            let offset = LocalTime(utcSeconds: now, utcOffsetSeconds: clock.utcOffset(at: now)).offsetText(separator: ":")
-            lines.append("time zone: \(site.timeZone) (UTC\(offset) now)")
-        } else {
-            lines.append("time zone: \(site.timeZone)")
-        }
+        let now = Int64(Date.timeIntervalSinceReferenceDate + Date.timeIntervalBetween1970AndReferenceDate)
+        let offset = LocalTime(utcSeconds: now, utcOffsetSeconds: site.clock.utcOffset(at: now)).offsetText(separator: ":")
+        lines.append("time zone: \(site.timeZone) (UTC\(offset) now)")
         lines.append("opening hours: \(openingHours(site.openingHours))")
         if let plan = site.floorPlan {
             let drawn = settings.zones.filter { !$0.area.isEmpty }.count

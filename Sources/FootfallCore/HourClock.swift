@@ -6,9 +6,16 @@ import Foundation
 /// Foundation's `TimeZone` is used for the offsets only (the tz database knows the rules);
 /// the calendar arithmetic is integer arithmetic on local seconds, so nothing here depends
 /// on a locale. Called once per hour, never per frame.
-public struct HourClock: Sendable {
+///
+/// It is the site's clock: the configuration builds it once from `site.time_zone` (the only
+/// place a time zone is looked up by name) and everything that needs local time — the
+/// gate's opening hours, the key schedule, the tracker's hours, the writers' file names —
+/// takes it from ``Site/clock``.
+public struct HourClock: Sendable, Equatable {
+    /// The IANA identifier, e.g. `Europe/Prague`.
     public let identifier: String
-    private let timeZone: TimeZone
+    /// The zone itself, for the few callers that need Foundation's calendar (the key schedule).
+    public let timeZone: TimeZone
 
     /// `nil` when the identifier is not an IANA time zone known to the system.
     public init?(identifier: String) {
@@ -16,6 +23,8 @@ public struct HourClock: Sendable {
         self.identifier = identifier
         self.timeZone = zone
     }
+
+    public static func == (a: HourClock, b: HourClock) -> Bool { a.identifier == b.identifier }
 
     /// UTC offset in seconds at an instant (seconds since the Unix epoch).
     public func utcOffset(at seconds: Int64) -> Int {

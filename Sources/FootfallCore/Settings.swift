@@ -28,17 +28,30 @@ public struct Settings: Sendable {
 
 public struct Site: Sendable {
     public var name: String
-    /// IANA time zone identifier, e.g. `Europe/Prague`.
-    public var timeZone: String
+    /// The site's clock (`site.time_zone`), validated and built once, by the configuration.
+    public let clock: HourClock
     public var openingHours: OpeningHours
     /// The drawing `footfall report` shows the zones on (`site.floor_plan`); counting never reads it.
     public var floorPlan: FloorPlan?
 
-    public init(name: String, timeZone: String, openingHours: OpeningHours = .alwaysOpen, floorPlan: FloorPlan? = nil) {
+    /// IANA time zone identifier, e.g. `Europe/Prague`.
+    public var timeZone: String { clock.identifier }
+
+    public init(name: String, clock: HourClock, openingHours: OpeningHours = .alwaysOpen, floorPlan: FloorPlan? = nil) {
         self.name = name
-        self.timeZone = timeZone
+        self.clock = clock
         self.openingHours = openingHours
         self.floorPlan = floorPlan
+    }
+
+    /// For tests and hand-built settings, with a zone known to be valid.
+    /// - Precondition: `timeZone` is an IANA time zone known to the system (the
+    ///   configuration loader checks it, with file, line and key, before it builds a site).
+    public init(name: String, timeZone: String, openingHours: OpeningHours = .alwaysOpen, floorPlan: FloorPlan? = nil) {
+        guard let clock = HourClock(identifier: timeZone) else {
+            preconditionFailure("unknown IANA time zone; FootfallConfig refuses it before building a Site")
+        }
+        self.init(name: name, clock: clock, openingHours: openingHours, floorPlan: floorPlan)
     }
 }
 

@@ -56,9 +56,7 @@ public enum Gateway {
         guard !sources.isEmpty else {
             throw GatewayError("\(configPath): no live source; give at least one sensor an interface, a tzsp or a peekremote stream", isConfiguration: true)
         }
-        guard let clock = HourClock(identifier: settings.site.timeZone) else {
-            throw GatewayError("unknown time zone \(settings.site.timeZone)", isConfiguration: true)
-        }
+        let clock = settings.site.clock
 
         var optOutWatcher = settings.privacy.optOutFile.map { OptOutFileWatcher(path: $0) }
         let list: OptOutList

@@ -116,13 +116,9 @@ public struct Gate: Sendable {
         return false
     }
 
-    /// Builds the gate from validated settings.
-    /// - Throws: when the site's time zone is not a known IANA identifier.
-    public init(settings: Settings, optOut: OptOutList = .empty) throws(PrivacySettingsError) {
-        guard let zone = TimeZone(identifier: settings.site.timeZone) else {
-            throw PrivacySettingsError(key: "site.time_zone", message: "unknown IANA time zone \"\(settings.site.timeZone)\"")
-        }
-        self.init(privacy: settings.privacy, openingHours: settings.site.openingHours, timeZone: zone, optOut: optOut, sensorCount: settings.sensors.count)
+    /// Builds the gate from validated settings, in the site clock's time zone.
+    public init(settings: Settings, optOut: OptOutList = .empty) {
+        self.init(privacy: settings.privacy, openingHours: settings.site.openingHours, timeZone: settings.site.clock.timeZone, optOut: optOut, sensorCount: settings.sensors.count)
     }
 
     /// Puts a newly loaded opt-out list in force (from the next frame on).
@@ -186,10 +182,11 @@ public struct Gate: Sendable {
 
     /// - Parameter localSeconds: local wall-clock time as seconds since 1970-01-01 00:00 local.
     static func isOpen(week: [Int: [ClosedRange<Int>]], localSeconds: Int64) -> Bool {
-        let day = localSeconds.floorDiv(86400)
-        let minuteOfDay = Int(localSeconds.floorMod(86400) / 60)
-        // 1970-01-01 was a Thursday (ISO weekday 4); 1 = Monday … 7 = Sunday.
-        let weekday = Int((day + 3).floorMod(7)) + 1
+        // The civil calendar of the site clock's local time (``LocalTime``, the one civil-date
+        // calculation in footfall); 1 = Monday … 7 = Sunday.
+        let local = LocalTime(utcSeconds: localSeconds, utcOffsetSeconds: 0)
+        let minuteOfDay = local.hour * 60 + local.minute
+        let weekday = local.weekday
         let yesterday = weekday == 1 ? 7 : weekday - 1
         // Intervals are [open, close) in minutes since local midnight; a close past 1440
         // (e.g. 22:00–02:00 as 1320…1560) runs into the next morning.

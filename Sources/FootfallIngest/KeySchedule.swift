@@ -24,11 +24,17 @@ public struct KeySchedule: Sendable {
 
     /// - Parameter timeZoneIdentifier: an IANA identifier such as `Europe/Prague`.
     public init(rotation: KeyRotation, timeZoneIdentifier: String) throws(PrivacySettingsError) {
-        guard let zone = TimeZone(identifier: timeZoneIdentifier) else {
+        guard let clock = HourClock(identifier: timeZoneIdentifier) else {
             throw PrivacySettingsError(key: "site.time_zone", message: "unknown IANA time zone \"\(timeZoneIdentifier)\"")
         }
+        try self.init(rotation: rotation, clock: clock)
+    }
+
+    /// The schedule of a site, in its clock's time zone.
+    /// - Throws: when the rotation is not one footfall supports (longer than 24 h).
+    public init(rotation: KeyRotation, clock: HourClock) throws(PrivacySettingsError) {
         try rotation.validate()
-        self.init(rotation: rotation, timeZone: zone)
+        self.init(rotation: rotation, timeZone: clock.timeZone)
     }
 
     /// The first rotation instant strictly after `seconds`.

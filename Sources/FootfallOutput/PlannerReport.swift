@@ -103,7 +103,7 @@ public struct PlannerReport: Sendable {
     /// - Throws: ``RenderError`` when the directory cannot be read, a file is malformed, or
     ///   no day of the period has a file.
     public static func read(directory: String, settings: Settings, from: String? = nil, to: String? = nil) throws(RenderError) -> PlannerReport {
-        let clock = HourClock(identifier: settings.site.timeZone)
+        let clock: HourClock? = settings.site.clock
         var days = try HeatmapPicture.days(in: directory, clock: clock)
         if let from { days = days.filter { $0.date >= from } }
         if let to { days = days.filter { $0.date <= to } }

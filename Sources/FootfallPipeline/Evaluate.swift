@@ -266,9 +266,7 @@ public enum Evaluate {
     ///   - inputs: capture files and the sensor each was recorded by.
     /// - Returns: per hour with ground truth, the ALL row's `avg_present` and the truth.
     public static func run(settings: Settings, groundTruth: [String], inputs: [ReplayInput]) throws(EvaluationError) -> Evaluation {
-        guard let clock = HourClock(identifier: settings.site.timeZone) else {
-            throw EvaluationError("unknown time zone \(settings.site.timeZone)")
-        }
+        let clock = settings.site.clock
         guard !groundTruth.isEmpty else { throw EvaluationError("no ground truth given; name occupancy CSV files with --ground-truth") }
         var rows: [OccupancyRow] = []
         for path in groundTruth {

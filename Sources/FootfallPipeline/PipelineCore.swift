@@ -40,11 +40,10 @@ public struct PipelineCore: ~Copyable {
 
     /// - Parameter injected: tests only: the key store to use instead of fresh locked memory.
     init(settings: Settings, optOut: OptOutList, keys injected: KeyStore?) throws(PipelineError) {
-        let gate: Gate
+        let gate = Gate(settings: settings, optOut: optOut)
         let schedule: KeySchedule
         do {
-            gate = try Gate(settings: settings, optOut: optOut)
-            schedule = try KeySchedule(rotation: settings.privacy.effectiveRotation, timeZoneIdentifier: settings.site.timeZone)
+            schedule = try KeySchedule(rotation: settings.privacy.effectiveRotation, clock: settings.site.clock)
         } catch {
             throw PipelineError(error.description)
         }
@@ -201,12 +200,7 @@ public struct PipelineCore: ~Copyable {
         guard epoch.scope.canApplyPlacement(from: new) else {
             throw PipelineError("zones or sensors changed; restart footfall to apply it (the running configuration stays in force)")
         }
-        let newGate: Gate
-        do {
-            newGate = try Gate(settings: new, optOut: optOut)
-        } catch {
-            throw PipelineError(error.description)
-        }
+        let newGate = Gate(settings: new, optOut: optOut)
         earlierGateCounters = gateCounters
         gate = newGate
         epoch.scope.applyPlacement(from: new)

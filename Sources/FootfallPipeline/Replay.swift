@@ -72,9 +72,7 @@ public enum Replay {
     ///   - progress: called every few thousand records, or `nil`.
     /// - Returns: what was read and written.
     public static func run(settings: Settings, outputDirectory: String?, inputs: [ReplayInput], progress: (any ReplayProgress)? = nil) throws(ReplayError) -> ReplaySummary {
-        guard let clock = HourClock(identifier: settings.site.timeZone) else {
-            throw ReplayError("unknown time zone \(settings.site.timeZone)")
-        }
+        let clock = settings.site.clock
         // A replay can simply be run again, so its files are flushed to disk once at the end
         // rather than twice each (see AtomicFileWriter).
         let writer = HourFileWriter(directory: outputDirectory ?? settings.output.directory, clock: clock, syncEachFile: false)

@@ -200,44 +200,17 @@ public final class StatsCollector {
     public var parseCounters: ParseCounters { state.counters }
 }
 
-/// UTC hour arithmetic without a calendar library (the proleptic Gregorian calendar, as
-/// ISO 8601 uses).
+/// UTC hours for `footfall stats`, on the same civil calendar as every local hour
+/// (``LocalTime``, at offset zero).
 public enum UTCHour {
     /// Start of the UTC hour containing `nanos`, seconds since the Unix epoch (floor, so
     /// times before 1970 round down too).
     public static func start(ofNanos nanos: Int64) -> Int64 {
-        floorDiv(floorDiv(nanos, 1_000_000_000), 3600) * 3600
+        nanos.floorDiv(1_000_000_000).floorDiv(3600) * 3600
     }
 
     /// `YYYY-MM-DDTHH:00:00Z` for an hour start.
     public static func iso8601(hourStart: Int64) -> String {
-        let days = floorDiv(hourStart, 86_400)
-        let hour = (hourStart - days * 86_400) / 3600
-        let (year, month, day) = civil(daysSinceEpoch: days)
-        return "\(digits(year, 4))-\(digits(month, 2))-\(digits(day, 2))T\(digits(hour, 2)):00:00Z"
-    }
-
-    private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
-        let q = a / b
-        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
-    }
-
-    private static func digits(_ value: Int64, _ width: Int) -> String {
-        let text = String(value)
-        return String(repeating: "0", count: max(0, width - text.count)) + text
-    }
-
-    /// Days since 1970-01-01 to (year, month, day); H. Hinnant's `civil_from_days`.
-    private static func civil(daysSinceEpoch: Int64) -> (Int64, Int64, Int64) {
-        let z = daysSinceEpoch + 719_468
-        let era = floorDiv(z, 146_097)
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        return (year, month, day)
+        LocalTime(utcSeconds: hourStart, utcOffsetSeconds: 0).dateAndHour + ":00:00Z"
     }
 }
