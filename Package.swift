@@ -17,6 +17,7 @@
 //   FootfallConfig     the YAML config file, validated with key and line in every error
 //   FootfallOutput     the file system: atomic CSV files, retention, audit
 //   FootfallPipeline   wires sources → core → outputs for stats, replay, run and evaluate
+//   FootfallChain      the chain's PostgreSQL: schema, shipping the hour files, pruning
 //   footfall           the command-line tool (thin)
 import PackageDescription
 
@@ -50,6 +51,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .systemLibrary(
@@ -123,6 +126,20 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // The chain's PostgreSQL: schema, migrations, shipping hour files (the outbox), pruning.
+        .target(
+            name: "FootfallChain",
+            dependencies: [
+                "FootfallCore",
+                "FootfallOutput",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift
+        ),
         // `footfall run`: live sources, lifecycle, metrics endpoint.
         .target(
             name: "FootfallGateway",
@@ -135,6 +152,7 @@ let package = Package(
                 "FootfallConfig",
                 "FootfallOutput",
                 "FootfallPipeline",
+                "FootfallChain",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -152,6 +170,7 @@ let package = Package(
                 "FootfallPipeline",
                 "FootfallPlatform",
                 "FootfallGateway",
+                "FootfallChain",
                 "FootfallConfig",
                 "FootfallOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -232,6 +251,22 @@ let package = Package(
                 "FootfallAggregate",
                 "FootfallTestSupport",
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // The chain's database against a throwaway PostgreSQL (scripts/test-postgres.sh).
+        .testTarget(
+            name: "FootfallChainTests",
+            dependencies: [
+                "FootfallChain",
+                "FootfallGateway",
+                "FootfallAggregate",
+                "FootfallOutput",
+                "FootfallCore",
+                "FootfallTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
         ),

@@ -20,13 +20,19 @@ extension NodeReader {
         let output = top["output"].map { self.output($0) } ?? OutputSettings()
         let visits = top["visits"].map { self.visits($0) } ?? VisitRules()
         let metrics = top["metrics"].map { self.metrics($0) } ?? MetricsSettings()
+        if let output, output.database != nil, let site, site.id == nil, let siteField = top["site"] {
+            fail(siteField, "missing key \"id\": a store shipping to the chain's database needs site.id (e.g. id: prague-03)")
+            return nil
+        }
         guard let site, let zones, let sensors, let privacy, let output, let visits, let metrics else { return nil }
         return Settings(site: site, zones: zones, sensors: sensors, privacy: privacy, output: output, visits: visits, metrics: metrics)
     }
 
     mutating func site(_ field: Field) -> Site? {
-        guard let m = mapping(field, allowed: ["name", "time_zone", "opening_hours", "floor_plan"], what: "the site") else { return nil }
+        guard let m = mapping(field, allowed: ["name", "id", "time_zone", "opening_hours", "floor_plan"], what: "the site") else { return nil }
         let name = m["name"].flatMap { string($0, what: "the site's name") } ?? "footfall site"
+        let id = m["id"].map { siteID($0) }
+        if let id, id == nil { return nil }
         var zone: HourClock?
         if let tzField = require(m, "time_zone", in: field), let text = string(tzField, what: "an IANA time zone such as Europe/Prague") {
             // The one place a time zone is looked up by name: every user of local time takes
@@ -45,7 +51,7 @@ extension NodeReader {
             planOK = plan != nil
         }
         guard let zone, let hours, planOK else { return nil }
-        return Site(name: name, clock: zone, openingHours: hours, floorPlan: plan)
+        return Site(name: name, clock: zone, openingHours: hours, floorPlan: plan, id: id ?? nil)
     }
 
     /// `site.floor_plan`: an SVG or PNG file, relative to the configuration file. Read and
@@ -348,13 +354,16 @@ extension NodeReader {
     }
 
     mutating func output(_ field: Field) -> OutputSettings? {
-        guard let m = mapping(field, allowed: ["directory", "retention_days"], what: "the output settings") else { return nil }
+        guard let m = mapping(field, allowed: ["directory", "retention_days", "database"], what: "the output settings") else { return nil }
         var o = OutputSettings()
         var ok = true
         if let f = m["directory"] {
             if let v = string(f, what: "a directory path"), !v.isEmpty { o.directory = v } else { ok = false }
         }
         if let f = m["retention_days"] { if let v = int(f, 1 ... 3650, what: "a number of days") { o.retentionDays = v } else { ok = false } }
+        if let f = m["database"], !NodeReader.isNull(f.node) {
+            if let d = database(f, defaultRetention: o.retentionDays) { o.database = d } else { ok = false }
+        }
         return ok ? o : nil
     }
 

@@ -28,6 +28,8 @@ public struct Settings: Sendable {
 
 public struct Site: Sendable {
     public var name: String
+    /// The store's id in the chain's database (`site.id`); required when one is configured.
+    public var id: String?
     /// The site's clock (`site.time_zone`), validated and built once, by the configuration.
     public let clock: HourClock
     public var openingHours: OpeningHours
@@ -37,8 +39,9 @@ public struct Site: Sendable {
     /// IANA time zone identifier, e.g. `Europe/Prague`.
     public var timeZone: String { clock.identifier }
 
-    public init(name: String, clock: HourClock, openingHours: OpeningHours = .alwaysOpen, floorPlan: FloorPlan? = nil) {
+    public init(name: String, clock: HourClock, openingHours: OpeningHours = .alwaysOpen, floorPlan: FloorPlan? = nil, id: String? = nil) {
         self.name = name
+        self.id = id
         self.clock = clock
         self.openingHours = openingHours
         self.floorPlan = floorPlan
@@ -114,10 +117,13 @@ public struct OutputSettings: Sendable, Equatable {
     public var directory: String
     /// Output files older than this many days are deleted (P17).
     public var retentionDays: Int
+    /// The chain's PostgreSQL the hours are shipped to; `nil` keeps them on this gateway only.
+    public var database: DatabaseSettings?
 
-    public init(directory: String = "/var/lib/footfall", retentionDays: Int = 90) {
+    public init(directory: String = "/var/lib/footfall", retentionDays: Int = 90, database: DatabaseSettings? = nil) {
         self.directory = directory
         self.retentionDays = retentionDays
+        self.database = database
     }
 }
 

@@ -1,3 +1,4 @@
+import FootfallChain
 import FootfallConfig
 import FootfallCore
 import FootfallIngest
@@ -25,7 +26,8 @@ public struct GatewayError: Error, CustomStringConvertible, Sendable {
 /// `footfall run`: every live source of the configuration at once → one pipeline → hourly
 /// files, as a `ServiceGroup`.
 ///
-/// Start order: metrics endpoint, writer, pipeline, one capture service per source. SIGTERM
+/// Start order: metrics endpoint, writer, shipper (when `output.database` is set), pipeline,
+/// one capture service per source. SIGTERM
 /// and SIGINT shut down in reverse: the captures stop (draining the kernel buffer for at most
 /// half a second), the pipeline drains the ring and closes the hour in progress as partial,
 /// the writer writes it, the metrics endpoint goes last.
@@ -84,8 +86,7 @@ public enum Gateway {
             logger.warning("frame ring not locked in RAM, raw frames may be swapped out: \(reason)")
         }
         if !ring.excludedFromCoreDumps { logger.warning("frame ring not excluded from core dumps") }
-        let writerCore = HourWriterCore(sink: HourFileWriter(directory: directory, clock: clock), metrics: metrics, logger: logger, retention: (directory, settings.output.retentionDays))
-        let writer = WriterService(core: writerCore, logger: logger)
+        let (writer, shipper, _) = outputServices(settings: settings, directory: directory, clock: clock, metrics: metrics, logger: logger)
         let pipeline = LivePipeline(core: core, optOutWatcher: optOutWatcher, ring: ring, metrics: metrics, output: writer, logger: logger)
 
         var summary = configurationMetadata(settings)
@@ -99,6 +100,7 @@ public enum Gateway {
             services.append(.init(service: MetricsService(host: settings.metrics.address, port: Int(settings.metrics.port), metrics: metrics, logger: logger)))
         }
         services.append(.init(service: writer))
+        if let shipper { services.append(.init(service: shipper)) }
         services.append(.init(service: PipelineService(pipeline: pipeline, configPath: configPath, metrics: metrics, logger: logger)))
         for (index, spec) in sources.enumerated() {
             services.append(.init(service: CaptureService(spec: spec, index: index, factory: factory, ring: ring, metrics: metrics, logger: logger)))
@@ -121,5 +123,29 @@ public enum Gateway {
             "run.malformed": "\(counters.parse.malformed)",
             "run.ring_dropped": "\(counters.ring.droppedFull + counters.ring.droppedOversize)",
         ])
+    }
+
+    /// The output side of `run`, wired as `run` uses it (and as the tests drive it): the
+    /// writer and, with a chain database configured, the shipper. The hour files are the
+    /// shipper's outbox: the writer wakes it after each hour written, and retention keeps
+    /// every hour it has not shipped yet.
+    static func outputServices(settings: Settings, directory: String, clock: HourClock, metrics: GatewayMetrics, logger: Logger,
+                               gatewayClock: any GatewayClock = SystemGatewayClock(),
+                               shipperBackoff: (initial: Duration, maximum: Duration) = (.seconds(2), .seconds(300))) -> (WriterService, ShipperService?, HourWriterCore) {
+        let shipper = settings.output.database.map { database in
+            ShipperService(shipper: HourShipper(directory: directory, site: settings.site.id ?? "", settings: database, logger: logger),
+                           metrics: metrics, logger: logger, clock: gatewayClock, initialBackoff: shipperBackoff.initial, maximumBackoff: shipperBackoff.maximum)
+        }
+        let journal = ShippingJournal(directory: directory)
+        var protectedFiles: (@Sendable () throws -> Set<String>)?
+        var onHourWritten: (@Sendable () -> Void)?
+        if let shipper {
+            protectedFiles = { try journal.unshippedFileNames() }
+            onHourWritten = { shipper.hourWritten() }
+        }
+        let writerCore = HourWriterCore(
+            sink: HourFileWriter(directory: directory, clock: clock), metrics: metrics, logger: logger, clock: gatewayClock,
+            retention: (directory, settings.output.retentionDays), protectedFiles: protectedFiles, onHourWritten: onHourWritten)
+        return (WriterService(core: writerCore, logger: logger), shipper, writerCore)
     }
 }

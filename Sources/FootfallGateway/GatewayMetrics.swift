@@ -31,6 +31,12 @@ public final class GatewayMetrics: Sendable {
     /// Output files deleted because they were past `output.retention_days` (P17).
     let filesExpired: Metrics.Counter
     let pendingHours: Metrics.Gauge
+    /// The chain's database: hours not yet acknowledged, when the last round succeeded,
+    /// hours shipped, failed rounds.
+    let chainPendingHours: Metrics.Gauge
+    let chainLastSuccess: Metrics.Gauge
+    let chainHoursShipped: Metrics.Counter
+    let chainFailures: Metrics.Counter
     let reloadsApplied: Metrics.Counter
     let reloadsRejected: Metrics.Counter
     let sourceUp: [Metrics.Gauge]
@@ -67,6 +73,10 @@ public final class GatewayMetrics: Sendable {
         writeErrors = counter("footfall_write_errors_total")
         filesExpired = counter("footfall_files_expired_total")
         pendingHours = gauge("footfall_pending_hours")
+        chainPendingHours = gauge("footfall_chain_pending_hours")
+        chainLastSuccess = gauge("footfall_chain_last_success_timestamp_seconds")
+        chainHoursShipped = counter("footfall_chain_hours_shipped_total")
+        chainFailures = counter("footfall_chain_failures_total")
         reloadsApplied = counter("footfall_config_reloads_total", [("result", "applied")])
         reloadsRejected = counter("footfall_config_reloads_total", [("result", "rejected")])
         sourceUp = sourceNames.map { gauge("footfall_source_up", [("source", $0)]) }

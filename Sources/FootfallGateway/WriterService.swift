@@ -31,18 +31,29 @@ public final class HourWriterCore: @unchecked Sendable {
     private var failing = false
     /// Where expired output files are deleted (P17), and after how many days.
     private let retention: (directory: String, days: Int)?
+    /// Names retention must keep (hours not yet in the chain's database); `nil` when no
+    /// database is configured. When it fails, nothing is deleted this time.
+    private let protectedFiles: (@Sendable () throws -> Set<String>)?
+    /// Called after each hour is written (the shipper ships it).
+    private let onHourWritten: (@Sendable () -> Void)?
     private var lastSweepSeconds: Int64?
     /// How often the output directory is swept for expired files.
     static let sweepIntervalSeconds: Int64 = 3600
 
     /// - Parameter retention: the output directory and `output.retention_days`; files past it
     ///   are deleted at start and then once an hour (P17). `nil` deletes nothing.
-    public init(sink: any HourFileSink, metrics: GatewayMetrics, logger: Logger, clock: any GatewayClock = SystemGatewayClock(), retention: (directory: String, days: Int)? = nil) {
+    /// - Parameters:
+    ///   - protectedFiles: see ``protectedFiles``.
+    ///   - onHourWritten: called after every hour written.
+    public init(sink: any HourFileSink, metrics: GatewayMetrics, logger: Logger, clock: any GatewayClock = SystemGatewayClock(), retention: (directory: String, days: Int)? = nil,
+                protectedFiles: (@Sendable () throws -> Set<String>)? = nil, onHourWritten: (@Sendable () -> Void)? = nil) {
         self.sink = sink
         self.metrics = metrics
         self.logger = logger
         self.clock = clock
         self.retention = retention
+        self.protectedFiles = protectedFiles
+        self.onHourWritten = onHourWritten
     }
 
     /// Deletes output files past retention, at most once per ``sweepIntervalSeconds``
@@ -54,7 +65,8 @@ public final class HourWriterCore: @unchecked Sendable {
         if let last = lastSweepSeconds, now - last < Self.sweepIntervalSeconds, now >= last { return }
         lastSweepSeconds = now
         do {
-            let result = try Retention.sweep(directory: retention.directory, olderThanDays: retention.days, now: now)
+            let keep = try protectedFiles?() ?? []
+            let result = try Retention.sweep(directory: retention.directory, olderThanDays: retention.days, now: now, keeping: keep)
             if !result.deleted.isEmpty {
                 metrics.filesExpired.increment(by: result.deleted.count)
                 logger.info("output files past retention deleted", metadata: ["output.deleted": "\(result.deleted.count)", "output.retention_days": "\(retention.days)"])
@@ -94,6 +106,7 @@ public final class HourWriterCore: @unchecked Sendable {
                 for name in names where name.hasPrefix("daily-") {
                     logger.info("day file written", metadata: ["output.file": "\(name)"])
                 }
+                if !names.isEmpty { onHourWritten?() }
             } catch {
                 metrics.writeErrors.increment()
                 if !failing {

@@ -79,7 +79,8 @@ public enum Audit {
             throw AuditError(message: "\(directory): cannot list the directory (\(error.localizedDescription))")
         }
         var report = AuditReport(directory: directory, filesChecked: 0, rowsChecked: 0, findings: [])
-        for name in names {
+        // The shipping journal holds file names and fingerprints only (see ShippingJournal).
+        for name in names where name != ShippingJournal.fileName {
             let path = directory + "/" + name
             report.filesChecked += 1
             let type = (try? fm.attributesOfItem(atPath: path)[.type]) as? FileAttributeType

@@ -94,10 +94,13 @@ public enum Retention {
     ///   - directory: the output directory.
     ///   - olderThanDays: ``FootfallCore/OutputSettings/retentionDays``; must be ≥ 1.
     ///   - now: seconds since the Unix epoch.
+    ///   - protected: names kept whatever their age: the hours the chain's database has not
+    ///     acknowledged yet (``ShippingJournal/unshippedFileNames()``), which would otherwise
+    ///     be lost to the chain by a long outage.
     /// - Throws: ``RetentionError`` for a retention below one day; file-system errors as thrown
     ///   by `FileManager` (files deleted before the error stay deleted).
     /// - Returns: what was deleted and how many output files were kept.
-    public static func sweep(directory: String, olderThanDays: Int, now: Int64) throws -> Result {
+    public static func sweep(directory: String, olderThanDays: Int, now: Int64, keeping protected: Set<String> = []) throws -> Result {
         guard olderThanDays >= 1 else {
             throw RetentionError(message: "output.retention_days must be at least 1 (got \(olderThanDays))")
         }
@@ -108,7 +111,7 @@ public enum Retention {
             let path = directory + "/" + name
             let type = try fm.attributesOfItem(atPath: path)[.type] as? FileAttributeType
             guard type == .typeRegular else { continue }
-            if file.isExpired(retentionDays: olderThanDays, now: now) {
+            if file.isExpired(retentionDays: olderThanDays, now: now), !protected.contains(name) {
                 try fm.removeItem(atPath: path)
                 result.deleted.append(name)
             } else {

@@ -17,6 +17,8 @@ struct Footfall: AsyncParsableCommand {
             RenderCommand.self,
             ReportCommand.self,
             RunCommand.self,
+            PushCommand.self,
+            DatabaseCommand.self,
         ]
     )
 }
