@@ -137,6 +137,36 @@ public enum ChainSchema {
             """,
             "COMMENT ON VIEW footfall.flows_day IS 'Zone-to-zone transitions per site and local day (transitions are events, so they add); withheld hours are counted, not guessed'",
         ]),
+        // Two stores creating the same month at once: the second waits on the advisory lock
+        // but may still see the catalogue as it was, so it tries to create the partition
+        // again. The duplicate is the expected outcome, not an error.
+        Migration(version: 2, description: "ensure_month tolerates a partition created concurrently", sql: [
+            """
+            CREATE OR REPLACE FUNCTION footfall.ensure_month(t timestamptz) RETURNS void
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC'
+            AS $$
+            DECLARE
+                first timestamptz := date_trunc('month', t);
+                next  timestamptz := date_trunc('month', t) + interval '1 month';
+                suffix text := to_char(t, 'YYYY_MM');
+            BEGIN
+                IF to_regclass('footfall.heatmap_' || suffix) IS NOT NULL AND to_regclass('footfall.flows_' || suffix) IS NOT NULL THEN
+                    RETURN;
+                END IF;
+                PERFORM pg_advisory_xact_lock(hashtext('footfall.partitions'));
+                BEGIN
+                    EXECUTE format('CREATE TABLE footfall.%I PARTITION OF footfall.heatmap FOR VALUES FROM (%L) TO (%L)', 'heatmap_' || suffix, first, next);
+                EXCEPTION WHEN duplicate_table THEN NULL;
+                END;
+                BEGIN
+                    EXECUTE format('CREATE TABLE footfall.%I PARTITION OF footfall.flows FOR VALUES FROM (%L) TO (%L)', 'flows_' || suffix, first, next);
+                EXCEPTION WHEN duplicate_table THEN NULL;
+                END;
+            END
+            $$
+            """,
+            "REVOKE ALL ON FUNCTION footfall.ensure_month(timestamptz) FROM PUBLIC",
+        ]),
     ]
 
     /// Statements run before any migration, idempotent.

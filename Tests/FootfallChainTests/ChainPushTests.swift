@@ -217,6 +217,30 @@ struct ChainPushTests {
         await db.drop()
     }
 
+    @Test func storesCreatingTheSameMonthAtOnceAllSucceed() async throws {
+        let db = try await ChainTestServer.makeDatabase()
+        // Eight connections ask for the same new month at the same moment.
+        let july: Int64 = 1_719_835_200
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0 ..< 8 {
+                group.addTask {
+                    let c = try await db.connect()
+                    do {
+                        try await c.ensureMonth(july)
+                    } catch {
+                        await c.close()
+                        throw error
+                    }
+                    await c.close()
+                }
+            }
+            try await group.waitForAll()
+        }
+        let partitions = try await db.sql("SELECT count(*)::int8 FROM pg_class WHERE relname IN ('heatmap_2024_07', 'flows_2024_07')").first!.decode(Int.self)
+        #expect(partitions == 2)
+        await db.drop()
+    }
+
     @Test func migrateCreatesTheSchemaOnceAndRecordsItsVersion() async throws {
         let db = try await ChainTestServer.makeDatabase(migrated: false)
         let c = try await db.connect()
