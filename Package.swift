@@ -167,6 +167,7 @@ let package = Package(
         .executableTarget(
             name: "footfall",
             dependencies: [
+                "FootfallCore",
                 "FootfallPipeline",
                 "FootfallPlatform",
                 "FootfallGateway",

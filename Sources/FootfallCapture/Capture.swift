@@ -60,3 +60,11 @@ public struct CaptureError: Error, CustomStringConvertible, Sendable {
 
     public var description: String { message }
 }
+
+extension CaptureError: FootfallErrorConvertible {
+    /// A capture damaged part-way (everything before the damage was used) is damaged input;
+    /// one that cannot be read at all, or is not 802.11, is unreadable input.
+    public var footfallError: FootfallError {
+        FootfallError(code: code == .truncated || code == .readFailed ? .data : .noInput, message: message)
+    }
+}

@@ -1,3 +1,5 @@
+import FootfallCore
+
 /// A problem talking to the chain's database, with what to do about it.
 ///
 /// Messages name the server, the hour file or the SQL state, never a password and never a
@@ -34,4 +36,19 @@ public struct ChainError: Error, Sendable, CustomStringConvertible {
 
     /// Whether trying again later may succeed (the shipper keeps the hour and backs off).
     public var isTransient: Bool { code == .unreachable }
+}
+
+extension ChainError: FootfallErrorConvertible {
+    /// sysexits(3): unreachable is EX_UNAVAILABLE, a refusal EX_NOPERM, an old schema
+    /// EX_PROTOCOL, an unusable password or CA file EX_CONFIG.
+    public var footfallError: FootfallError {
+        let exit: FootfallError.Code = switch code {
+        case .unreachable: .unavailable
+        case .authentication, .refused, .tls: .noPermission
+        case .configuration: .configuration
+        case .schema: .protocolMismatch
+        default: .failure
+        }
+        return FootfallError(code: exit, message: message)
+    }
 }

@@ -40,6 +40,10 @@ public struct ConfigErrors: Error, CustomStringConvertible, Sendable {
     public var description: String { errors.map(\.description).joined(separator: "\n") }
 }
 
+extension ConfigErrors: FootfallErrorConvertible {
+    public var footfallError: FootfallError { FootfallError(code: .configuration, message: description) }
+}
+
 /// Reads and validates `footfall.yaml` (see `config/footfall.yaml` for every key).
 public enum ConfigLoader {
     /// Loads a file; the errors name the file by its last path component.

@@ -23,6 +23,10 @@ public struct GatewayError: Error, CustomStringConvertible, Sendable {
     public var description: String { message }
 }
 
+extension GatewayError: FootfallErrorConvertible {
+    public var footfallError: FootfallError { FootfallError(code: isConfiguration ? .configuration : .failure, message: message) }
+}
+
 /// `footfall run`: every live source of the configuration at once → one pipeline → hourly
 /// files, as a `ServiceGroup`.
 ///

@@ -1,3 +1,4 @@
+import FootfallCore
 import FootfallAggregate
 import Foundation
 
@@ -41,6 +42,10 @@ public struct AuditReport: Sendable {
 public struct AuditError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public var description: String { message }
+}
+
+extension AuditError: FootfallErrorConvertible {
+    public var footfallError: FootfallError { FootfallError(code: .cannotAudit, message: message) }
 }
 
 /// Checks an output directory the way a privacy auditor would (P6, P7, P14, P17):

@@ -38,18 +38,10 @@ public enum HeatmapMetric: String, CaseIterable, Sendable {
 /// An error of `footfall render`, with the sysexits code the command exits with. Messages
 /// name files and lines, never the text found there.
 public struct RenderError: Error, Sendable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable {
-        /// The sysexits(3) status.
-        public let exitStatus: Int32
-        /// EX_USAGE: the options do not fit the directory (e.g. one file for several days).
-        public static let usage = Code(exitStatus: 64)
-        /// EX_DATAERR: a file in the directory is not what footfall writes.
-        public static let data = Code(exitStatus: 65)
-        /// EX_NOINPUT: the directory cannot be read or has no hour for the day asked for.
-        public static let noInput = Code(exitStatus: 66)
-        /// EX_CANTCREAT: the picture cannot be written.
-        public static let cannotCreate = Code(exitStatus: 73)
-    }
+    /// `.usage` when the options do not fit the directory, `.data` when a file in it is not
+    /// what footfall writes, `.noInput` when it cannot be read or has no hour for the day
+    /// asked for, `.cannotCreate` when the picture cannot be written.
+    public typealias Code = FootfallError.Code
 
     public var code: Code
     public var message: String
@@ -64,6 +56,10 @@ public struct RenderError: Error, Sendable, CustomStringConvertible {
     static func data(_ file: String, _ line: Int?, _ what: String) -> RenderError {
         RenderError(code: .data, message: line.map { "\(file):\($0): \(what)" } ?? "\(file): \(what)")
     }
+}
+
+extension RenderError: FootfallErrorConvertible {
+    public var footfallError: FootfallError { FootfallError(code: code, message: message) }
 }
 
 /// One cell of the picture.

@@ -13,6 +13,10 @@ public struct EvaluationError: Error, CustomStringConvertible, Sendable {
     public var description: String { message }
 }
 
+extension EvaluationError: FootfallErrorConvertible {
+    public var footfallError: FootfallError { FootfallError(code: isConfiguration ? .configuration : .failure, message: message) }
+}
+
 /// One row of a hand-counted occupancy file.
 public struct OccupancyRow: Sendable, Equatable {
     /// Seconds since the Unix epoch (UTC), with the fraction the file gave.

@@ -37,6 +37,12 @@ public struct ReplayError: Error, CustomStringConvertible, Sendable {
     public var description: String { message }
 }
 
+extension ReplayError: FootfallErrorConvertible {
+    public var footfallError: FootfallError {
+        FootfallError(code: isConfiguration ? .configuration : isUnreadableInput ? .noInput : .failure, message: message)
+    }
+}
+
 /// What a replay did, for the summary line. Counts only.
 public struct ReplaySummary: Sendable {
     public var filesWritten: [String] = []

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FootfallCore
 import FootfallConfig
 import FootfallOutput
 import Foundation
@@ -46,7 +47,7 @@ struct AuditCommand: ParsableCommand {
                 retentionDays = settings.output.retentionDays
             } catch {
                 printError("\(error)")
-                throw ExitCode(78)  // EX_CONFIG
+                throw exitStatus(of: error)
             }
         }
         k = self.k ?? k
@@ -56,9 +57,9 @@ struct AuditCommand: ParsableCommand {
             report = try Audit.run(directory: outputDirectory, k: k, retentionDays: retentionDays == 0 ? nil : retentionDays, now: now)
         } catch {
             FileHandle.standardError.write(Data("footfall audit: \(error.description)\n".utf8))
-            throw ExitCode(2)
+            throw exitStatus(of: error)
         }
         print(report.text)
-        if !report.isClean { throw ExitCode(1) }
+        if !report.isClean { throw exitStatus(.failure) }
     }
 }

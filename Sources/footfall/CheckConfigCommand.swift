@@ -1,4 +1,5 @@
 import ArgumentParser
+import FootfallCore
 import FootfallPipeline
 import Foundation
 
@@ -20,7 +21,7 @@ struct CheckConfigCommand: ParsableCommand {
             print(text)
         } else {
             printError(text)
-            throw ExitCode(78)  // EX_CONFIG
+            throw exitStatus(.configuration)
         }
     }
 }

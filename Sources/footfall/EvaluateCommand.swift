@@ -1,4 +1,5 @@
 import ArgumentParser
+import FootfallCore
 import FootfallPipeline
 
 /// `footfall evaluate [--json] --config F --ground-truth CSV... capture@sensor...`: how close
@@ -65,7 +66,7 @@ struct EvaluateCommand: ParsableCommand {
             print(json ? evaluation.json : evaluation.table)
         } catch {
             printError((error.isConfiguration ? "" : "footfall evaluate: error: ") + error.message)
-            throw ExitCode(error.isConfiguration ? 78 : 1)  // EX_CONFIG for a bad configuration
+            throw exitStatus(of: error)
         }
     }
 }

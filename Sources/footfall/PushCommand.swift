@@ -44,11 +44,11 @@ struct PushCommand: AsyncParsableCommand {
             report = try await shipper.shipPending()
         } catch {
             printError("footfall push: \(error.message)")
-            throw ExitCode(ChainCommandSupport.exitCode(error))
+            throw exitStatus(of: error)
         }
         for problem in report.skipped { printError("footfall push: \(problem) (skipped; the hour stays pending)") }
         print("shipped \(report.shipped) hour(s) of \(site!) to \(database.url); \(report.pending) pending")
-        if !report.skipped.isEmpty { throw ExitCode(65) }  // EX_DATAERR
+        if !report.skipped.isEmpty { throw exitStatus(.data) }
     }
 }
 
@@ -89,7 +89,7 @@ struct DatabaseCommand: AsyncParsableCommand {
                       : "migrated the footfall schema in \(database.url) to version \(ChainSchema.currentVersion) (applied \(applied.map(String.init).joined(separator: ", ")))")
             } catch let error as ChainError {
                 printError("footfall db migrate: \(error.message)")
-                throw ExitCode(ChainCommandSupport.exitCode(error))
+                throw exitStatus(of: error)
             }
         }
     }
@@ -121,7 +121,7 @@ struct DatabaseCommand: AsyncParsableCommand {
                 print("pruned \(database.url) to \(database.retentionDays) days: \(result.droppedPartitions.count) partition(s) dropped\(result.droppedPartitions.isEmpty ? "" : " (\(result.droppedPartitions.joined(separator: ", ")))"), \(result.deletedRows) older row(s) deleted")
             } catch let error as ChainError {
                 printError("footfall db prune: \(error.message)")
-                throw ExitCode(ChainCommandSupport.exitCode(error))
+                throw exitStatus(of: error)
             }
         }
     }
@@ -135,28 +135,17 @@ enum ChainCommandSupport {
             settings = try ConfigLoader.load(path: path)
         } catch {
             printError("\(error)")
-            throw ExitCode(78)  // EX_CONFIG
+            throw exitStatus(of: error)
         }
         let name = (path as NSString).lastPathComponent
         guard let database = settings.output.database else {
             printError("\(name): output.database: missing; this command needs the chain's database (url, password_file, tls)")
-            throw ExitCode(78)
+            throw exitStatus(.configuration)
         }
         if needsSite, settings.site.id == nil {
             printError("\(name): site.id: missing")
-            throw ExitCode(78)
+            throw exitStatus(.configuration)
         }
         return (settings, database, settings.site.id)
-    }
-
-    /// sysexits.h: 69 EX_UNAVAILABLE (try later), 77 EX_NOPERM, 78 EX_CONFIG, 76 EX_PROTOCOL.
-    static func exitCode(_ error: ChainError) -> Int32 {
-        switch error.code {
-        case .unreachable: 69
-        case .authentication, .refused, .tls: 77
-        case .configuration: 78
-        case .schema: 76
-        default: 1
-        }
     }
 }

@@ -61,7 +61,7 @@ struct RenderCommand: ParsableCommand {
             for path in written { print(path) }
         } catch {
             printError("footfall render: \(error.message)")
-            throw ExitCode(error.code.exitStatus)
+            throw exitStatus(of: error)
         }
     }
 }

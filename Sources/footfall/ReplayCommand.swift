@@ -1,4 +1,5 @@
 import ArgumentParser
+import FootfallCore
 import FootfallPipeline
 import Foundation
 
@@ -41,8 +42,7 @@ struct ReplayCommand: ParsableCommand {
             summary = try Replay.run(configPath: config, outputDirectory: output, arguments: captures, progress: progress)
         } catch {
             printError((error.isConfiguration ? "" : "footfall replay: error: ") + error.message)
-            // sysexits: EX_CONFIG for a bad configuration, EX_NOINPUT for an unreadable capture.
-            throw ExitCode(error.isConfiguration ? 78 : error.isUnreadableInput ? 66 : 1)
+            throw exitStatus(of: error)
         }
         let p = summary.parse
         var line = "replay: \(summary.filesWritten.count) files written (\(summary.hoursWritten) hours), \(p.frames) frames, \(p.probeRequests) probe requests, \(p.malformed) malformed"
@@ -53,7 +53,7 @@ struct ReplayCommand: ParsableCommand {
         if !summary.damage.isEmpty {
             for message in summary.damage { printError("footfall replay: warning: \(message)") }
             printError("footfall replay: some input was damaged; the files above count everything before the damage (exit status 65)")
-            throw ExitCode(65)  // EX_DATAERR
+            throw exitStatus(.data)
         }
     }
 }

@@ -60,7 +60,7 @@ struct ReportCommand: ParsableCommand {
             settings = try ConfigLoader.load(path: config)
         } catch {
             printError(error.description)
-            throw ExitCode(78)
+            throw exitStatus(of: error)
         }
         do {
             let report = try PlannerReport.read(directory: outputDirectory, settings: settings, from: from, to: to)
@@ -69,7 +69,7 @@ struct ReportCommand: ParsableCommand {
             print(output)
         } catch {
             printError("footfall report: \(error.message)")
-            throw ExitCode(error.code.exitStatus)
+            throw exitStatus(of: error)
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FootfallCore
 import FootfallGateway
 
 /// `footfall run --config F [--output DIR]`: the live collector on the store gateway.
@@ -32,7 +33,7 @@ struct RunCommand: AsyncParsableCommand {
             try await Gateway.run(configPath: config, outputDirectory: output, logger: logger)
         } catch {
             printError((error.isConfiguration ? "" : "footfall run: error: ") + error.message)
-            throw ExitCode(error.isConfiguration ? 78 : 1)  // EX_CONFIG for a bad configuration
+            throw exitStatus(of: error)
         }
     }
 }

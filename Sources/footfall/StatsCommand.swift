@@ -1,4 +1,5 @@
 import ArgumentParser
+import FootfallCore
 import FootfallCapture
 import FootfallPipeline
 import Logging
@@ -26,11 +27,6 @@ struct StatsCommand: AsyncParsableCommand {
         """
     )
 
-    /// A file was damaged; the statistics printed cover what could be read (EX_DATAERR).
-    static let damagedInput = ExitCode(65)
-    /// A file could not be opened or has the wrong link type (EX_NOINPUT).
-    static let unreadableInput = ExitCode(66)
-
     @OptionGroup var global: GlobalOptions
 
     @Flag(help: "Print one JSON object instead of a table.")
@@ -53,12 +49,12 @@ struct StatsCommand: AsyncParsableCommand {
             logger.debug("reading capture file", metadata: ["capture.file": "\(path)"])
             do {
                 try collector.add(file: path)
-            } catch where error.code == .truncated || error.code == .readFailed {
+            } catch where error.footfallError.code == .data {
                 printError("footfall stats: warning: \(error.message)")
                 damaged = true
             } catch {
                 printError("footfall stats: error: \(error.message)")
-                throw Self.unreadableInput
+                throw exitStatus(of: error)
             }
         }
         let statistics = collector.statistics
@@ -66,7 +62,7 @@ struct StatsCommand: AsyncParsableCommand {
         logger.debug("capture files read", metadata: ["stats.files": "\(captures.count)", "stats.frames": "\(statistics.frames)"])
         if damaged {
             printError("footfall stats: some input was damaged; the numbers above count everything before the damage (exit status 65)")
-            throw Self.damagedInput
+            throw exitStatus(.data)
         }
     }
 }
