@@ -79,20 +79,23 @@ struct WiringTests {
         let keys = KeyStore(slots: 1)
         var core = try PipelineCore(settings: twoZones(privacy: PrivacySettings(rotation: .hourly)), optOut: .empty, keys: keys)
         let devices = addresses(10)
-        for (i, d) in devices.enumerated() { core.process(makeProbe(mac: d, timestampNanos: tenTwenty + Int64(i)), sensor: i % 2) }
+        // Heard ten seconds before the top of the local hour (11:00 UTC, 12:00 in Prague), so
+        // nothing but the rotation can make the tracker forget them.
+        let lastMinute = tenTwenty + 40 * 60_000_000_000 - 10_000_000_000
+        for (i, d) in devices.enumerated() { core.process(makeProbe(mac: d, timestampNanos: lastMinute + Int64(i)), sensor: i % 2) }
         #expect(core.trackedDevices == 10)
         let before = devices.map { pseudonym(of: $0, keys: keys) }
         let generation = core.keyGeneration
 
-        // The clock passes the top of the local hour: the key period ends.
-        core.advanceClock(toNanos: tenTwenty + oneHour)
+        // The clock passes the top of the hour: the key period ends.
+        core.advanceClock(toNanos: lastMinute + 11_000_000_000)
         #expect(core.keyGeneration == generation + 1)
         #expect(core.trackedDevices == 0, "the tracker kept pseudonym tables across a rotation")
         let after = devices.map { pseudonym(of: $0, keys: keys) }
         #expect(zip(before, after).allSatisfy { $0 != $1 }, "a device has the same pseudonym after the rotation")
 
         // A frame past the next boundary rotates on its own time too.
-        core.process(makeProbe(mac: devices[0], timestampNanos: tenTwenty + 2 * oneHour), sensor: 0)
+        core.process(makeProbe(mac: devices[0], timestampNanos: lastMinute + oneHour + 20_000_000_000), sensor: 0)
         #expect(core.keyGeneration == generation + 2)
         #expect(core.trackedDevices == 1)
         _ = core.finish()
