@@ -38,6 +38,7 @@ let package = Package(
         .library(name: "FootfallCapture", targets: ["FootfallCapture"]),
         .library(name: "FootfallConfig", targets: ["FootfallConfig"]),
         .library(name: "FootfallPipeline", targets: ["FootfallPipeline"]),
+        .library(name: "FootfallCrowd", targets: ["FootfallCrowd"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -209,7 +210,7 @@ let package = Package(
             name: "FootfallPipelineTests",
             dependencies: [
                 "FootfallPipeline", "FootfallConfig", "FootfallOutput", "FootfallCore",
-                "FootfallIngest", "FootfallAggregate",
+                "FootfallIngest", "FootfallAggregate", "FootfallCrowd",
                 .product(name: "HeapModule", package: "swift-collections"),
             ],
             swiftSettings: strictSwift
@@ -223,6 +224,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/FootfallTestSupport",
+            swiftSettings: strictSwift
+        ),
+        // Synthetic crowds from the labelled single-phone captures (docs/crowds.md): the
+        // generator for the crowd tests and benchmarks, and a command that writes one.
+        .target(
+            name: "FootfallCrowd",
+            path: "Tests/FootfallCrowd",
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "footfall-crowd",
+            dependencies: ["FootfallCrowd"],
+            path: "Tests/FootfallCrowdTool",
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -53,6 +53,8 @@ public struct Tracker: ~Copyable {
     let tailSlots: Int64
     /// Randomised addresses are grouped by their keyed element fingerprint (`group` policy).
     let grouping: Bool
+    /// Randomised layouts split into phones by their probe rate (keyed by pseudonyms; dropped by reset).
+    var crowd: RandomisedCrowd
     /// The fast resident rule: bits of the slots in its window, and how many must be heard.
     let residentWindowMask: UInt64
     let residentMinimumHeard: Int
@@ -115,6 +117,8 @@ public struct Tracker: ~Copyable {
         let tail = max(0, min(rules.presenceTailSeconds, rules.visitGapSeconds))
         self.tailSlots = Int64((tail + rules.slotSeconds - 1) / rules.slotSeconds)
         self.grouping = settings.privacy.randomisedAddresses == .group
+        self.crowd = RandomisedCrowd(
+            phoneProbeRate: self.grouping ? rules.phoneProbeRate : 0, windowSeconds: rules.crowdWindowSeconds, slotSeconds: rules.slotSeconds)
         if case .daily = settings.privacy.effectiveRotation { self.countsDays = true } else { self.countsDays = false }
         let window = max(1, min(VisitRules.maximumResidentWindowSlots, (rules.residentWindowSeconds + rules.slotSeconds - 1) / rules.slotSeconds))
         self.residentWindowMask = window >= 64 ? ~0 : (UInt64(1) << UInt64(window)) - 1
@@ -156,7 +160,16 @@ public struct Tracker: ~Copyable {
         let rank: Int16 = observation.signalDBm.map { Int16($0) } ?? SlotAggregate.noSignal
         // The entity counted: the address, or under `group` the keyed element fingerprint of
         // a randomised address (both are keyed pseudonyms of the current key period).
-        let entity = grouping && observation.randomised ? observation.fingerprint : observation.device
+        // Under `group` with a phone probe rate, a layout is split into as many lanes as its
+        // rate says phones (RandomisedCrowd.swift).
+        let entity: Pseudonym
+        if grouping && observation.randomised {
+            entity = crowd.enabled
+                ? crowd.entity(layout: observation.fingerprint, address: observation.device, sensor: sensor, slot: slot)
+                : observation.fingerprint
+        } else {
+            entity = observation.device
+        }
         let d: Int
         if let found = index.find(entity, in: devices) {
             d = Int(found)
@@ -254,6 +267,7 @@ public struct Tracker: ~Copyable {
         finalizeAllPending()
         closeAllVisits()
         index = DeviceIndex()
+        crowd.reset()
         devices.removeAll()
         freeList = []
         zoneDwell.removeAll()

@@ -368,7 +368,7 @@ extension NodeReader {
     }
 
     mutating func visits(_ field: Field) -> VisitRules? {
-        guard let m = mapping(field, allowed: ["slot_seconds", "visit_gap_seconds", "presence_tail_seconds", "minimum_dwell_seconds", "lateness_seconds", "resident_hours", "resident_window_seconds", "resident_coverage"], what: "the visit rules") else { return nil }
+        guard let m = mapping(field, allowed: ["slot_seconds", "visit_gap_seconds", "presence_tail_seconds", "minimum_dwell_seconds", "lateness_seconds", "resident_hours", "resident_window_seconds", "resident_coverage", "phone_probe_rate", "crowd_window_seconds"], what: "the visit rules") else { return nil }
         var v = VisitRules()
         var ok = true
         if let f = m["slot_seconds"] {
@@ -402,6 +402,14 @@ extension NodeReader {
         }
         if let f = m["resident_coverage"] {
             if let c = double(f, what: "a share of slots in (0, 1], e.g. 0.9", where: { $0 > 0 && $0 <= 1 }) { v.residentCoverage = c } else { ok = false }
+        }
+        if let f = m["phone_probe_rate"] {
+            if let r = int(f, 0 ... 100_000, what: "probe units per phone and hour (0 counts each layout once)") { v.phoneProbeRate = r } else { ok = false }
+        }
+        if let f = m["crowd_window_seconds"] {
+            if let s = int(f, v.slotSeconds ... 3600, what: "a number of seconds (at least slot_seconds)") { v.crowdWindowSeconds = s } else { ok = false }
+        } else {
+            v.crowdWindowSeconds = max(v.slotSeconds, v.crowdWindowSeconds)
         }
         return ok ? v : nil
     }

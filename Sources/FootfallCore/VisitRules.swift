@@ -35,7 +35,18 @@ public struct VisitRules: Sendable, Equatable {
     /// far below it; a powered-on PC probes every minute.
     public var residentCoverage: Double
 
-    public init(slotSeconds: Int = 60, visitGapSeconds: Int = 600, presenceTailSeconds: Int = 300, minimumDwellSeconds: Int = 120, latenessSeconds: Int = 10, residentHours: Int = 6, residentWindowSeconds: Int = 1800, residentCoverage: Double = 0.9) {
+    /// Under `privacy.randomised_addresses: group`: the probe units (the first
+    /// ``RandomisedCrowd/framesPerAddress`` frames of each address) one phone sends per hour.
+    /// A layout whose rate is n times this is counted as n phones (at least one); 0 counts
+    /// each layout as one device. Measured on labelled phones (docs/crowds.md).
+    public var phoneProbeRate: Int
+    /// How far back a layout's rate is measured: long enough to hold several scan bursts of
+    /// an idle phone, short enough to follow a crowd that grows or leaves.
+    public var crowdWindowSeconds: Int
+
+    public init(slotSeconds: Int = 60, visitGapSeconds: Int = 600, presenceTailSeconds: Int = 300, minimumDwellSeconds: Int = 120, latenessSeconds: Int = 10, residentHours: Int = 6, residentWindowSeconds: Int = 1800, residentCoverage: Double = 0.9, phoneProbeRate: Int = 1200, crowdWindowSeconds: Int = 600) {
+        self.phoneProbeRate = phoneProbeRate
+        self.crowdWindowSeconds = crowdWindowSeconds
         self.slotSeconds = slotSeconds
         self.visitGapSeconds = visitGapSeconds
         self.presenceTailSeconds = presenceTailSeconds

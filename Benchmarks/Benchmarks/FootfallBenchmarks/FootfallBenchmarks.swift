@@ -133,6 +133,36 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // A store crowd: 10,000 phones present for one hour, all randomising, in five element
+    // layouts of 2,000 phones each. Each phone scans every 36 s with a fresh address (two
+    // frames per scan): 2 M observations of 1 M addresses through `Tracker` (public API),
+    // the layouts split into lanes by their probe rate (docs/crowds.md). Its malloc count
+    // must not grow with the frames; its peak memory, with the tracker-memory benchmarks,
+    // gives the cost of the crowd per phone.
+    Benchmark(
+        "Crowd:tracker:10000-randomising-phones:1h",
+        configuration: .init(
+            metrics: [.wallClock, .throughput, .mallocCountTotal, .peakMemoryResident],
+            warmupIterations: 0,
+            scalingFactor: .one,
+            maxIterations: 5,
+            thresholds: [
+                .mallocCountTotal: .init(relative: [.p90: 10]),
+                .wallClock: .init(relative: [.p90: 50]),
+                .peakMemoryResident: .init(relative: [.p90: 20]),
+            ]
+        )
+    ) { benchmark, input in
+        var tracker = Tracker(settings: input.settings)
+        benchmark.startMeasurement()
+        for observation in input.observations { tracker.observe(observation) }
+        let reports = tracker.finish()
+        benchmark.stopMeasurement()
+        blackHole(reports.first?.zones.last?.devices)
+    } setup: {
+        try CrowdInput(phones: 10_000, layouts: 5, scansPerHour: 100, framesPerScan: 2)
+    }
+
     // MARK: whole pipeline
 
     Benchmark("Stats:parse+pseudonym+hourly-distinct") { benchmark, capture in
@@ -277,6 +307,55 @@ final class TrackerInput: @unchecked Sendable {
     }
 }
 
+/// A crowd of randomising phones for one hour from 2024-03-14 13:00 UTC: phone p is in layout
+/// p % layouts (its supported rates differ) and scans `scansPerHour` times at its own phase,
+/// each scan from a fresh random locally administered address, `framesPerScan` frames 20 ms
+/// apart. The settings' phone probe rate is what one such phone sends, so a layout's lanes
+/// stand for its phones.
+final class CrowdInput: @unchecked Sendable {
+    let settings: Settings
+    let observations: [Observation]
+
+    init(phones: Int, layouts: Int, scansPerHour: Int, framesPerScan: Int) throws {
+        var settings = try labSettings()
+        settings.visits.phoneProbeRate = scansPerHour * min(framesPerScan, Int(RandomisedCrowd.framesPerAddress))
+        self.settings = settings
+        let keys = KeyStore()
+        let pseudonymiser = Pseudonymiser(keys: keys)
+        var frame = SyntheticProbeRequest()
+        var counters = ParseCounters()
+        let start: Int64 = 1_710_421_200 * 1_000_000_000
+        let interval = 3_600_000_000_000 / Int64(scansPerHour)
+        var list: [Observation] = []
+        list.reserveCapacity(phones * scansPerHour * framesPerScan)
+        var rng = SystemRandomNumberGenerator()
+        // Scan s of every phone falls in [s × interval, (s + 1) × interval): time order is
+        // kept by emitting scan by scan, phones sorted by phase.
+        let phases = (0 ..< phones).map { _ in Int64.random(in: 0 ..< interval - 100_000_000, using: &rng) }
+        let order = (0 ..< phones).sorted { phases[$0] < phases[$1] }
+        for scan in 0 ..< scansPerHour {
+            for p in order {
+                frame.setRandomisedSource(UInt64.random(in: 0 ..< 1 << 46, using: &rng))
+                frame.setLayout(p % layouts)
+                frame.setSignal(Int8(-40 - p % 30))
+                let observation: Observation = frame.bytes.withUnsafeBytes { bytes in
+                    let result = FrameParser.parse(bytes, linkType: .ieee80211Radiotap, timestampNanos: 0, counters: &counters)
+                    guard case .probeRequest(let request) = consume result else { fatalError("synthetic frame did not parse") }
+                    return pseudonymiser.observeForTracker(request, sensor: 0, keySlot: 0, grouping: true)
+                }
+                for f in 0 ..< framesPerScan {
+                    var o = observation
+                    o.timestampNanos = start + Int64(scan) * interval + phases[p] + Int64(f) * 20_000_000
+                    list.append(o)
+                }
+            }
+        }
+        // Phases sort each scan's frames; frames 20 ms apart of neighbouring phones may
+        // interleave within the lateness window, which the tracker accepts.
+        observations = list
+    }
+}
+
 /// A radiotap header (flags and antenna signal) and a probe request with a wildcard SSID and
 /// one supported-rates element.
 struct SyntheticProbeRequest {
@@ -300,6 +379,17 @@ struct SyntheticProbeRequest {
     mutating func setSource(_ n: Int) {
         bytes[20] = 0x00
         for i in 0 ..< 5 { bytes[21 + i] = UInt8(truncatingIfNeeded: n >> (8 * (4 - i))) }
+    }
+
+    /// A locally administered (randomised), individual addr2 from the low 46 bits of `n`.
+    mutating func setRandomisedSource(_ n: UInt64) {
+        bytes[20] = UInt8(truncatingIfNeeded: n >> 40) & 0xFC | 0x02
+        for i in 0 ..< 5 { bytes[21 + i] = UInt8(truncatingIfNeeded: n >> (8 * (4 - i))) }
+    }
+
+    /// The element layout: the last supported rate differs per layout.
+    mutating func setLayout(_ n: Int) {
+        bytes[bytes.count - 1] = UInt8(truncatingIfNeeded: 0x16 + 2 * n)
     }
 
     mutating func setSignal(_ dBm: Int8) {

@@ -1,0 +1,190 @@
+import FootfallCore
+
+/// How many phones stand behind the randomised addresses of one element layout, from the
+/// layout's probe rate alone (docs/crowds.md).
+///
+/// Phones of one model and OS share an element layout, and phones of today draw a new random
+/// address every scan burst (some every channel of a burst): counting layouts counts models,
+/// counting addresses counts scans. What grows with the number of phones is the layout's
+/// *rate*: N phones of a layout send about N times the probes of one (RateCount, arXiv
+/// 2507.03873: counts from rates alone, no linking). So per layout the tracker measures the
+/// rate over the last ``VisitRules/crowdWindowSeconds`` and splits the layout into
+/// `L = max(1, round(rate / phone rate))` devices, *lanes*; each frame goes to the lane its
+/// address hashes to, so one address (one burst) is in one lane, and each lane gets about one
+/// phone's share of the layout's bursts — it is present, visits and dwells like a phone.
+///
+/// The unit of rate is the **probe unit**: each address counts its first
+/// ``framesPerAddress`` frames. Measured on the five labelled phones (docs/crowds.md), one
+/// phone-hour is 68–134 scan bursts but 114–970 addresses and 900–10,000 frames: phones
+/// that change address every channel send 1–2 frames per address, phones that keep one
+/// address for a burst send 20–80. Capping each address at 8 frames brings the five
+/// within a factor of 2.8 of each other (676–1,827 units per phone-hour; the three tuning
+/// phones within 2.05) while staying additive: two overlapping bursts of two phones count
+/// twice, which time-based burst detection cannot promise in a crowd of 300 phones of one
+/// model (their bursts overlap all the time).
+///
+/// What is linked, and for how long (PRIVACY.md, R): nothing between addresses. Per layout
+/// the tracker keeps counts per slot of the window; per address, while it is in a small
+/// direct-mapped cache (65,536 entries: seconds in a busy store, until the key rotates in a
+/// quiet one), how many of its frames it has counted and which sensor heard it first. All
+/// of it is keyed by pseudonyms of the current key period and dropped at a rotation.
+///
+/// Assumptions (docs/crowds.md "Failure modes"): the phones of a layout probe at about the
+/// phone rate of the configuration; a layout that probes much faster (a phone in active
+/// scanning, a settings screen open) is counted as several phones, much slower ones (idle,
+/// screen off) together as fewer. A single phone is always at least one device.
+public struct RandomisedCrowd {
+    /// Frames of one address that count toward its layout's rate.
+    public static let framesPerAddress: UInt8 = 8
+
+    let slotsPerWindow: Int
+    /// Probe units one phone sends in one slot (from `phone_probe_rate` per hour).
+    let unitsPerPhoneSlot: Double
+
+    // Layout table: open addressing on the keyed fingerprint; value index into `layouts`.
+    var keys: [UInt64]
+    var slotOf: [Int32]
+    var layouts: [Layout] = []
+    var mask: Int
+
+    // Address cache: direct-mapped on the address pseudonym, the frames counted so far.
+    var cacheKeys: [UInt64]
+    var cacheCounts: [UInt8]
+    var cacheSensors: [Int16]
+    static let cacheBits = 16
+
+    struct Layout {
+        /// Units per slot over the window, a ring indexed by slot modulo its size.
+        var ring: [UInt32]
+        /// Newest slot with a unit, and the first slot the layout was heard in.
+        var newestSlot: Int64
+        var firstSlot: Int64
+        /// Sum of the ring over the completed slots of the window.
+        var windowUnits: UInt32
+        var lanes: UInt32
+    }
+
+    /// - Parameters:
+    ///   - phoneProbeRate: probe units one phone sends per hour (``VisitRules/phoneProbeRate``); 0 turns lanes off.
+    ///   - windowSeconds: how far back the rate is measured.
+    ///   - slotSeconds: the tracker's slot.
+    public init(phoneProbeRate: Int, windowSeconds: Int, slotSeconds: Int) {
+        slotsPerWindow = max(1, windowSeconds / max(1, slotSeconds))
+        unitsPerPhoneSlot = Double(phoneProbeRate) * Double(slotSeconds) / 3600
+        keys = Array(repeating: 0, count: 64)
+        slotOf = Array(repeating: -1, count: 64)
+        mask = 63
+        let size = phoneProbeRate > 0 ? 1 << Self.cacheBits : 1
+        cacheKeys = Array(repeating: 0, count: size)
+        cacheCounts = Array(repeating: 0, count: size)
+        cacheSensors = Array(repeating: 0, count: size)
+    }
+
+    /// Whether layouts are split into lanes at all (`phone_probe_rate` > 0).
+    @inline(__always)
+    public var enabled: Bool { unitsPerPhoneSlot > 0 }
+
+    /// The device a frame of a randomised address counts for: its layout's lane for the
+    /// address. Lane 0 is the layout's fingerprint itself (so a layout of one phone is the
+    /// device `group` always made of it); lane i > 0 is the fingerprint mixed with i.
+    /// - Parameter sensor: the sensor that heard the frame; only the frames of the sensor
+    ///   that heard the address first count toward the rate, so a phone heard by two sensors
+    ///   is not two phones.
+    @inline(__always)
+    public mutating func entity(layout: Pseudonym, address: Pseudonym, sensor: Int, slot: Int64) -> Pseudonym {
+        let l = layoutIndex(layout.value | (layout.value == 0 ? 1 : 0), slot: slot)
+        // Count the address's first frames (the cache forgets an address when another takes
+        // its entry: it then counts again, a few units more, never fewer).
+        let c = Int(truncatingIfNeeded: address.value >> 20) & ((1 << Self.cacheBits) - 1)
+        let s = Int16(truncatingIfNeeded: sensor)
+        if cacheKeys[c] != address.value {
+            cacheKeys[c] = address.value
+            cacheCounts[c] = 0
+            cacheSensors[c] = s
+        }
+        if cacheCounts[c] < Self.framesPerAddress && cacheSensors[c] == s {
+            cacheCounts[c] &+= 1
+            advance(l, to: slot)
+            layouts[l].ring[Int(slot % Int64(layouts[l].ring.count))] &+= 1
+        }
+        let lanes = UInt64(layouts[l].lanes)
+        if lanes <= 1 { return layout }
+        let lane = (UInt64(UInt32(truncatingIfNeeded: address.value)) &* lanes) >> 32
+        if lane == 0 { return layout }
+        return Pseudonym(value: layout.value ^ (lane &* 0x9E37_79B9_7F4A_7C15))
+    }
+
+    /// Moves a layout's ring to `slot`: each slot that completes joins the window sum and the
+    /// slot that falls out of the window leaves it; then the lane count is recomputed as the
+    /// window's units over what one phone sends in a window (a layout heard for less than a
+    /// window is measured over a whole one, so one phone's first burst never makes it many).
+    @inline(__always)
+    mutating func advance(_ l: Int, to slot: Int64) {
+        let newest = layouts[l].newestSlot
+        guard slot > newest else { return }
+        let w = Int64(slotsPerWindow)
+        let size = w + 1
+        if slot - newest > size {
+            // Silent for longer than the window: nothing of it is left.
+            for i in layouts[l].ring.indices { layouts[l].ring[i] = 0 }
+            layouts[l].windowUnits = 0
+        } else {
+            var c = newest
+            while c < slot {
+                layouts[l].windowUnits &+= layouts[l].ring[Int(c % size)]
+                // The window is now the w slots up to c; slot c − w leaves. Its ring entry is
+                // the one slot c + 1 takes over, so read it before clearing it.
+                let next = Int((c + 1) % size)
+                if c - w >= layouts[l].firstSlot { layouts[l].windowUnits &-= layouts[l].ring[next] }
+                layouts[l].ring[next] = 0
+                c += 1
+            }
+        }
+        layouts[l].newestSlot = slot
+        let phones = Double(layouts[l].windowUnits) / (unitsPerPhoneSlot * Double(w))
+        layouts[l].lanes = UInt32(max(1, min(1_048_576, phones.rounded())))
+    }
+
+    @inline(__always)
+    mutating func layoutIndex(_ key: UInt64, slot: Int64) -> Int {
+        var i = Int(truncatingIfNeeded: key) & mask
+        while true {
+            let k = keys[i]
+            if k == key { return Int(slotOf[i]) }
+            if k == 0 { break }
+            i = (i &+ 1) & mask
+        }
+        if 2 * (layouts.count + 1) > keys.count {
+            grow()
+            return layoutIndex(key, slot: slot)
+        }
+        keys[i] = key
+        slotOf[i] = Int32(layouts.count)
+        // The ring holds the window and the slot in progress.
+        layouts.append(Layout(ring: Array(repeating: 0, count: slotsPerWindow + 1), newestSlot: slot, firstSlot: slot, windowUnits: 0, lanes: 1))
+        return layouts.count - 1
+    }
+
+    mutating func grow() {
+        let oldKeys = keys, oldSlots = slotOf
+        keys = Array(repeating: 0, count: oldKeys.count * 2)
+        slotOf = Array(repeating: -1, count: oldKeys.count * 2)
+        mask = keys.count - 1
+        for (k, s) in zip(oldKeys, oldSlots) where k != 0 {
+            var i = Int(truncatingIfNeeded: k) & mask
+            while keys[i] != 0 { i = (i &+ 1) & mask }
+            keys[i] = k
+            slotOf[i] = s
+        }
+    }
+
+    /// Forgets every layout and address (key rotation: all of it is keyed by the old key).
+    public mutating func reset() {
+        for i in keys.indices { keys[i] = 0; slotOf[i] = -1 }
+        layouts.removeAll()
+        for i in cacheKeys.indices { cacheKeys[i] = 0; cacheCounts[i] = 0; cacheSensors[i] = 0 }
+    }
+
+    /// Layouts held (for memory accounting and tests).
+    public var layoutCount: Int { layouts.count }
+}

@@ -1,0 +1,64 @@
+import FootfallCore
+@testable import FootfallAggregate
+@testable import FootfallIngest
+import Testing
+
+/// A layout of randomised addresses is as many devices as its probe rate says phones
+/// (RandomisedCrowd.swift, docs/crowds.md), and what that takes ends with the key period.
+@Suite("Randomised crowd")
+struct RandomisedCrowdTests {
+    /// `phones` phones of one layout, each scanning every 60 s at its own second of the
+    /// minute with a fresh address and four frames 20 ms apart, for an hour from 10:00.
+    static func crowd(_ phones: Int, layout: UInt64 = 7, keys: KeyStore = Scene.keys) -> [Observation] {
+        var list: [Observation] = []
+        var address: UInt64 = 1_000
+        for minute in 0 ..< 60 {
+            for p in 0 ..< phones {
+                address += 1
+                let t = Scene.tenAM + Int64(minute * 60 + p % 60)
+                for f in 0 ..< 4 {
+                    var o = Scene.frame(address, at: t, layout: layout, keys: keys)
+                    o.timestampNanos += Int64(f) * 20_000_000
+                    list.append(o)
+                }
+            }
+        }
+        return list.sorted { $0.timestampNanos < $1.timestampNanos }
+    }
+
+    /// Scene settings with the phone rate of those phones: 60 scans × 4 frames an hour.
+    static func settings(rate: Int = 240) -> Settings {
+        var settings = Scene.settings()
+        settings.visits.phoneProbeRate = rate
+        return settings
+    }
+
+    @Test(arguments: [1, 10, 40])
+    func aLayoutIsAsManyDevicesAsItsRateIsPhones(phones: Int) {
+        let all = Scene.row(Scene.run(Self.crowd(phones), settings: Self.settings()).reports.first, "ALL")
+        let devices = Double(all?.devices ?? 0)
+        // The lanes follow the rate over the window; the hour holds the most the window saw.
+        #expect(devices >= 0.8 * Double(phones) && devices <= 1.25 * Double(phones) + 1, "\(phones) phones: \(devices) devices")
+        #expect((all?.averagePresent ?? 0) >= 0.7 * Double(phones))
+    }
+
+    @Test func withoutAPhoneRateALayoutIsOneDeviceWhateverItsRate() {
+        let all = Scene.row(Scene.run(Self.crowd(40), settings: Self.settings(rate: 0)).reports.first, "ALL")
+        #expect(all?.devices == 1)
+    }
+
+    @Test func aLayoutsRateAndAddressCountsEndWithTheKeyPeriod() {
+        let keys = KeyStore()
+        var tracker = Tracker(settings: Self.settings())
+        for o in Self.crowd(20, keys: keys) where o.timestampNanos < (Scene.tenAM + 1800) * 1_000_000_000 { tracker.observe(o) }
+        #expect(tracker.crowd.layoutCount == 1)
+        #expect(tracker.crowd.cacheKeys.contains { $0 != 0 })
+        tracker.endKeyPeriod(at: Scene.tenAM + 1800)
+        keys.rotate()
+        // Nothing keyed by the old key is left: no layout, no address in the cache.
+        #expect(tracker.crowd.layoutCount == 0)
+        #expect(tracker.crowd.cacheKeys.allSatisfy { $0 == 0 })
+        #expect(tracker.crowd.cacheCounts.allSatisfy { $0 == 0 })
+        _ = tracker.finish()
+    }
+}
