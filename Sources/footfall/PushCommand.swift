@@ -3,6 +3,7 @@ import FootfallChain
 import FootfallConfig
 import FootfallCore
 import Foundation
+import Logging
 
 /// `footfall push --config F [DIR]`: ships every hour file of the directory that the chain's
 /// database has not acknowledged yet (see docs/chain.md).
@@ -75,15 +76,7 @@ struct DatabaseCommand: AsyncParsableCommand {
             let logger = global.makeLogger()
             let (_, database, _) = try ChainCommandSupport.load(config, needsSite: false)
             do {
-                let connection = try await ChainConnection.connect(database, logger: logger)
-                let applied: [Int]
-                do {
-                    applied = try await connection.migrate()
-                } catch {
-                    await connection.close()
-                    throw error
-                }
-                await connection.close()
+                let applied = try await ChainCommandSupport.withConnection(database, logger: logger) { try await $0.migrate() }
                 print(applied.isEmpty
                       ? "the footfall schema in \(database.url) is current (version \(ChainSchema.currentVersion))"
                       : "migrated the footfall schema in \(database.url) to version \(ChainSchema.currentVersion) (applied \(applied.map(String.init).joined(separator: ", ")))")
@@ -109,15 +102,9 @@ struct DatabaseCommand: AsyncParsableCommand {
             let logger = global.makeLogger()
             let (_, database, _) = try ChainCommandSupport.load(config, needsSite: false)
             do {
-                let connection = try await ChainConnection.connect(database, logger: logger)
-                let result: (droppedPartitions: [String], deletedRows: Int)
-                do {
-                    result = try await connection.prune(olderThanDays: database.retentionDays, now: Int64(Date().timeIntervalSince1970))
-                } catch {
-                    await connection.close()
-                    throw error
+                let result = try await ChainCommandSupport.withConnection(database, logger: logger) {
+                    try await $0.prune(olderThanDays: database.retentionDays, now: Int64(Date().timeIntervalSince1970))
                 }
-                await connection.close()
                 print("pruned \(database.url) to \(database.retentionDays) days: \(result.droppedPartitions.count) partition(s) dropped\(result.droppedPartitions.isEmpty ? "" : " (\(result.droppedPartitions.joined(separator: ", ")))"), \(result.deletedRows) older row(s) deleted")
             } catch let error as ChainError {
                 printError("footfall db prune: \(error.message)")
@@ -128,6 +115,19 @@ struct DatabaseCommand: AsyncParsableCommand {
 }
 
 enum ChainCommandSupport {
+    /// Connects, runs `body` and closes the connection whether `body` returns or throws.
+    static func withConnection<T>(_ database: DatabaseSettings, logger: Logger, _ body: (ChainConnection) async throws -> T) async throws -> T {
+        let connection = try await ChainConnection.connect(database, logger: logger)
+        do {
+            let result = try await body(connection)
+            await connection.close()
+            return result
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
     /// Loads the configuration and insists on `output.database` (and `site.id` for shipping).
     static func load(_ path: String, needsSite: Bool) throws -> (Settings, DatabaseSettings, String?) {
         let settings: Settings
