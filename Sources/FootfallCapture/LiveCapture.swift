@@ -55,7 +55,7 @@ public enum LiveCaptureEvent {
     case stopped
 }
 
-/// A live capture on one interface: `pcap_create`, immediate mode, a read timeout, a BPF
+/// A live capture on one interface: `pcap_create`, a packed kernel ring, a read timeout, a BPF
 /// filter, and a pull loop over `pcap_next_ex`.
 ///
 /// The handle is non-blocking and ``next()`` waits in `poll(2)` on libpcap's selectable
@@ -95,6 +95,11 @@ public final class LiveCapture: @unchecked Sendable {
     /// When this (reading) thread last scrubbed its stack, monotonic nanoseconds.
     private var lastScrubNanos: Int64 = .min / 2
 
+    /// How long the kernel holds a partly filled block of the ring before handing it over:
+    /// the most a frame waits before footfall can read it, and short enough that the
+    /// half-second drain at shutdown always sees the last block.
+    static let blockTimeoutMilliseconds: Int32 = 20
+
     /// Opens and activates a capture.
     ///
     /// - Parameters:
@@ -102,7 +107,9 @@ public final class LiveCapture: @unchecked Sendable {
     ///   - filter: what to capture; decides which link types are accepted.
     ///   - snapshotLength: bytes kept per packet; a probe request with its radio header fits in 4096.
     ///   - readTimeoutMilliseconds: how long one ``next()`` may wait before returning `.timeout`.
-    ///   - bufferSizeBytes: the kernel buffer, or `nil` for libpcap's default (2 MiB).
+    ///   - bufferSizeBytes: the kernel buffer, or `nil` for libpcap's default (2 MiB). On
+    ///     Linux it becomes the size of the ring libpcap maps (TPACKET_V3): what the kernel
+    ///     can hold while footfall is busy before it drops packets (`ps_drop`).
     ///   - logger: receives activation warnings (no packet data is ever logged).
     /// - Throws: `.cannotOpen` (no such interface, no permission, interface down),
     ///   `.unsupportedLinkType`, `.filterFailed`.
@@ -121,9 +128,15 @@ public final class LiveCapture: @unchecked Sendable {
         let handle = PcapHandle(created)
         let p = handle.pointer
         pcap_set_snaplen(p, snapshotLength)
-        // Deliver each packet as it arrives rather than when the buffer fills.
-        pcap_set_immediate_mode(p, 1)
-        pcap_set_timeout(p, readTimeoutMilliseconds)
+        // Not immediate mode: on Linux that makes libpcap use TPACKET_V2, whose ring has one
+        // fixed slot of the snapshot length per packet, so a 2 MiB buffer held about 500
+        // packets whatever their size — 5 ms of a 100,000 frames/s TZSP stream. Without it
+        // libpcap uses TPACKET_V3, which packs packets by their real length into blocks
+        // (a wrapped probe request is ~100 bytes: some 15,000 of them in 2 MiB). A block is
+        // handed over when it is full or after `blockTimeoutMilliseconds`, so a quiet
+        // interface's last frames wait at most that long (docs/performance.md, "Live ingest").
+        pcap_set_immediate_mode(p, 0)
+        pcap_set_timeout(p, min(readTimeoutMilliseconds, Self.blockTimeoutMilliseconds))
         if let bufferSizeBytes { pcap_set_buffer_size(p, bufferSizeBytes) }
         pcap_set_tstamp_precision(p, Int32(PCAP_TSTAMP_PRECISION_NANO)) // falls back to micro if refused
 
@@ -168,7 +181,10 @@ public final class LiveCapture: @unchecked Sendable {
         self.handle = handle
         logger.info(
             "capture started",
-            metadata: ["capture.interface": "\(interface)", "capture.link_type": "\(linkType.rawValue)", "capture.filter": "\(filter.expression)"]
+            metadata: [
+                "capture.interface": "\(interface)", "capture.link_type": "\(linkType.rawValue)", "capture.filter": "\(filter.expression)",
+                "capture.buffer_bytes": "\(bufferSizeBytes.map(String.init) ?? "default")",
+            ]
         )
     }
 

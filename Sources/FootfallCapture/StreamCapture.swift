@@ -67,12 +67,16 @@ public final class StreamCapture<Stream: AccessPointStream>: @unchecked Sendable
     ///   - port: the UDP port the access points send to.
     ///   - snapshotLength: bytes kept per datagram; a wrapped probe request fits in 4096.
     ///   - readTimeoutMilliseconds: how long one ``next()`` may wait before returning `.timeout`.
+    ///   - bufferSizeBytes: the kernel buffer (`pcap_set_buffer_size`), or `nil` for
+    ///     libpcap's default (2 MiB). The stream is captured, not received on a socket, so
+    ///     this buffer, not `SO_RCVBUF`, is what fills when footfall falls behind.
     ///   - logger: receives activation warnings.
     public init(
         interface: String,
         port: UInt16 = Stream.defaultPort,
         snapshotLength: Int32 = 4096,
         readTimeoutMilliseconds: Int32 = 250,
+        bufferSizeBytes: Int32? = nil,
         logger: Logger = Logger(label: "footfall.capture")
     ) throws(CaptureError) {
         self.port = port
@@ -81,6 +85,7 @@ public final class StreamCapture<Stream: AccessPointStream>: @unchecked Sendable
             filter: .udpDestinationPort(port),
             snapshotLength: snapshotLength,
             readTimeoutMilliseconds: readTimeoutMilliseconds,
+            bufferSizeBytes: bufferSizeBytes,
             logger: logger
         )
     }

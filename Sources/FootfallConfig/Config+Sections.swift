@@ -209,7 +209,7 @@ extension NodeReader {
         var senders = Set<String>()
         var streams: [String: StreamProtocol] = [:]
         for item in items {
-            guard let m = mapping(item, allowed: ["id", "zone", "interface", "tzsp", "peekremote", "file"], what: "a sensor") else { ok = false; continue }
+            guard let m = mapping(item, allowed: ["id", "zone", "interface", "tzsp", "peekremote", "file", "buffer_mib"], what: "a sensor") else { ok = false; continue }
             let id = require(m, "id", in: item).flatMap { identifier($0) }
             if let id, let idField = m["id"], !ids.insert(id).inserted { fail(idField, "sensor id \"\(id)\" is used twice"); ok = false }
             var zone: Int?
@@ -234,8 +234,16 @@ extension NodeReader {
                     if on { feed = .file } else { fail(f, "file: false is not a feed; remove the sensor or give it interface, tzsp or peekremote") }
                 }
             }
-            guard let id, let zone, let feed else { ok = false; continue }
-            sensors.append(Sensor(id: id, zone: zone, feed: feed))
+            var bufferMiB: Int? = Sensor.defaultCaptureBufferMiB
+            if let f = m["buffer_mib"] {
+                bufferMiB = int(f, Sensor.captureBufferMiBRange, what: "the capture buffer in MiB")
+                if feed == .file {
+                    fail(f, "buffer_mib sizes a live capture's kernel buffer; a sensor fed from files has none, remove the key")
+                    bufferMiB = nil
+                }
+            }
+            guard let id, let zone, let feed, let bufferMiB else { ok = false; continue }
+            sensors.append(Sensor(id: id, zone: zone, feed: feed, captureBufferMiB: bufferMiB))
         }
         return ok ? sensors : nil
     }

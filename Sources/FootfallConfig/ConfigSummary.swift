@@ -24,7 +24,8 @@ public enum ConfigSummary {
         lines.append("sensors (\(settings.sensors.count)):")
         for sensor in settings.sensors {
             let zone = settings.zones[sensor.zone].id
-            lines.append("  \(sensor.id) in zone \(zone): \(feed(sensor.feed))")
+            let buffer = sensor.feed == .file ? "" : ", capture buffer \(sensor.captureBufferMiB) MiB"
+            lines.append("  \(sensor.id) in zone \(zone): \(feed(sensor.feed))\(buffer)")
         }
         let p = settings.privacy
         switch p.rotation {

@@ -91,11 +91,22 @@ public struct Sensor: Sendable, Equatable {
     /// Index into ``Settings/zones``.
     public var zone: Int
     public var feed: Feed
+    /// The kernel's capture buffer for this sensor's live source, in MiB (`buffer_mib`). It
+    /// holds the packets that arrive while footfall is busy; when it fills, the kernel drops
+    /// them (`footfall_kernel_dropped_total`). Sensors that share a stream share one buffer,
+    /// the largest any of them asks for.
+    public var captureBufferMiB: Int
 
-    public init(id: String, zone: Int, feed: Feed) {
+    /// libpcap's own default on Linux, so a configuration without `buffer_mib` behaves as before.
+    public static let defaultCaptureBufferMiB = 2
+    /// What `buffer_mib` may be: the buffer is locked kernel memory on a small gateway.
+    public static let captureBufferMiBRange = 1 ... 1024
+
+    public init(id: String, zone: Int, feed: Feed, captureBufferMiB: Int = Sensor.defaultCaptureBufferMiB) {
         self.id = id
         self.zone = zone
         self.feed = feed
+        self.captureBufferMiB = captureBufferMiB
     }
 
     /// What delivers a sensor's frames.

@@ -17,8 +17,16 @@ public struct SourceSpec: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var kind: Kind
+    /// The kernel capture buffer, MiB: the largest `buffer_mib` of the sensors it feeds.
+    public var captureBufferMiB: Int
 
-    public init(kind: Kind) { self.kind = kind }
+    public init(kind: Kind, captureBufferMiB: Int = Sensor.defaultCaptureBufferMiB) {
+        self.kind = kind
+        self.captureBufferMiB = captureBufferMiB
+    }
+
+    /// ``captureBufferMiB`` in bytes, as `pcap_set_buffer_size` takes it.
+    public var captureBufferBytes: Int32 { Int32(clamping: captureBufferMiB << 20) }
 
     /// A short, bounded label for logs and metrics: `wlan1mon`, `tzsp:lo:37008` or
     /// `peekremote:eth0:5000`.
@@ -57,15 +65,19 @@ public enum SourcePlan {
             case .interface(let interface):
                 // One capture per interface: a second sensor on the same interface would
                 // only hear the same frames again.
-                let taken = sources.contains {
+                let taken = sources.firstIndex {
                     if case .monitor(let i, _) = $0.kind { return i == interface }
                     return false
                 }
-                if !taken { sources.append(SourceSpec(kind: .monitor(interface: interface, sensor: index))) }
+                if let taken {
+                    sources[taken].captureBufferMiB = max(sources[taken].captureBufferMiB, sensor.captureBufferMiB)
+                } else {
+                    sources.append(SourceSpec(kind: .monitor(interface: interface, sensor: index), captureBufferMiB: sensor.captureBufferMiB))
+                }
             case .tzsp(let interface, let port, let senderAddress):
-                addRoute(senderAddress, sensor: index, to: .tzsp(interface: interface, port: port, routes: []), in: &sources)
+                addRoute(senderAddress, sensor: index, bufferMiB: sensor.captureBufferMiB, to: .tzsp(interface: interface, port: port, routes: []), in: &sources)
             case .peekRemote(let interface, let port, let senderAddress):
-                addRoute(senderAddress, sensor: index, to: .peekRemote(interface: interface, port: port, routes: []), in: &sources)
+                addRoute(senderAddress, sensor: index, bufferMiB: sensor.captureBufferMiB, to: .peekRemote(interface: interface, port: port, routes: []), in: &sources)
             case .file:
                 fileSensors.append(sensor.id)
             }
@@ -75,14 +87,16 @@ public enum SourcePlan {
 
     /// Adds a sensor's route to the stream source with the same protocol, interface and port
     /// (`stream`, given with no routes), opening that source if there is none yet: one
-    /// capture per (interface, port), the sender address picks the sensor.
-    private static func addRoute(_ senderAddress: String, sensor: Int, to stream: SourceSpec.Kind, in sources: inout [SourceSpec]) {
+    /// capture per (interface, port), the sender address picks the sensor, and the capture's
+    /// buffer is the largest any of its sensors asks for.
+    private static func addRoute(_ senderAddress: String, sensor: Int, bufferMiB: Int, to stream: SourceSpec.Kind, in sources: inout [SourceSpec]) {
         guard let sender = IPv4Address(dottedQuad: senderAddress) else { return }
         let route = TZSPRoute(sender: sender, sensor: sensor)
         if let at = sources.firstIndex(where: { $0.kind.withRoutes([]) == stream }) {
             sources[at].kind = sources[at].kind.withRoutes(sources[at].kind.routes + [route])
+            sources[at].captureBufferMiB = max(sources[at].captureBufferMiB, bufferMiB)
         } else {
-            sources.append(SourceSpec(kind: stream.withRoutes([route])))
+            sources.append(SourceSpec(kind: stream.withRoutes([route]), captureBufferMiB: bufferMiB))
         }
     }
 }
@@ -126,13 +140,13 @@ public struct PcapSourceFactory: FrameSourceFactory {
     public func open(_ spec: SourceSpec, index: Int, ring: FrameRing, metrics: GatewayMetrics, logger: Logger) throws(CaptureError) -> any FrameSource {
         switch spec.kind {
         case .monitor(let interface, let sensor):
-            let capture = try LiveCapture(interface: interface, filter: .probeRequests, logger: logger)
+            let capture = try LiveCapture(interface: interface, filter: .probeRequests, bufferSizeBytes: spec.captureBufferBytes, logger: logger)
             return MonitorSource(capture: capture, sensor: Int32(sensor), ring: ring, metrics: metrics, sourceIndex: index, name: spec.name, logger: logger)
         case .tzsp(let interface, let port, let routes):
-            let capture = try TZSPCapture(interface: interface, port: port, logger: logger)
+            let capture = try TZSPCapture(interface: interface, port: port, bufferSizeBytes: spec.captureBufferBytes, logger: logger)
             return StreamSource(capture: capture, demux: TZSPDemux(routes: routes), ring: ring, metrics: metrics, sourceIndex: index, name: spec.name, logger: logger)
         case .peekRemote(let interface, let port, let routes):
-            let capture = try PeekRemoteCapture(interface: interface, port: port, logger: logger)
+            let capture = try PeekRemoteCapture(interface: interface, port: port, bufferSizeBytes: spec.captureBufferBytes, logger: logger)
             return StreamSource(capture: capture, demux: TZSPDemux(routes: routes), ring: ring, metrics: metrics, sourceIndex: index, name: spec.name, logger: logger)
         }
     }
