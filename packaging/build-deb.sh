@@ -6,7 +6,8 @@
 #   bash packaging/build-deb.sh            # release build, then the package
 #   FOOTFALL_BINARY=path bash packaging/build-deb.sh   # package an already built binary
 #
-# Needs swift, dpkg-deb and dpkg (for the shared-library dependencies). See docs/packaging.md.
+# Needs swift, dpkg-deb and dpkg-shlibdeps (dpkg-dev). See docs/packaging.md.
+# tzdata is a dependency: site.time_zone is looked up in /usr/share/zoneinfo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +17,8 @@ if [ -z "$version" ]; then echo "build-deb: cannot read the version from Sources
 
 binary=${FOOTFALL_BINARY:-}
 if [ -z "$binary" ]; then
-    swift build -c release --static-swift-stdlib --product footfall
+    # SWIFT_BUILD_JOBS=1 keeps the build to one core on a shared machine.
+    swift build -c release --static-swift-stdlib --product footfall ${SWIFT_BUILD_JOBS:+-j "$SWIFT_BUILD_JOBS"}
     binary="$(swift build -c release --static-swift-stdlib --show-bin-path)/footfall"
 fi
 
@@ -44,6 +46,8 @@ sed -e 's|/usr/local/bin/footfall|/usr/bin/footfall|g' \
     config/footfall.service > "$root/lib/systemd/system/footfall.service"
 chmod 0644 "$root/lib/systemd/system/footfall.service"
 install -m 0644 config/footfall.yaml "$root/etc/footfall/footfall.yaml"
+# The example's site.floor_plan, next to it (relative to the configuration file).
+install -m 0644 config/footfall-plan.svg "$root/etc/footfall/footfall-plan.svg"
 install -m 0644 README.md PRIVACY.md "$root/usr/share/doc/footfall/"
 install -m 0644 docs/operating.md docs/packaging.md "$root/usr/share/doc/footfall/"
 printf 'u footfall - "footfall collector" /var/lib/footfall\n' > "$root/usr/lib/sysusers.d/footfall.conf"
@@ -58,10 +62,16 @@ printf 'u footfall - "footfall collector" /var/lib/footfall\n' > "$root/usr/lib/
     sed -e 's/^$/./' -e 's/^/ /' /opt/swift/usr/share/swift/LICENSE.txt 2>/dev/null || sed -e 's/^$/./' -e 's/^/ /' "$(dirname "$(command -v swift)")/../share/swift/LICENSE.txt"
 } > "$root/usr/share/doc/footfall/copyright"
 
-# Shared libraries the binary still uses, and the Debian packages they come from.
-depends=$(ldd "$binary" | awk '/=> \// { print $3 }' | while read -r lib; do
-    dpkg -S "$(readlink -f "$lib")" 2>/dev/null || dpkg -S "$lib" 2>/dev/null || true
-done | cut -d: -f1 | sort -u | paste -sd, - | sed 's/,/, /g')
+# Shared libraries the binary still uses (libpcap, the C and C++ runtimes), as versioned
+# Debian dependencies: dpkg-shlibdeps reads the binary's NEEDED entries and the symbols
+# files of the packages that provide them.
+mkdir -p "$stage/debian"
+printf 'Source: footfall\n\nPackage: footfall\nArchitecture: any\n' > "$stage/debian/control"
+depends=$(cd "$stage" && dpkg-shlibdeps -O "$root/usr/bin/footfall" | sed -n 's/^shlibs:Depends=//p')
+if [ -z "$depends" ] || ! grep -q libpcap <<<"$depends"; then
+    echo "build-deb: dpkg-shlibdeps found no dependency on libpcap ('$depends'); is libpcap-dev installed?" >&2
+    exit 1
+fi
 installed_size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
 
 cat > "$root/DEBIAN/control" <<CONTROL
@@ -70,7 +80,8 @@ Version: $version
 Architecture: $arch
 Maintainer: footfall maintainers <root@localhost>
 Installed-Size: $installed_size
-Depends: $depends, systemd
+Depends: $depends, tzdata
+Recommends: systemd
 Section: net
 Priority: optional
 Description: anonymous in-store Wi-Fi footfall collector
@@ -78,7 +89,7 @@ Description: anonymous in-store Wi-Fi footfall collector
  pcap replay), pseudonymises every address at once under a key that is destroyed within
  24 hours, and writes hourly heatmap CSV files with small counts withheld.
 CONTROL
-echo "/etc/footfall/footfall.yaml" > "$root/DEBIAN/conffiles"
+printf '/etc/footfall/footfall.yaml\n/etc/footfall/footfall-plan.svg\n' > "$root/DEBIAN/conffiles"
 
 cat > "$root/DEBIAN/postinst" <<'POSTINST'
 #!/bin/sh
@@ -91,10 +102,15 @@ if [ "$1" = configure ]; then
         useradd --system --user-group --home-dir /var/lib/footfall --no-create-home --shell /usr/sbin/nologin footfall
     fi
     install -d -o footfall -g footfall -m 0750 /var/lib/footfall
-    chgrp footfall /etc/footfall/footfall.yaml
-    chmod 0640 /etc/footfall/footfall.yaml
+    # The configuration may name the chain database's password: readable by footfall only.
+    chgrp footfall /etc/footfall /etc/footfall/footfall.yaml /etc/footfall/footfall-plan.svg
+    chmod 0750 /etc/footfall
+    chmod 0640 /etc/footfall/footfall.yaml /etc/footfall/footfall-plan.svg
     if [ -d /run/systemd/system ]; then
         systemctl daemon-reload || true
+        # An upgrade: a running collector restarts on the new binary (the hour in progress
+        # is written as partial at the stop). A fresh install starts nothing.
+        if [ -n "$2" ]; then systemctl try-restart footfall.service || true; fi
     fi
 fi
 exit 0

@@ -1,38 +1,101 @@
 #!/usr/bin/env bash
-# Checks a built package: its binary needs nothing from the Swift toolchain.
+# Checks a built package the way an operator's machine would see it.
 #
-#   bash scripts/check-deb.sh dist/footfall_<version>_<arch>.deb
+#   bash scripts/check-deb.sh dist/footfall_<version>_<arch>.deb            # contents and binary
+#   bash scripts/check-deb.sh --install dist/footfall_<version>_<arch>.deb  # and install it here
 #
-# Unpacks the package, then with the toolchain hidden — as root, /opt/swift (or the
-# toolchain the `swift` on PATH comes from) is covered by an empty tmpfs in a private mount
-# namespace; otherwise only LD_LIBRARY_PATH and PATH are cleared — checks that ldd lists no
-# toolchain library, that `footfall --version` answers and that a replay of a fixture capture
-# writes its hours. Exit status 0 when all hold. See docs/packaging.md.
+# 1. Contents (dpkg-deb -I / -c): the control fields, libpcap among the dependencies, both
+#    files under /etc/footfall marked as conffiles, the binary, unit and sysusers entry.
+# 2. The binary with the Swift toolchain hidden: as root, in a private mount namespace with an
+#    empty tmpfs over the toolchain (/opt/swift, or wherever `swift` comes from), and with an
+#    empty environment (env -i): ldd lists nothing from the toolchain and no libswift*, there
+#    is no RUNPATH, `footfall --version` answers, and a replay of the bundled example (README,
+#    Quick start) writes the known hour of README's "What you get".
+# 3. With --install (root): apt-get installs the package here; the `footfall` user exists,
+#    /var/lib/footfall belongs to it (0750), the configuration is a conffile readable by its
+#    group only, the installed unit passes `systemd-analyze verify` and rates 3.0 or less in
+#    `systemd-analyze security --offline=yes`, and `footfall check-config` passes as the
+#    footfall user.
+# Exit status 0 when every check holds. See docs/packaging.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-deb=${1:?usage: check-deb.sh PACKAGE.deb}
+install=false
+if [ "${1:-}" = --install ]; then install=true; shift; fi
+deb=${1:?usage: check-deb.sh [--install] PACKAGE.deb}
+deb=$(readlink -f "$deb")
+fail() { echo "check-deb: FAILED: $*" >&2; exit 1; }
+pass() { echo "check-deb: ok: $*"; }
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+
+# 1. Contents.
+info=$(dpkg-deb -I "$deb")
+contents=$(dpkg-deb -c "$deb")
+echo "$info"
+grep -q '^ Package: footfall$' <<<"$info" || fail "Package is not footfall"
+grep -Eq '^ Depends: .*libpcap0\.8' <<<"$info" || fail "Depends does not name libpcap"
+if grep -E '^ Depends:' <<<"$info" | grep -qi swift; then fail "Depends names a Swift package"; fi
+dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles > "$work/conffiles"
+for f in /etc/footfall/footfall.yaml /etc/footfall/footfall-plan.svg; do
+    grep -qx "$f" "$work/conffiles" || fail "$f is not a conffile"
+done
+for f in ./usr/bin/footfall ./lib/systemd/system/footfall.service ./etc/footfall/footfall.yaml \
+         ./usr/lib/sysusers.d/footfall.conf ./usr/share/doc/footfall/copyright; do
+    grep -q " $f\$" <<<"$contents" || fail "$f is missing"
+done
+pass "control fields, dependencies, conffiles and files"
+
+# 2. The binary without the toolchain.
 dpkg-deb -x "$deb" "$work/root"
 binary="$work/root/usr/bin/footfall"
-toolchain=$(dirname "$(dirname "$(dirname "$(readlink -f "$(command -v swift || echo /opt/swift/usr/bin/swift)")")")")
-capture="$PWD/Tests/Fixtures/brno-sc6-61/2024-03-14_position_1.pcap"
+swift_path=$(command -v swift || true)
+toolchain=/opt/swift
+if [ -n "$swift_path" ]; then toolchain=$(dirname "$(dirname "$(dirname "$(readlink -f "$swift_path")")")"); fi
+# README's "What you get" shows the lab's 15:00 row of this replay.
+readme_row=$(grep -m1 '^2024-03-14T15:00:00+01:00,lab,' README.md) || fail "README.md no longer shows the 15:00 lab row"
 
-checks=$(cat <<CHECKS
+cat > "$work/checks.sh" <<CHECKS
 set -euo pipefail
+if [ -d "$toolchain" ] && [ -e "$toolchain/usr/bin/swift" ]; then echo "check-deb: the toolchain is still visible at $toolchain" >&2; exit 1; fi
 if ldd "$binary" | grep -E "swift|$toolchain"; then echo "check-deb: the binary loads toolchain libraries" >&2; exit 1; fi
 if readelf -d "$binary" | grep -E 'R(UN)?PATH'; then echo "check-deb: the binary has a RUNPATH" >&2; exit 1; fi
-env -i PATH=/usr/bin:/bin LD_LIBRARY_PATH= "$binary" --version
-env -i PATH=/usr/bin:/bin LD_LIBRARY_PATH= "$binary" replay --config "$PWD/config/examples/brno-lab.yaml" --output "$work/out" "$capture@position_1"
-hours=\$(ls "$work/out" | grep -c '^heatmap-')
-echo "check-deb: replay wrote \$hours hourly files with the toolchain hidden"
-test "\$hours" -gt 0
+ldd "$binary" | sed 's/^/check-deb: ldd: /'
+env -i "$binary" --version
+mkdir "$work/out"
+env -i "$binary" replay --config "$PWD/config/examples/brno-lab.yaml" --output "$work/out" \
+    "$PWD/Tests/Fixtures/brno-sc6-61/2024-03-14_position_1.pcap@position_1" \
+    "$PWD/Tests/Fixtures/brno-sc6-61/2024-03-14_position_2.pcap@position_2" 2>"$work/replay.log"
+grep -qxF '$readme_row' <(tr -d '\r' < "$work/out/heatmap-2024-03-14T15.csv")
+echo "check-deb: replay wrote \$(ls "$work/out" | grep -c '^heatmap-') hourly heatmap files, 15:00 as README shows it"
 CHECKS
-)
-if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && [ -d "$toolchain" ]; then
-    echo "check-deb: hiding $toolchain in a private mount namespace"
-    unshare --mount bash -c "mount -t tmpfs none '$toolchain' && $checks"
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
+    echo "check-deb: hiding $toolchain under an empty tmpfs in a private mount namespace"
+    unshare --mount --propagation private bash -c "mkdir -p '$toolchain' && mount -t tmpfs none '$toolchain' && bash '$work/checks.sh'" \
+        || fail "the binary with the toolchain hidden (see above; replay log: $(tail -3 "$work/replay.log" 2>/dev/null))"
+    pass "the binary runs and replays with $toolchain hidden"
 else
-    echo "check-deb: not root (or no unshare): the toolchain stays mounted; only LD_LIBRARY_PATH and PATH are cleared"
-    bash -c "$checks"
+    echo "check-deb: not root: the toolchain stays mounted; only the environment is emptied" >&2
+    sed -i '2d' "$work/checks.sh"
+    bash "$work/checks.sh" || fail "the binary with an empty environment"
+    pass "the binary runs and replays with an empty environment (toolchain not hidden: not root)"
 fi
+
+# 3. Installed here.
+if $install; then
+    [ "$(id -u)" = 0 ] || fail "--install needs root"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$deb" >/dev/null
+    getent passwd footfall >/dev/null || fail "no footfall user"
+    shell=$(getent passwd footfall | cut -d: -f7)
+    case "$shell" in */nologin|/bin/false) ;; *) fail "the footfall user has a login shell ($shell)";; esac
+    [ "$(stat -c '%U:%G %a' /var/lib/footfall)" = "footfall:footfall 750" ] || fail "/var/lib/footfall is $(stat -c '%U:%G %a' /var/lib/footfall)"
+    [ "$(stat -c '%U:%G %a' /etc/footfall/footfall.yaml)" = "root:footfall 640" ] || fail "/etc/footfall/footfall.yaml is $(stat -c '%U:%G %a' /etc/footfall/footfall.yaml)"
+    dpkg-query -W -f='${Conffiles}\n' footfall | grep -q '/etc/footfall/footfall.yaml' || fail "dpkg does not list the configuration as a conffile"
+    systemd-analyze verify --man=no /lib/systemd/system/footfall.service || fail "systemd-analyze verify"
+    exposure=$(systemd-analyze security --offline=yes --no-pager /lib/systemd/system/footfall.service | sed -n 's/.*Overall exposure level for footfall.service: \([0-9.]*\).*/\1/p')
+    awk -v e="$exposure" 'BEGIN { exit !(e != "" && e <= 3.0) }' || fail "exposure $exposure is above 3.0"
+    setpriv --reuid=footfall --regid=footfall --init-groups /usr/bin/footfall check-config /etc/footfall/footfall.yaml --output /var/lib/footfall >/dev/null \
+        || fail "check-config as the footfall user"
+    pass "installed: user footfall ($shell), /var/lib/footfall footfall:footfall 750, conffile root:footfall 640, unit verified, exposure $exposure, check-config as footfall"
+fi
+echo "check-deb: all checks passed"
