@@ -79,6 +79,67 @@ struct GatewayFaultTests {
         }
     }
 
+    /// Replays `capture` into `output`; returns the result and every file's name and text.
+    static func replayFiles(_ capture: String, into output: URL) throws -> (ProgramResult, [String: String]) {
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        let result = try Footfall.run(["replay", "--config", Self.replayConfig, "--output", output.path, "\(capture)@position_1"])
+        var files: [String: String] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: output.path) {
+            files[name] = try String(contentsOf: output.appendingPathComponent(name), encoding: .utf8)
+        }
+        return (result, files)
+    }
+
+    /// The record's seconds field moved by `shift` seconds (little-endian, as the fixtures are).
+    static func shiftSeconds(_ bytes: inout [UInt8], at offset: Int, by shift: Int64) {
+        var seconds = Int64(bytes[offset]) | Int64(bytes[offset + 1]) << 8 | Int64(bytes[offset + 2]) << 16 | Int64(bytes[offset + 3]) << 24
+        seconds += shift
+        for i in 0 ..< 4 { bytes[offset + i] = UInt8((seconds >> (8 * Int64(i))) & 0xFF) }
+    }
+
+    @Test(arguments: [86_400, -86_400, 365 * 86_400] as [Int64])
+    func aRecordADayOrAYearAwayFromItsNeighboursIsDroppedReportedWithItsOffsetAndChangesNoCount(shift: Int64) throws {
+        let source = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Tools.fixture("2024-03-16_position_1.pcap"))))
+        let offsets = PcapBytes.recordOffsets(source)
+        let bad = offsets[2000]
+        var damaged = source
+        Self.shiftSeconds(&damaged, at: bad, by: shift)
+        let without = Array(source[..<bad]) + Array(source[offsets[2001]...])
+        let damagedPath = try Tools.temporaryFile(named: "shifted.pcap", bytes: damaged)
+        let withoutPath = try Tools.temporaryFile(named: "without.pcap", bytes: without)
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("footfall-shift-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: base) }
+
+        let (result, damagedFiles) = try Self.replayFiles(damagedPath, into: base.appendingPathComponent("damaged"))
+        let (reference, referenceFiles) = try Self.replayFiles(withoutPath, into: base.appendingPathComponent("without"))
+        #expect(result.status == 65, "\(result.stderr)")
+        #expect(reference.status == 0, "\(reference.stderr)")
+        #expect(result.stderr.contains("1 records timed more than 1 h away from the records around them were dropped (the first at byte offset \(bad))"), "\(result.stderr)")
+        #expect(!result.stderr.contains(" late"), "no frame is late because of the damaged one: \(result.stderr)")
+        #expect(damagedFiles.keys.sorted() == referenceFiles.keys.sorted())
+        for (name, text) in referenceFiles { #expect(damagedFiles[name] == text, "\(name) differs") }
+    }
+
+    @Test func aCaptureThatGoesQuietForHoursAndCarriesOnIsNotDamaged() throws {
+        // Every record from the 2,000th on moved 6 h later: a sniffer switched off, then on.
+        let source = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Tools.fixture("2024-03-16_position_1.pcap"))))
+        let offsets = PcapBytes.recordOffsets(source)
+        var gap = source
+        for offset in offsets[2000...] { Self.shiftSeconds(&gap, at: offset, by: 6 * 3600) }
+        let gapPath = try Tools.temporaryFile(named: "gap.pcap", bytes: gap)
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("footfall-gap-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: base) }
+        let (result, files) = try Self.replayFiles(gapPath, into: base)
+        let (_, original) = try Self.replayFiles(Tools.fixture("2024-03-16_position_1.pcap"), into: base.appendingPathComponent("original"))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(!result.stderr.contains("dropped"), "\(result.stderr)")
+        #expect(!result.stderr.contains(" late"), "\(result.stderr)")
+        // The hours after the gap are counted: the last hour file is hours after the original's.
+        let last = files.keys.filter { $0.hasPrefix("heatmap-") }.max() ?? ""
+        let originalLast = original.keys.filter { $0.hasPrefix("heatmap-") }.max() ?? ""
+        #expect(last > originalLast, "\(files.keys.sorted())")
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func aMetricsPortAlreadyTakenEndsRunWithinSecondsWithAnErrorAndANonZeroStatus() throws {
         // Hold a TCP port on loopback, then ask `run` to serve metrics on it.
