@@ -171,6 +171,63 @@ struct GatewayFaultTests {
         #expect(result.stderr.contains("error"), "an error-level line, not a debug one")
     }
 
+    /// A TCP port on loopback that takes connections into its backlog and never answers: a
+    /// database that hangs (the listening socket is closed when the test ends).
+    static func silentListener() throws -> (fd: Int32, port: UInt16) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        try #require(bound == 0 && listen(fd, 16) == 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return (fd, UInt16(bigEndian: address.sin_port))
+    }
+
+    @Test(
+        .enabled(if: geteuid() == 0, "skipped: needs root for live capture on lo (CI runs the tests as root)"),
+        .timeLimit(.minutes(2))
+    )
+    func sigtermEndsRunWithinFiveSecondsWithAnIdleSourceAndADatabaseThatNeverAnswersAndTheHourIsWritten() throws {
+        let database = try Self.silentListener()
+        defer { close(database.fd) }
+        let base = try String(contentsOf: Tools.packageRoot.appendingPathComponent("config/examples/tzsp-loopback.yaml"), encoding: .utf8)
+        let config = base.replacingOccurrences(of: "  opening_hours: always\n", with: "  opening_hours: always\n  id: hanging-db\n")
+            + "\noutput:\n  database:\n    url: postgresql://footfall@127.0.0.1:\(database.port)/footfall\n    tls: disable\n"
+        let configPath = try Tools.temporaryFile(named: "hanging-db.yaml", bytes: Array(config.utf8))
+
+        RunLoopbackTests.waitUntilNotNearHourBoundary()
+        // Hours an earlier run wrote and never shipped: the shipper connects at once, and
+        // hangs on the database for as long as the test lets it.
+        let run = try LoopbackRun(config: configPath) { output in
+            let earlier = try Footfall.run(["replay", "--config", Self.replayConfig, "--output", output.path, "\(Tools.fixture("2024-03-16_position_1.pcap"))@position_1"])
+            try #require(earlier.status == 0, "\(earlier.stderr)")
+        }
+        defer { run.cleanUp() }
+        // A few probe requests, so there is an hour to write; then the source is idle.
+        let frames = try RunLoopbackTests.probeRequests(in: Tools.packageRoot.appendingPathComponent("Tests/Fixtures/brno-sc6-61/2024-03-07_position_2.pcap"), perDevice: 1)
+        let sender = try UDPSender(bindTo: "127.0.0.2")
+        for frame in frames.prefix(50) { try sender.send(RunLoopbackTests.tzsp(frame.bytes, signalDBm: -45), to: "127.0.0.1", port: 37008) }
+        Thread.sleep(forTimeInterval: 3)  // the source idle, the shipper stuck on the database
+
+        let signalled = ContinuousClock.now
+        kill(run.process.processIdentifier, SIGTERM)
+        let exited = waitFor(seconds: 5) { !run.process.isRunning }
+        let took = ContinuousClock.now - signalled
+        #expect(exited, "still running 5 s after SIGTERM: \(run.logText.suffix(2000))")
+        guard exited else { return }
+        #expect(run.process.terminationReason == .exit && run.process.terminationStatus == 0, "status \(run.process.terminationStatus): \(run.logText.suffix(2000))")
+        #expect(took < .seconds(5), "took \(took)")
+        let heatmaps = try FileManager.default.contentsOfDirectory(atPath: run.output.path).filter { $0.hasPrefix("heatmap-") && !$0.hasPrefix("heatmap-2024-03-16") }
+        #expect(heatmaps.count == 1, "the hour in progress is written: \(heatmaps)")
+        let text = heatmaps.first.flatMap { try? String(contentsOf: run.output.appendingPathComponent($0), encoding: .utf8) } ?? ""
+        #expect(text.contains(",true\r\n"), "written whole and marked partial: \(text)")
+        #expect(!(try FileManager.default.contentsOfDirectory(atPath: run.output.path)).contains { $0.contains(".tmp-") }, "no half-written file left")
+    }
+
     @Test func runCreatesAMissingOutputDirectory() throws {
         // The metrics address is not one of this host's, so `run` stops before any capture
         // starts, right after preparing the output directory: no root needed.
