@@ -100,7 +100,8 @@ public enum Gateway {
         }
         if !ring.excludedFromCoreDumps { logger.warning("frame ring not excluded from core dumps") }
         let (writer, shipper, _) = outputServices(settings: settings, directory: directory, clock: clock, metrics: metrics, logger: logger)
-        let pipeline = LivePipeline(core: core, optOutWatcher: optOutWatcher, ring: ring, metrics: metrics, output: writer, logger: logger)
+        let pipeline = LivePipeline(core: core, optOutWatcher: optOutWatcher, ring: ring, metrics: metrics, output: writer, logger: logger,
+                                    sourcesHearing: { metrics.anySourceUp })
 
         var summary = configurationMetadata(settings)
         summary["run.sources"] = "\(sources.map(\.name).joined(separator: ","))"

@@ -3,6 +3,7 @@ import FootfallIngest
 import FootfallAggregate
 import Metrics
 import Prometheus
+import Synchronization
 
 /// Every metric `footfall run` exports, created once at start-up.
 ///
@@ -110,7 +111,15 @@ public final class GatewayMetrics: Sendable {
     func setSourceUp(_ source: Int, _ up: Bool) {
         guard sourceUp.indices.contains(source) else { return }
         sourceUp[source].record(up ? 1 : 0)
+        upSources.withLock { if up { $0.insert(source) } else { $0.remove(source) } }
     }
+
+    /// Sources up now (as `footfall_source_up` says).
+    private let upSources = Mutex<Set<Int>>([])
+
+    /// Whether some source is up: while none is, `run` hears nothing, and that time does not
+    /// count as listened to (`listened_s`).
+    public var anySourceUp: Bool { upSources.withLock { !$0.isEmpty } }
 
     func sourceFailed(_ source: Int) {
         guard sourceOpenFailures.indices.contains(source) else { return }

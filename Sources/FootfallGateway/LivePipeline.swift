@@ -73,6 +73,12 @@ public final class LivePipeline: @unchecked Sendable {
     private let output: any HourOutput
     private let logger: Logger
     private let clock: any GatewayClock
+    /// Whether some source is up (can hear frames) now; `nil`: always (tests of the parts).
+    private let sourcesHearing: (@Sendable () -> Bool)?
+    /// Whether ``PipelineCore/startListening(atNanos:)`` was called (on the first tick).
+    private var listeningStarted = false
+    /// Monotonic time of the last look at ``sourcesHearing``.
+    private var lastHearingCheckMonotonic: Int64 = .min
 
     // Pipeline thread only.
     private var parse = ParseCounters()
@@ -129,7 +135,10 @@ public final class LivePipeline: @unchecked Sendable {
     ///   - core: the shared core, built from the settings (its key is fresh).
     ///   - optOutWatcher: the watcher the opt-out list was loaded with, so later changes to
     ///     the file are picked up; `nil` when there is no opt-out file.
-    public init(core: consuming PipelineCore, optOutWatcher: OptOutFileWatcher? = nil, ring: FrameRing, metrics: GatewayMetrics, output: any HourOutput, logger: Logger, clock: any GatewayClock = SystemGatewayClock()) {
+    ///   - sourcesHearing: whether some source is up now (``GatewayMetrics/anySourceUp`` in
+    ///     `run`); while none is, the time is not counted as listened to (`listened_s`).
+    public init(core: consuming PipelineCore, optOutWatcher: OptOutFileWatcher? = nil, ring: FrameRing, metrics: GatewayMetrics, output: any HourOutput, logger: Logger, clock: any GatewayClock = SystemGatewayClock(), sourcesHearing: (@Sendable () -> Bool)? = nil) {
+        self.sourcesHearing = sourcesHearing
         let sensorCount = core.settings.sensors.count
         self.core = core
         self.ring = ring
@@ -255,6 +264,19 @@ public final class LivePipeline: @unchecked Sendable {
             clockBehindLogged = false
         }
         eventNanos = max(eventNanos, wall)
+        // Listening starts now, not with the first frame: a restart at 10:20 heard nothing of
+        // 10:00–10:20, and a quiet 10:20–10:30 was heard all the same.
+        if !listeningStarted {
+            listeningStarted = true
+            core.startListening(atNanos: eventNanos)
+        }
+        // Time in which every source was down was not heard.
+        if let sourcesHearing {
+            if lastHearingCheckMonotonic != .min, !sourcesHearing() {
+                core.noteUnheard(nanos: monotonic - lastHearingCheckMonotonic, endingAt: eventNanos)
+            }
+            lastHearingCheckMonotonic = monotonic
+        }
         if core.advanceClock(toNanos: eventNanos) {
             logger.info("pseudonym key rotated; the old key is destroyed", metadata: ["key.generation": "\(core.keyGeneration)"])
         } else if monotonic - keyStartMonotonic >= Self.maxKeyLifeNanos {

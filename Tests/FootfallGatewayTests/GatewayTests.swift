@@ -388,6 +388,36 @@ struct LiveClockTests {
         #expect(metrics.exposition().contains("footfall_clock_agrees 1"))
     }
 
+    /// A collector (re)started at 10:20 UTC, quiet until 10:25, whose every source is down
+    /// 11:10–11:20: the hours say how long they were heard, not 3600.
+    @Test func listenedSecondsCountFromTheStartAndLeaveOutTimeEverySourceWasDown() throws {
+        let clock = ManualClock(wallNanos: tenTwenty)
+        let ring = FrameRing(capacity: 256)
+        let output = CollectingOutput()
+        let settings = twoZoneSettings()
+        let allDown = Flag()
+        let pipeline = LivePipeline(
+            core: try PipelineCore(settings: settings), ring: ring,
+            metrics: GatewayMetrics(sensorIDs: settings.sensors.map(\.id), sourceNames: ["tzsp:lo:37008"]),
+            output: output, logger: Logger(label: "test"), clock: clock, sourcesHearing: { !allDown.isSet })
+        let devices = testAddresses(6)
+        pipeline.tick()
+        for minute in 1 ... 115 {
+            clock.advance(seconds: 60)
+            let down = (51 ... 60).contains(minute)  // 11:11–11:20 (ticks after 11:10)
+            if down { allDown.set() } else { allDown.clear() }
+            if minute >= 5, !down {
+                for d in devices { push(ring, source: d, sensor: Int32(d % 2), atNanos: clock.wallNanos()) }
+                pipeline.drain(timeoutNanos: 0)
+            }
+            pipeline.tick()
+        }
+        let closed = output.hours.filter { !$0.partial }
+        #expect(closed.map(\.hourStart) == [1_709_805_600, 1_709_809_200])
+        #expect(closed.first?.listenedSeconds == 2400, "heard from the start at 10:20, not from the first frame at 10:25")
+        #expect(closed.last?.listenedSeconds == 3000, "ten minutes of the hour no source was up")
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func aGatewayThatBootsWithItsClockIn1970WaitsForTheClockAndSaysSo() async throws {
         let clock = ManualClock(wallNanos: 0)
@@ -556,5 +586,6 @@ func httpGet(port: Int, path: String) throws -> (Int, String) {
 final class Flag: @unchecked Sendable {
     private let value = Mutex(false)
     func set() { value.withLock { $0 = true } }
+    func clear() { value.withLock { $0 = false } }
     var isSet: Bool { value.withLock { $0 } }
 }

@@ -171,6 +171,18 @@ struct GatewayFaultTests {
         #expect(result.stderr.contains("error"), "an error-level line, not a debug one")
     }
 
+    @Test func replaySaysTheFirstAndLastHoursWereHeardOnlyInPartAndAFullHourWhole() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("footfall-listened-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: base) }
+        // The capture starts at 13:54:07 local time and ends at 23:53:31.
+        let (result, files) = try Self.replayFiles(Tools.fixture("2024-03-14_position_1.pcap"), into: base)
+        #expect(result.status == 0, "\(result.stderr)")
+        func listened(_ hour: String) -> String? { files["heatmap-2024-03-14T\(hour).csv"].flatMap { heatmapFileRows($0)["ALL"]?["listened_s"] } }
+        #expect(listened("13") == "360", "heard from the first frame's minute, 13:54")
+        #expect(listened("15") == "3600")
+        #expect(listened("23").flatMap(Int.init).map { $0 < 3600 } == true, "\(listened("23") ?? "no file")")
+    }
+
     /// A TCP port on loopback that takes connections into its backlog and never answers: a
     /// database that hangs (the listening socket is closed when the test ends).
     static func silentListener() throws -> (fd: Int32, port: UInt16) {
