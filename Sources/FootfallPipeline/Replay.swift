@@ -59,6 +59,9 @@ public struct ReplaySummary: Sendable {
     public var truncatedFiles = 0
     /// Records dropped because their time is before 2000 (see `CaptureFileReader`).
     public var implausibleTimes = 0
+    /// Records dropped because their time is more than 1 h from the records around them
+    /// while those agree with each other (see `CaptureFileReader.outlierBoundNanos`).
+    public var outlierTimes = 0
     /// What was wrong with each damaged file: its name and the byte offset of the damage.
     public var damage: [String] = []
     public var bytesRead: Int64 = 0
@@ -201,6 +204,11 @@ public enum Replay {
             summary.implausibleTimes += reader.implausibleTimes
             let at = reader.firstImplausibleOffset.map { " (the first at byte offset \($0))" } ?? ""
             summary.damage.append("\(input.path): \(reader.implausibleTimes) records with a time before 2000-01-01 were dropped\(at); the capture's clock was not set or the record headers are damaged")
+        }
+        for (reader, input) in zip(readers, inputs) where reader.outlierTimes > 0 {
+            summary.outlierTimes += reader.outlierTimes
+            let at = reader.firstOutlierOffset.map { " (the first at byte offset \($0))" } ?? ""
+            summary.damage.append("\(input.path): \(reader.outlierTimes) records timed more than 1 h away from the records around them were dropped\(at); their headers are damaged or the capture's clock jumped and came back")
         }
         // End of input is treated as a shutdown: the hour in progress is written as partial.
         try write(core.finish(inspect: inspect))
