@@ -22,9 +22,11 @@ if [ -z "$binary" ]; then
     binary="$(swift build -c release --static-swift-stdlib --show-bin-path)/footfall"
 fi
 
-# The binary must not need the toolchain: no RUNPATH and no library from it.
-if readelf -d "$binary" | grep -Eq 'R(UN)?PATH'; then
-    echo "build-deb: $binary has a RUNPATH ($(readelf -d "$binary" | grep -E 'R(UN)?PATH')); build it with --static-swift-stdlib" >&2
+# The binary must not need the toolchain: no RUNPATH but SwiftPM's harmless $ORIGIN, and no
+# library from it.
+runpath=$(readelf -d "$binary" | sed -n 's/.*R\(UN\)\{0,1\}PATH.*\[\(.*\)\]/\2/p')
+if [ -n "$runpath" ] && [ "$runpath" != '$ORIGIN' ]; then
+    echo "build-deb: $binary has the RUNPATH $runpath; build it with --static-swift-stdlib" >&2
     exit 1
 fi
 if ldd "$binary" | grep -q 'swift'; then
