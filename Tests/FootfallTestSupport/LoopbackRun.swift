@@ -58,7 +58,8 @@ public final class LoopbackRun {
     /// - Parameters:
     ///   - config: the configuration, relative to the package root (or an absolute path).
     ///   - coreLimitUnlimited: start it with the soft core-file limit raised to the hard
-    ///     limit, so a test can see that `run` lowers it itself.
+    ///     limit, so a test can see that `run` lowers it itself (only when the test
+    ///     process's hard limit is above 0: raising it needs CAP_SYS_RESOURCE).
     public init(config: String, coreLimitUnlimited: Bool = false) throws {
         let id = UUID().uuidString
         output = FileManager.default.temporaryDirectory.appendingPathComponent("footfall-run-\(id)")
