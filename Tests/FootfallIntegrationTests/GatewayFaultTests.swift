@@ -120,6 +120,19 @@ struct GatewayFaultTests {
         for (name, text) in referenceFiles { #expect(damagedFiles[name] == text, "\(name) differs") }
     }
 
+    @Test func statsNamesARecordADayOffWithItsOffsetAndExits65() throws {
+        let source = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Tools.fixture("2024-03-16_position_1.pcap"))))
+        let offsets = PcapBytes.recordOffsets(source)
+        var damaged = source
+        Self.shiftSeconds(&damaged, at: offsets[2000], by: 86_400)
+        let path = try Tools.temporaryFile(named: "shifted.pcap", bytes: damaged)
+        let result = try Footfall.run(["stats", "--json", path])
+        #expect(result.status == 65, "\(result.stderr)")
+        #expect(result.stderr.contains("1 records timed more than 1 h away from the records around them were dropped (the first at byte offset \(offsets[2000]))"), "\(result.stderr)")
+        let object = try Tools.jsonObject(result.stdout)
+        #expect(object.int("frames") == offsets.count - 1, "the dropped record is not counted")
+    }
+
     @Test func aCaptureThatGoesQuietForHoursAndCarriesOnIsNotDamaged() throws {
         // Every record from the 2,000th on moved 6 h later: a sniffer switched off, then on.
         let source = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Tools.fixture("2024-03-16_position_1.pcap"))))
