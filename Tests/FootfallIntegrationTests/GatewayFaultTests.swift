@@ -253,6 +253,39 @@ struct GatewayFaultTests {
         #expect(!(try FileManager.default.contentsOfDirectory(atPath: run.output.path)).contains { $0.contains(".tmp-") }, "no half-written file left")
     }
 
+    @Test(
+        .enabled(if: geteuid() == 0, "skipped: needs root for live capture on lo (CI runs the tests as root)"),
+        .timeLimit(.minutes(2))
+    )
+    func aRunRestartedInTheMiddleOfAnHourWritesThatItHeardOnlyTheMinutesSinceItsStart() throws {
+        let frames = try RunLoopbackTests.probeRequests(in: Tools.packageRoot.appendingPathComponent("Tests/Fixtures/brno-sc6-61/2024-03-07_position_2.pcap"), perDevice: 1)
+        func send() throws {
+            let sender = try UDPSender(bindTo: "127.0.0.2")
+            for frame in frames.prefix(30) { try sender.send(RunLoopbackTests.tzsp(frame.bytes, signalDBm: -45), to: "127.0.0.1", port: 37008) }
+            Thread.sleep(forTimeInterval: 1)
+        }
+        RunLoopbackTests.waitUntilNotNearHourBoundary()
+        let first = try LoopbackRun(config: "config/examples/tzsp-loopback.yaml")
+        defer { first.cleanUp() }
+        try send()
+        try #require(try first.stop())
+        // The restart finds the partial hour the first run wrote, as on the gateway.
+        let started = Date()
+        let second = try LoopbackRun(config: "config/examples/tzsp-loopback.yaml") { output in
+            for name in try FileManager.default.contentsOfDirectory(atPath: first.output.path) {
+                try FileManager.default.copyItem(at: first.output.appendingPathComponent(name), to: output.appendingPathComponent(name))
+            }
+        }
+        defer { second.cleanUp() }
+        try send()
+        try #require(try second.stop())
+        let listened = try #require(try second.heatmapRows()["ALL"]?["listened_s"].flatMap(Int.init))
+        // From the minute the second run started to the end of its last frame's minute.
+        let ran = Int(Date().timeIntervalSince(started).rounded(.up))
+        #expect(listened < 3600)
+        #expect(listened <= ran + 120, "listened_s \(listened) for a run of \(ran) s")
+    }
+
     @Test func runCreatesAMissingOutputDirectory() throws {
         // The metrics address is not one of this host's, so `run` stops before any capture
         // starts, right after preparing the output directory: no root needed.
