@@ -145,6 +145,22 @@ public final class CaptureFileReader {
         }
     }
 
+    /// What ``next()`` dropped for its time, one sentence each (before 2000; far from its
+    /// neighbours), naming the file and the byte offset of the first: for the commands to
+    /// report as damaged input. Empty when nothing was dropped.
+    public var droppedTimeMessages: [String] {
+        var messages: [String] = []
+        if implausibleTimes > 0 {
+            let at = firstImplausibleOffset.map { " (the first at byte offset \($0))" } ?? ""
+            messages.append("\(path): \(implausibleTimes) records with a time before 2000-01-01 were dropped\(at); the capture's clock was not set or the record headers are damaged")
+        }
+        if outlierTimes > 0 {
+            let at = firstOutlierOffset.map { " (the first at byte offset \($0))" } ?? ""
+            messages.append("\(path): \(outlierTimes) records timed more than 1 h away from the records around them were dropped\(at); their headers are damaged or the capture's clock jumped and came back")
+        }
+        return messages
+    }
+
     // MARK: - Records far from their neighbours
 
     /// How far a record's time may be from the last record kept before the records after it

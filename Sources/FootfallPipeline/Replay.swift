@@ -200,15 +200,10 @@ public enum Replay {
             }
         }
         // Records whose time cannot be right were dropped by the readers: damaged input.
-        for (reader, input) in zip(readers, inputs) where reader.implausibleTimes > 0 {
+        for reader in readers {
             summary.implausibleTimes += reader.implausibleTimes
-            let at = reader.firstImplausibleOffset.map { " (the first at byte offset \($0))" } ?? ""
-            summary.damage.append("\(input.path): \(reader.implausibleTimes) records with a time before 2000-01-01 were dropped\(at); the capture's clock was not set or the record headers are damaged")
-        }
-        for (reader, input) in zip(readers, inputs) where reader.outlierTimes > 0 {
             summary.outlierTimes += reader.outlierTimes
-            let at = reader.firstOutlierOffset.map { " (the first at byte offset \($0))" } ?? ""
-            summary.damage.append("\(input.path): \(reader.outlierTimes) records timed more than 1 h away from the records around them were dropped\(at); their headers are damaged or the capture's clock jumped and came back")
+            summary.damage += reader.droppedTimeMessages
         }
         // End of input is treated as a shutdown: the hour in progress is written as partial.
         try write(core.finish(inspect: inspect))

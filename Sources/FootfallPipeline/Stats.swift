@@ -93,6 +93,10 @@ public final class StatsCollector {
         pseudonymiser = Pseudonymiser(keys: keys)
     }
 
+    /// Records the readers dropped for their time (before 2000, or far from their
+    /// neighbours), one message per file and kind: damaged input the command reports.
+    public private(set) var droppedTimes: [String] = []
+
     deinit {
         state.devices.removeAll()
         state.deviceHours.removeAll()
@@ -112,7 +116,10 @@ public final class StatsCollector {
         // and a retain and release on every access, here on every frame.
         var local = State(minimumCapacity: 1)
         swap(&local, &state)
-        defer { swap(&local, &state) }
+        defer {
+            swap(&local, &state)
+            droppedTimes += reader.droppedTimeMessages
+        }
         while let record = try reader.next() {
             local.add(record, linkType: linkType, pseudonymiser: pseudonymiser)
         }

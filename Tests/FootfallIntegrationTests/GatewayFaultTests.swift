@@ -120,6 +120,19 @@ struct GatewayFaultTests {
         for (name, text) in referenceFiles { #expect(damagedFiles[name] == text, "\(name) differs") }
     }
 
+    @Test func statsNamesARecordADayOffWithItsOffsetAndExits65() throws {
+        let source = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Tools.fixture("2024-03-16_position_1.pcap"))))
+        let offsets = PcapBytes.recordOffsets(source)
+        var damaged = source
+        Self.shiftSeconds(&damaged, at: offsets[2000], by: 86_400)
+        let path = try Tools.temporaryFile(named: "shifted.pcap", bytes: damaged)
+        let result = try Footfall.run(["stats", "--json", path])
+        #expect(result.status == 65, "\(result.stderr)")
+        #expect(result.stderr.contains("1 records timed more than 1 h away from the records around them were dropped (the first at byte offset \(offsets[2000]))"), "\(result.stderr)")
+        let object = try Tools.jsonObject(result.stdout)
+        #expect(object.int("frames") == offsets.count - 1, "the dropped record is not counted")
+    }
+
     @Test func aCaptureThatGoesQuietForHoursAndCarriesOnIsNotDamaged() throws {
         // Every record from the 2,000th on moved 6 h later: a sniffer switched off, then on.
         let source = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Tools.fixture("2024-03-16_position_1.pcap"))))
@@ -238,6 +251,39 @@ struct GatewayFaultTests {
         let text = heatmaps.first.flatMap { try? String(contentsOf: run.output.appendingPathComponent($0), encoding: .utf8) } ?? ""
         #expect(text.contains(",true\r\n"), "written whole and marked partial: \(text)")
         #expect(!(try FileManager.default.contentsOfDirectory(atPath: run.output.path)).contains { $0.contains(".tmp-") }, "no half-written file left")
+    }
+
+    @Test(
+        .enabled(if: geteuid() == 0, "skipped: needs root for live capture on lo (CI runs the tests as root)"),
+        .timeLimit(.minutes(2))
+    )
+    func aRunRestartedInTheMiddleOfAnHourWritesThatItHeardOnlyTheMinutesSinceItsStart() throws {
+        let frames = try RunLoopbackTests.probeRequests(in: Tools.packageRoot.appendingPathComponent("Tests/Fixtures/brno-sc6-61/2024-03-07_position_2.pcap"), perDevice: 1)
+        func send() throws {
+            let sender = try UDPSender(bindTo: "127.0.0.2")
+            for frame in frames.prefix(30) { try sender.send(RunLoopbackTests.tzsp(frame.bytes, signalDBm: -45), to: "127.0.0.1", port: 37008) }
+            Thread.sleep(forTimeInterval: 1)
+        }
+        RunLoopbackTests.waitUntilNotNearHourBoundary()
+        let first = try LoopbackRun(config: "config/examples/tzsp-loopback.yaml")
+        defer { first.cleanUp() }
+        try send()
+        try #require(try first.stop())
+        // The restart finds the partial hour the first run wrote, as on the gateway.
+        let started = Date()
+        let second = try LoopbackRun(config: "config/examples/tzsp-loopback.yaml") { output in
+            for name in try FileManager.default.contentsOfDirectory(atPath: first.output.path) {
+                try FileManager.default.copyItem(at: first.output.appendingPathComponent(name), to: output.appendingPathComponent(name))
+            }
+        }
+        defer { second.cleanUp() }
+        try send()
+        try #require(try second.stop())
+        let listened = try #require(try second.heatmapRows()["ALL"]?["listened_s"].flatMap(Int.init))
+        // From the minute the second run started to the end of its last frame's minute.
+        let ran = Int(Date().timeIntervalSince(started).rounded(.up))
+        #expect(listened < 3600)
+        #expect(listened <= ran + 120, "listened_s \(listened) for a run of \(ran) s")
     }
 
     @Test func runCreatesAMissingOutputDirectory() throws {
