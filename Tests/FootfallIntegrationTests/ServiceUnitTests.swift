@@ -113,7 +113,7 @@ struct ServiceUnitTests {
           - id: ap
             zone: floor
             tzsp: {interface: lo, port: 37933, sender: 127.0.0.2}
-        metrics: {enabled: true, address: 127.0.0.1, port: 19933}
+        metrics: {enabled: true, address: 127.0.0.1, port: \(19_000 + Int(getpid() % 900))}
         """.write(to: config, atomically: true, encoding: .utf8)
         let trace = dir.appendingPathComponent("trace")
         let log = dir.appendingPathComponent("run.log")
@@ -134,12 +134,13 @@ struct ServiceUnitTests {
             return footfall != nil
         }
         defer {
-            if let footfall, process.isRunning { kill(footfall, SIGKILL) }
-            if process.isRunning { process.terminate() }
+            // strace first (a SIGKILL detaches it), then the process it traced.
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            if let footfall { kill(footfall, SIGKILL) }
         }
         let pid = try #require(footfall, "strace did not start footfall")
         let logText = { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
-        try #require(waitFor(seconds: 60) { logText().contains("capturing") || !process.isRunning }, "footfall run never logged that it is capturing")
+        try #require(waitFor(seconds: 90) { logText().contains("capturing") || !process.isRunning }, "footfall run never logged that it is capturing")
         try #require(process.isRunning, "footfall run ended early: \(logText())")
 
         // A stream of probe requests from a handful of phones, a reload, another few, a stop.
@@ -151,11 +152,12 @@ struct ServiceUnitTests {
             Thread.sleep(forTimeInterval: 1)
             if round == 0 {
                 kill(pid, SIGHUP)
-                try #require(waitFor(seconds: 20) { logText().contains("configuration reloaded") }, "no reload logged: \(logText())")
+                // Generous: every system call stops at strace, and the suite runs tests side by side.
+                try #require(waitFor(seconds: 90) { logText().contains("configuration reloaded") }, "no reload logged: \(logText())")
             }
         }
         kill(pid, SIGTERM)
-        try #require(waitFor(seconds: 60) { !process.isRunning }, "footfall run did not stop within 60 s of SIGTERM under strace")
+        try #require(waitFor(seconds: 90) { !process.isRunning }, "footfall run did not stop within 90 s of SIGTERM under strace")
         #expect(process.terminationStatus == 0, "\(logText())")
         try logHandle.close()
         // The hour was written: the run under trace did its whole job.
