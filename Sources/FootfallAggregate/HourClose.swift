@@ -274,10 +274,12 @@ extension Tracker {
     ///   of the newest frame's slot for the hour in progress at shutdown).
     func report(for hour: inout HourAccumulator, partial: Bool, listenedUntil: Int64) -> HourReport {
         // Presence is averaged over the part of the hour the tracker listened: from its first
-        // frame (a collector started at 14:50 knows nothing of 14:00–14:50) to the end of the
-        // hour or of the input.
+        // frame, or in live mode from its start (a collector started at 14:50 knows nothing of
+        // 14:00–14:50), to the end of the hour or of the input.
         let listenedFrom = firstSlot == .min ? hour.hour.start : max(hour.hour.start, firstSlot * slotSeconds)
-        let hourSeconds = Double(max(slotSeconds, min(hour.hour.end, listenedUntil) - listenedFrom))
+        // Less the time no source could hear anything (live mode, every source down).
+        let unheard = (unheardNanos[hour.hour.start] ?? 0) / 1_000_000_000
+        let hourSeconds = Double(max(slotSeconds, min(hour.hour.end, listenedUntil) - listenedFrom - unheard))
         HourClose.sortRecords(&hour)
         var close = HourClose(zoneIDs: zoneIDs, strict: strict, slotSeconds: slotSeconds, minimumDwellSlots: minimumDwellSlots, hour: hour, countsDays: countsDays)
         close.countDevices(runs: hour.runs, marks: hour.marks, transitions: hour.transitions)

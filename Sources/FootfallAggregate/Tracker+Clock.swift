@@ -15,6 +15,26 @@ extension Tracker {
         if nanos >= nextTickNanos { tick() }
     }
 
+    /// Live mode: footfall started listening at `nanos` (its first tick), so the hour it
+    /// started in counts as listened to from then, whether or not a frame came soon. Replay
+    /// does not call it: there listening starts with the first frame of the captures.
+    public mutating func startListening(atNanos nanos: Int64) {
+        guard firstSlot == .min else { return }
+        firstSlot = nanos.floorDiv(slotNanos)
+    }
+
+    /// Live mode: for `nanos` nanoseconds up to `endNanos` no source could hear anything
+    /// (every source down), so that time is not counted as listened to (`listened_s`), and
+    /// presence is not averaged over it.
+    public mutating func noteUnheard(nanos: Int64, endingAt endNanos: Int64) {
+        guard nanos > 0 else { return }
+        let hourStart = clock.hourStart(containing: endNanos.floorDiv(1_000_000_000))
+        if hourStart < closedThrough { return }
+        unheardNanos[hourStart, default: 0] += nanos
+        // Hours already closed have no use for theirs (a handful of entries at most).
+        if unheardNanos.count > 2 { unheardNanos = unheardNanos.filter { $0.key >= closedThrough } }
+    }
+
     /// The newest event time seen (frame or clock), nanoseconds since the Unix epoch; `nil`
     /// before the first.
     public var eventTimeNanos: Int64? { newestNanos == .min ? nil : newestNanos }

@@ -76,6 +76,9 @@ public struct Tracker: ~Copyable {
     var newestNanos: Int64 = .min
     /// Slot of the first observation: hours are averaged over the time the tracker listened.
     var firstSlot: Int64 = .min
+    /// Live mode: nanoseconds of each hour (by its start, seconds) in which no source could
+    /// hear anything (every source down); taken off the hour's listened time.
+    var unheardNanos: [Int64: Int64] = [:]
     var nextTickNanos: Int64 = .min
     /// The slot of the last observation and its start (`observe`'s division cache).
     var cachedSlot: Int64 = 0

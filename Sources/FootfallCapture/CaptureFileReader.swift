@@ -105,12 +105,185 @@ public final class CaptureFileReader {
     /// The next record, or `nil` at the end of the file. Throws `.truncated` (with the byte
     /// offset) when the file ends mid-record: every record before it has been returned.
     /// After an error, further calls return `nil`.
+    ///
+    /// Records timed before 2000 and records far from the time of the records around them
+    /// (see ``outlierBoundNanos``) are dropped and counted, not returned.
     public func next() throws(CaptureError) -> CaptureRecord? {
         while true {
-            guard let record = try nextInFile() else { return nil }
-            if record.timestampNanos >= CaptureFileReader.earliestPlausibleNanos { return record }
-            noteImplausible(at: lastRecordOffset)
+            var record: CaptureRecord
+            let offset: Int64?
+            if queuedCount == 0 {
+                if let error = deferredError {
+                    deferredError = nil
+                    throw error
+                }
+                guard let fresh = try nextInFile() else { return nil }
+                record = fresh
+                offset = lastRecordOffset
+            } else {
+                (record, offset) = popQueued()
+            }
+            let t = record.timestampNanos
+            if t < CaptureFileReader.earliestPlausibleNanos {
+                noteImplausible(at: offset)
+                continue
+            }
+            // The common case: within the bound of the last record kept. One subtraction and
+            // two compares per record.
+            let last = lastPlausibleNanos
+            let step = t &- last
+            if last != .min, step <= CaptureFileReader.outlierBoundNanos, step >= -CaptureFileReader.outlierBoundNanos {
+                lastPlausibleNanos = t
+                return record
+            }
+            if judgeOutlier(&record, offset: offset) {
+                noteOutlier(at: offset)
+                continue
+            }
+            lastPlausibleNanos = t
+            return record
         }
+    }
+
+    /// What ``next()`` dropped for its time, one sentence each (before 2000; far from its
+    /// neighbours), naming the file and the byte offset of the first: for the commands to
+    /// report as damaged input. Empty when nothing was dropped.
+    public var droppedTimeMessages: [String] {
+        var messages: [String] = []
+        if implausibleTimes > 0 {
+            let at = firstImplausibleOffset.map { " (the first at byte offset \($0))" } ?? ""
+            messages.append("\(path): \(implausibleTimes) records with a time before 2000-01-01 were dropped\(at); the capture's clock was not set or the record headers are damaged")
+        }
+        if outlierTimes > 0 {
+            let at = firstOutlierOffset.map { " (the first at byte offset \($0))" } ?? ""
+            messages.append("\(path): \(outlierTimes) records timed more than 1 h away from the records around them were dropped\(at); their headers are damaged or the capture's clock jumped and came back")
+        }
+        return messages
+    }
+
+    // MARK: - Records far from their neighbours
+
+    /// How far a record's time may be from the last record kept before the records after it
+    /// are looked at: 1 h. Frames of a capture come in time order, a few milliseconds apart;
+    /// a record a day or a year away from both its neighbours is a damaged header (or a clock
+    /// that jumped and came back), and counting it would open an hour a day away and make
+    /// every later frame "late".
+    public static let outlierBoundNanos: Int64 = 3600 * 1_000_000_000
+    /// How many records after a far one decide whether it is alone: up to this many
+    /// consecutive damaged records are recognised as such.
+    static let lookAheadRecords = 8
+
+    /// Records dropped because their time is more than ``outlierBoundNanos`` from the last
+    /// record kept while a record after them returns to that time (or no record after them
+    /// agrees with it). They change no count; the caller reports them as damage.
+    public private(set) var outlierTimes = 0
+    /// Byte offset of the first such record.
+    public private(set) var firstOutlierOffset: Int64?
+
+    /// Time of the last record returned; `.min` before the first.
+    private var lastPlausibleNanos = Int64.min
+    /// Copies of records read ahead (and of the far record itself), in a ring of
+    /// ``lookAheadRecords`` + 2 slots allocated the first time a record is far from its
+    /// predecessor: nothing is copied or allocated for records in time order.
+    private var slots: [HeldRecord] = []
+    /// Ring position of the first queued record, and how many are queued.
+    private var queueHead = 0
+    private var queuedCount = 0
+    /// An error met while reading ahead, thrown once the records before it are returned.
+    private var deferredError: CaptureError?
+
+    private struct HeldRecord {
+        var storage: UnsafeMutableRawBufferPointer
+        var count = 0
+        var timestampNanos: Int64 = 0
+        var offset: Int64?
+    }
+
+    deinit {
+        for slot in slots { slot.storage.deallocate() }
+    }
+
+    @inline(never)
+    private func noteOutlier(at offset: Int64?) {
+        outlierTimes += 1
+        if firstOutlierOffset == nil { firstOutlierOffset = offset }
+    }
+
+    private func popQueued() -> (CaptureRecord, Int64?) {
+        let slot = slots[queueHead]
+        queueHead = (queueHead + 1) % slots.count
+        queuedCount -= 1
+        return (CaptureRecord(bytes: UnsafeRawBufferPointer(start: slot.storage.baseAddress, count: slot.count), timestampNanos: slot.timestampNanos), slot.offset)
+    }
+
+    /// Copies `bytes` into ring slot `index` (growing it when too small).
+    private func store(_ bytes: UnsafeRawBufferPointer, timestampNanos: Int64, offset: Int64?, in index: Int) {
+        if slots[index].storage.count < bytes.count {
+            slots[index].storage.deallocate()
+            slots[index].storage = .allocate(byteCount: max(bytes.count, 4096), alignment: 8)
+        }
+        if let base = bytes.baseAddress, bytes.count > 0 {
+            slots[index].storage.baseAddress!.copyMemory(from: base, byteCount: bytes.count)
+        }
+        slots[index].count = bytes.count
+        slots[index].timestampNanos = timestampNanos
+        slots[index].offset = offset
+    }
+
+    /// `record` is far from the last record kept (or is the first): reads up to
+    /// ``lookAheadRecords`` records ahead and decides. On return `record` points at a copy
+    /// that stays valid until the next call to ``next()``.
+    ///
+    /// The rule: a record whose successors come back to within ``outlierBoundNanos`` of the
+    /// last record kept, or none of whose successors is within the bound of it, is alone:
+    /// damaged. A record some successor agrees with, and none returns from, starts a genuine
+    /// gap (a sniffer off overnight, then on again). The first record of a file is damaged
+    /// when none of its successors agrees with it.
+    /// - Returns: whether `record` is damaged.
+    private func judgeOutlier(_ record: inout CaptureRecord, offset: Int64?) -> Bool {
+        let capacity = CaptureFileReader.lookAheadRecords + 2
+        if slots.isEmpty {
+            slots = (0 ..< capacity).map { _ in HeldRecord(storage: .allocate(byteCount: 4096, alignment: 8)) }
+        }
+        if queuedCount == 0 {
+            // Read from the file: copy it before reading on, which may reuse libpcap's buffer.
+            // It takes the slot before the queue's head, where a popped record would be.
+            store(record.bytes, timestampNanos: record.timestampNanos, offset: offset, in: queueHead)
+            let held = slots[queueHead]
+            record = CaptureRecord(bytes: UnsafeRawBufferPointer(start: held.storage.baseAddress, count: held.count), timestampNanos: held.timestampNanos)
+            queueHead = (queueHead + 1) % capacity
+        }
+        // Fill the queue behind the held record (it sits just before the head).
+        while queuedCount < CaptureFileReader.lookAheadRecords, deferredError == nil {
+            let next: CaptureRecord?
+            do {
+                next = try nextInFile()
+            } catch {
+                deferredError = error
+                break
+            }
+            guard let next else { break }
+            store(next.bytes, timestampNanos: next.timestampNanos, offset: lastRecordOffset, in: (queueHead + queuedCount) % capacity)
+            queuedCount += 1
+        }
+        let t = record.timestampNanos
+        let last = lastPlausibleNanos
+        let bound = CaptureFileReader.outlierBoundNanos
+        func near(_ a: Int64, _ b: Int64) -> Bool {
+            let d = a &- b
+            return d <= bound && d >= -bound
+        }
+        var successors = 0
+        var agrees = false
+        for i in 0 ..< queuedCount {
+            let u = slots[(queueHead + i) % capacity].timestampNanos
+            guard u >= CaptureFileReader.earliestPlausibleNanos else { continue }
+            successors += 1
+            if last != .min, near(u, last) { return true }
+            if near(u, t) { agrees = true }
+        }
+        if last == .min { return successors > 0 && !agrees }
+        return !agrees
     }
 
     /// Offset of the record ``nextInFile()`` returned last, when known.
@@ -126,7 +299,7 @@ public final class CaptureFileReader {
             switch next {
             case .record(let bytes, let timestampNanos):
                 recordCount += 1
-                if timestampNanos < CaptureFileReader.earliestPlausibleNanos { lastRecordOffset = Int64(at) }
+                lastRecordOffset = Int64(at)
                 return CaptureRecord(bytes: bytes, timestampNanos: timestampNanos)
             case .end:
                 finished = true

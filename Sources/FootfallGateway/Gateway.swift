@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 import FootfallChain
 import FootfallConfig
 import FootfallCore
@@ -92,7 +100,8 @@ public enum Gateway {
         }
         if !ring.excludedFromCoreDumps { logger.warning("frame ring not excluded from core dumps") }
         let (writer, shipper, _) = outputServices(settings: settings, directory: directory, clock: clock, metrics: metrics, logger: logger)
-        let pipeline = LivePipeline(core: core, optOutWatcher: optOutWatcher, ring: ring, metrics: metrics, output: writer, logger: logger)
+        let pipeline = LivePipeline(core: core, optOutWatcher: optOutWatcher, ring: ring, metrics: metrics, output: writer, logger: logger,
+                                    sourcesHearing: { metrics.anySourceUp })
 
         var summary = configurationMetadata(settings)
         summary["run.sources"] = "\(sources.map(\.name).joined(separator: ","))"
@@ -100,6 +109,12 @@ public enum Gateway {
         summary["run.metrics"] = "\(settings.metrics.enabled ? "\(settings.metrics.address):\(settings.metrics.port)" : "off")"
         logger.info("footfall run starting", metadata: summary)
 
+        // A gateway that booted without a set clock says 1970 (or its image's date): no
+        // hour is opened before the clock is plausible.
+        await waitForSaneClock(clock: SystemGatewayClock(), logger: logger)
+        if SystemClockCheck.synchronised() == false {
+            logger.warning("the system clock is not synchronised yet (systemd-timesyncd has not reached a time server); hours are labelled by the clock as it is", metadata: ["clock.wall": "\(SystemClockCheck.describe(SystemGatewayClock().wallNanos()))"])
+        }
         // Before any capture starts, so a failure here ends `run` at once with the reason.
         try prepareOutputDirectory(directory, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
@@ -139,6 +154,24 @@ public enum Gateway {
         ])
     }
 
+    /// Waits until the wall clock is plausible (see ``SystemClockCheck/isSane(wallNanos:)``),
+    /// saying so in the log once, then every 10 minutes. Returns at once when it is.
+    /// - Parameter poll: how often the clock is looked at (tests shorten it).
+    static func waitForSaneClock(clock: any GatewayClock, logger: Logger, poll: Duration = .seconds(5)) async {
+        var lastLogged: Int64 = .min
+        while !SystemClockCheck.isSane(wallNanos: clock.wallNanos()), !Task.isCancelled {
+            let monotonic = clock.monotonicNanos()
+            if lastLogged == .min || monotonic - lastLogged >= 600 * 1_000_000_000 {
+                lastLogged = monotonic
+                logger.warning("the system clock says \(SystemClockCheck.describe(clock.wallNanos())), before 2024: waiting for it to be set (NTP or an RTC) before counting; nothing is captured or written meanwhile")
+            }
+            try? await Task.sleep(for: poll)
+        }
+        if lastLogged != .min {
+            logger.notice("the system clock is set (\(SystemClockCheck.describe(clock.wallNanos()))); starting")
+        }
+    }
+
     /// Creates the output directory when missing and removes the temporary files that
     /// processes killed in the middle of a write left behind (see ``StaleTemporaryFiles``).
     static func prepareOutputDirectory(_ directory: String, logger: Logger) throws(GatewayError) {
@@ -175,5 +208,30 @@ public enum Gateway {
             sink: HourFileWriter(directory: directory, clock: clock), metrics: metrics, logger: logger, clock: gatewayClock,
             retention: (directory, settings.output.retentionDays), protectedFiles: protectedFiles, onHourWritten: onHourWritten)
         return (WriterService(core: writerCore, logger: logger), shipper, writerCore)
+    }
+}
+
+/// Whether the system's wall clock can be believed, for `run` and `check-config`.
+public enum SystemClockCheck {
+    /// 2024-01-01T00:00:00Z, before this version of footfall existed: a wall clock earlier
+    /// than that was never set (1970 after a boot without an RTC) or is its image's date.
+    public static let earliestSaneSeconds: Int64 = 1_704_067_200
+
+    public static func isSane(wallNanos: Int64) -> Bool {
+        wallNanos >= earliestSaneSeconds * 1_000_000_000
+    }
+
+    /// Whether systemd-timesyncd has synchronised the clock: `nil` when it is not in use
+    /// (no /run/systemd/timesync), else whether /run/systemd/timesync/synchronized exists.
+    public static func synchronised(root: String = "/run/systemd/timesync") -> Bool? {
+        var info = stat()
+        guard stat(root, &info) == 0 else { return nil }
+        return stat(root + "/synchronized", &info) == 0
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ` of a wall time (for log lines about the clock).
+    public static func describe(_ wallNanos: Int64) -> String {
+        let seconds = wallNanos >= 0 ? wallNanos / 1_000_000_000 : (wallNanos + 1) / 1_000_000_000 - 1
+        return LocalTime(utcSeconds: seconds, utcOffsetSeconds: 0).iso8601
     }
 }

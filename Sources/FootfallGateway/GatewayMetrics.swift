@@ -3,6 +3,7 @@ import FootfallIngest
 import FootfallAggregate
 import Metrics
 import Prometheus
+import Synchronization
 
 /// Every metric `footfall run` exports, created once at start-up.
 ///
@@ -39,6 +40,10 @@ public final class GatewayMetrics: Sendable {
     let chainFailures: Metrics.Counter
     let reloadsApplied: Metrics.Counter
     let reloadsRejected: Metrics.Counter
+    /// Wall-clock steps noticed (the wall clock moved unlike the monotonic clock), and
+    /// whether the wall clock is taken as it is now (1) or corrected by the monotonic clock (0).
+    let clockSteps: Metrics.Counter
+    let clockAgrees: Metrics.Gauge
     let sourceUp: [Metrics.Gauge]
     let sourceOpenFailures: [Metrics.Counter]
     let kernelDrops: [Metrics.Counter]
@@ -79,6 +84,8 @@ public final class GatewayMetrics: Sendable {
         chainFailures = counter("footfall_chain_failures_total")
         reloadsApplied = counter("footfall_config_reloads_total", [("result", "applied")])
         reloadsRejected = counter("footfall_config_reloads_total", [("result", "rejected")])
+        clockSteps = counter("footfall_clock_steps_total")
+        clockAgrees = gauge("footfall_clock_agrees")
         sourceUp = sourceNames.map { gauge("footfall_source_up", [("source", $0)]) }
         sourceOpenFailures = sourceNames.map { counter("footfall_source_failures_total", [("source", $0)]) }
         kernelDrops = sourceNames.map { counter("footfall_kernel_dropped_total", [("source", $0)]) }
@@ -93,6 +100,7 @@ public final class GatewayMetrics: Sendable {
         }
         peekRemoteNotIPv4 = sourceNames.map { counter("footfall_peekremote_rejected_total", [("source", $0), ("reason", "not_ipv4_udp")]) }
         for up in sourceUp { up.record(0) }
+        clockAgrees.record(1)
     }
 
     /// The Prometheus text exposition of every metric.
@@ -103,7 +111,15 @@ public final class GatewayMetrics: Sendable {
     func setSourceUp(_ source: Int, _ up: Bool) {
         guard sourceUp.indices.contains(source) else { return }
         sourceUp[source].record(up ? 1 : 0)
+        upSources.withLock { if up { $0.insert(source) } else { $0.remove(source) } }
     }
+
+    /// Sources up now (as `footfall_source_up` says).
+    private let upSources = Mutex<Set<Int>>([])
+
+    /// Whether some source is up: while none is, `run` hears nothing, and that time does not
+    /// count as listened to (`listened_s`).
+    public var anySourceUp: Bool { upSources.withLock { !$0.isEmpty } }
 
     func sourceFailed(_ source: Int) {
         guard sourceOpenFailures.indices.contains(source) else { return }

@@ -57,10 +57,15 @@ public struct SystemGatewayClock: GatewayClock {
 /// tracker; that is what makes the `@unchecked Sendable` sound.
 ///
 /// Time: frames carry their capture time; with no frames the wall clock moves event time on.
+/// Both are wall-clock times, so both are checked against the monotonic clock: when the wall
+/// clock moves unlike the monotonic one (a step, forward or back), event time is the last
+/// wall time that agreed plus the monotonic time since, and capture times get the same
+/// correction, until the wall clock agrees again (a step that lasts
+/// ``acceptStepAfterNanos`` is taken as a correction of the clock). So a step of a year for a
+/// few seconds neither closes the hour early nor sends frames to a file a year ahead.
 /// Event time never goes backwards for the tracker: a frame or tick earlier than the newest
-/// event time is held at it, so a wall-clock step back freezes event time until the clock has
-/// caught up (logged once) instead of producing negative durations. Intervals (the tick,
-/// the key's age) are measured on the monotonic clock.
+/// event time is held at it. Intervals (the tick, the key's age) are measured on the
+/// monotonic clock.
 public final class LivePipeline: @unchecked Sendable {
     private var core: PipelineCore
     private let ring: FrameRing
@@ -68,6 +73,12 @@ public final class LivePipeline: @unchecked Sendable {
     private let output: any HourOutput
     private let logger: Logger
     private let clock: any GatewayClock
+    /// Whether some source is up (can hear frames) now; `nil`: always (tests of the parts).
+    private let sourcesHearing: (@Sendable () -> Bool)?
+    /// Whether ``PipelineCore/startListening(atNanos:)`` was called (on the first tick).
+    private var listeningStarted = false
+    /// Monotonic time of the last look at ``sourcesHearing``.
+    private var lastHearingCheckMonotonic: Int64 = .min
 
     // Pipeline thread only.
     private var parse = ParseCounters()
@@ -82,6 +93,14 @@ public final class LivePipeline: @unchecked Sendable {
     private var lastOptOutCheckMonotonic: Int64
     private var optOutWatcher: OptOutFileWatcher?
     private var clockBehindLogged = false
+    /// The last wall time that agreed with the monotonic clock, and the monotonic time then.
+    private var anchorWallNanos: Int64 = .min
+    private var anchorMonotonicNanos: Int64 = .min
+    /// Added to wall-clock times (ticks and capture times) while the wall clock is stepped:
+    /// 0 when it agrees with the monotonic clock.
+    private var wallCorrectionNanos: Int64 = 0
+    /// Monotonic time at which the current step was noticed; `.min` when the clocks agree.
+    private var stepNoticedMonotonic: Int64 = .min
     /// Frames were parsed since the stack was last scrubbed, and when that was (monotonic ns).
     private var scrubPending = false
     private var lastScrubNanos: Int64 = .min / 2
@@ -105,12 +124,21 @@ public final class LivePipeline: @unchecked Sendable {
     public static let maxKeyLifeNanos: Int64 = 24 * 3600 * 1_000_000_000
     /// The opt-out file is looked at this often (a `stat`, and a read when it changed).
     static let optOutCheckNanos: Int64 = 10_000_000_000
+    /// How far the wall clock may move unlike the monotonic clock between two looks before
+    /// it counts as stepped: 2 s (NTP slews by far less; a tick is 1 s).
+    public static let stepToleranceNanos: Int64 = 2_000_000_000
+    /// A step that lasts this long (10 min of monotonic time) is taken as a correction of
+    /// the wall clock (NTP, an operator), and the wall clock is followed again.
+    public static let acceptStepAfterNanos: Int64 = 600 * 1_000_000_000
 
     /// - Parameters:
     ///   - core: the shared core, built from the settings (its key is fresh).
     ///   - optOutWatcher: the watcher the opt-out list was loaded with, so later changes to
     ///     the file are picked up; `nil` when there is no opt-out file.
-    public init(core: consuming PipelineCore, optOutWatcher: OptOutFileWatcher? = nil, ring: FrameRing, metrics: GatewayMetrics, output: any HourOutput, logger: Logger, clock: any GatewayClock = SystemGatewayClock()) {
+    ///   - sourcesHearing: whether some source is up now (``GatewayMetrics/anySourceUp`` in
+    ///     `run`); while none is, the time is not counted as listened to (`listened_s`).
+    public init(core: consuming PipelineCore, optOutWatcher: OptOutFileWatcher? = nil, ring: FrameRing, metrics: GatewayMetrics, output: any HourOutput, logger: Logger, clock: any GatewayClock = SystemGatewayClock(), sourcesHearing: (@Sendable () -> Bool)? = nil) {
+        self.sourcesHearing = sourcesHearing
         let sensorCount = core.settings.sensors.count
         self.core = core
         self.ring = ring
@@ -194,8 +222,17 @@ public final class LivePipeline: @unchecked Sendable {
         let sensor = Int(meta.sensor)
         guard sensor >= 0, sensor < framesPerSensor.count else { return }
         framesPerSensor[sensor] += 1
+        // Capture times are wall-clock times: corrected like the ticks while the wall clock
+        // is stepped. A frame well ahead of event time (after a quiet spell, or stamped in a
+        // step) has the clocks looked at first, and is never later than now; so has a frame
+        // well behind it while a step is being corrected (the clock may have come back).
+        var t = meta.timestampNanos &+ wallCorrectionNanos
+        if eventNanos != .min, t > eventNanos &+ Self.stepToleranceNanos || (wallCorrectionNanos != 0 && t < eventNanos &- Self.stepToleranceNanos) {
+            let now = checkWallClock(wall: clock.wallNanos(), monotonic: clock.monotonicNanos())
+            t = min(meta.timestampNanos &+ wallCorrectionNanos, now)
+        }
         // Event time never goes backwards (see the type's documentation).
-        let t = max(meta.timestampNanos, eventNanos)
+        t = max(t, eventNanos)
         eventNanos = t
         let result = LivePipeline.parse(bytes, meta: meta, timestampNanos: t, counters: &parse, elements: core.elementDetail)
         switch consume result {
@@ -213,8 +250,8 @@ public final class LivePipeline: @unchecked Sendable {
     /// Once a second: wall-clock time moves event time on (hours close, keys rotate even
     /// when nobody is around), the opt-out file is checked, metrics are brought up to date.
     public func tick() {
-        let wall = clock.wallNanos()
         let monotonic = clock.monotonicNanos()
+        let wall = checkWallClock(wall: clock.wallNanos(), monotonic: monotonic)
         if eventNanos != .min, wall < eventNanos - 2_000_000_000 {
             if !clockBehindLogged {
                 clockBehindLogged = true
@@ -227,6 +264,19 @@ public final class LivePipeline: @unchecked Sendable {
             clockBehindLogged = false
         }
         eventNanos = max(eventNanos, wall)
+        // Listening starts now, not with the first frame: a restart at 10:20 heard nothing of
+        // 10:00–10:20, and a quiet 10:20–10:30 was heard all the same.
+        if !listeningStarted {
+            listeningStarted = true
+            core.startListening(atNanos: eventNanos)
+        }
+        // Time in which every source was down was not heard.
+        if let sourcesHearing {
+            if lastHearingCheckMonotonic != .min, !sourcesHearing() {
+                core.noteUnheard(nanos: monotonic - lastHearingCheckMonotonic, endingAt: eventNanos)
+            }
+            lastHearingCheckMonotonic = monotonic
+        }
         if core.advanceClock(toNanos: eventNanos) {
             logger.info("pseudonym key rotated; the old key is destroyed", metadata: ["key.generation": "\(core.keyGeneration)"])
         } else if monotonic - keyStartMonotonic >= Self.maxKeyLifeNanos {
@@ -250,6 +300,46 @@ public final class LivePipeline: @unchecked Sendable {
         metrics.keyAge.record(Double(max(0, monotonic - keyStartMonotonic)) / 1e9)
         publishMetrics()
         output.tick()
+    }
+
+    /// Compares the wall clock's advance with the monotonic clock's since the last time they
+    /// agreed, notices steps (a warning once per step, `footfall_clock_steps_total`) and
+    /// sets ``wallCorrectionNanos``.
+    /// - Returns: the corrected wall time: what the wall clock would say had it not stepped.
+    private func checkWallClock(wall: Int64, monotonic: Int64) -> Int64 {
+        guard anchorMonotonicNanos != .min else {
+            anchorWallNanos = wall
+            anchorMonotonicNanos = monotonic
+            return wall
+        }
+        let expected = anchorWallNanos &+ (monotonic &- anchorMonotonicNanos)
+        let drift = wall &- expected
+        let agrees = drift <= Self.stepToleranceNanos && drift >= -Self.stepToleranceNanos
+        let accepted = !agrees && stepNoticedMonotonic != .min && monotonic &- stepNoticedMonotonic >= Self.acceptStepAfterNanos
+        if agrees || accepted {
+            if stepNoticedMonotonic != .min {
+                logger.notice(accepted
+                    ? "the wall clock has stayed stepped for 10 minutes; it is taken as corrected and followed again"
+                    : "the wall clock agrees with the monotonic clock again; event time follows it again")
+            }
+            stepNoticedMonotonic = .min
+            wallCorrectionNanos = 0
+            anchorWallNanos = wall
+            anchorMonotonicNanos = monotonic
+            metrics.clockAgrees.record(1)
+            return wall
+        }
+        if stepNoticedMonotonic == .min {
+            stepNoticedMonotonic = monotonic
+            metrics.clockSteps.increment()
+            metrics.clockAgrees.record(0)
+            logger.warning(
+                "the wall clock stepped \(drift > 0 ? "forward" : "back") by \(abs(drift) / 1_000_000_000) s against the monotonic clock; event time and capture times follow the monotonic clock until the wall clock agrees again",
+                metadata: ["clock.step_seconds": "\(drift / 1_000_000_000)"]
+            )
+        }
+        wallCorrectionNanos = expected &- wall
+        return expected
     }
 
     /// Applies settings handed over by ``requestReload(_:)``, if any.

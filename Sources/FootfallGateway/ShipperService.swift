@@ -59,7 +59,7 @@ public final class ShipperService: Service {
             let due = retryAt.map { now >= $0 } ?? false
             if woken && retryAt == nil || due {
                 do {
-                    let report = try await shipper.shipPending()
+                    guard let report = try await roundUnlessShuttingDown() else { break }
                     metrics.chainHoursShipped.increment(by: report.shipped)
                     metrics.chainLastSuccess.record(Double(clock.wallNanos() / 1_000_000_000))
                     if failing {
@@ -83,5 +83,80 @@ public final class ShipperService: Service {
             }
             try? await Task.sleep(for: tick)
         }
+    }
+
+    /// One round of ``HourShipper/shipPending()``, given up when the service is asked to
+    /// shut down (or cancelled): `nil` then.
+    ///
+    /// Why: a database that accepts the connection and never answers holds a round forever
+    /// (postgres-nio waits for the server's reply to the startup message without a time
+    /// limit), and awaiting it would hold up `run`'s shutdown, and the writing of the hour in
+    /// progress, behind it. The round is cancelled and left behind; whatever it did not
+    /// acknowledge stays pending in the journal and is shipped at the next start.
+    private func roundUnlessShuttingDown() async throws(ChainError) -> HourShipper.Report? {
+        let outcome = RoundOutcome()
+        let shipper = self.shipper
+        let round = Task {
+            let result: Result<HourShipper.Report, ChainError>
+            do throws(ChainError) { result = .success(try await shipper.shipPending()) } catch { result = .failure(error) }
+            outcome.resume(with: result)
+        }
+        let result = await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await outcome.wait()
+            } onGracefulShutdown: {
+                outcome.resume(with: nil)
+                round.cancel()
+            }
+        } onCancel: {
+            outcome.resume(with: nil)
+            round.cancel()
+        }
+        guard let result else { return nil }
+        return try result.get()
+    }
+}
+
+/// The result of a shipping round, handed over once: by the round when it ends, or as `nil`
+/// by a shutdown that does not wait for it. The first to come wins.
+private final class RoundOutcome: Sendable {
+    private enum State {
+        case pending
+        case waiting(CheckedContinuation<Result<HourShipper.Report, ChainError>?, Never>)
+        case done(Result<HourShipper.Report, ChainError>?)
+    }
+    private let state = Mutex<State>(.pending)
+
+    func wait() async -> Result<HourShipper.Report, ChainError>? {
+        await withCheckedContinuation { continuation in
+            let ready: Result<HourShipper.Report, ChainError>?? = state.withLock { s in
+                switch s {
+                case .pending:
+                    s = .waiting(continuation)
+                    return .none
+                case .done(let result):
+                    return .some(result)
+                case .waiting:
+                    preconditionFailure("one waiter only")
+                }
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+
+    func resume(with result: Result<HourShipper.Report, ChainError>?) {
+        let continuation: CheckedContinuation<Result<HourShipper.Report, ChainError>?, Never>? = state.withLock { s in
+            switch s {
+            case .pending:
+                s = .done(result)
+                return nil
+            case .waiting(let continuation):
+                s = .done(result)
+                return continuation
+            case .done:
+                return nil
+            }
+        }
+        continuation?.resume(returning: result)
     }
 }

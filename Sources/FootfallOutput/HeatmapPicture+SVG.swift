@@ -97,7 +97,7 @@ extension HeatmapPicture {
         let labelWidth = max(96, Double(longest) * 7.6 + 24)
         let offsets = Set(day.hours.map(\.utcOffsetSeconds))
         let mixedOffsets = offsets.count > 1
-        let headerLines = 1 + (mixedOffsets ? 1 : 0) + (day.hours.contains(where: \.partial) ? 1 : 0)
+        let headerLines = 1 + (mixedOffsets ? 1 : 0) + (day.hours.contains(where: \.partial) ? 1 : 0) + (day.hours.contains(where: \.partHeard) ? 1 : 0)
         let gridLeft = L.margin + labelWidth
         let gridTop = 92.0 + Double(headerLines) * L.headerLine
         let hasSite = day.zones.last?.isSite ?? false
@@ -135,7 +135,8 @@ extension HeatmapPicture {
         for (h, hour) in day.hours.enumerated() {
             let x = gridLeft + Double(h) * L.cellWidth + L.cellWidth / 2
             let iso = hour.hourStart ?? LocalTime(utcSeconds: hour.utcStart, utcOffsetSeconds: hour.utcOffsetSeconds).iso8601
-            body += "<g class=\"hour\" data-hour=\"\(xml(iso))\" data-file=\"\(hour.hasFile)\" data-partial=\"\(hour.partial)\">"
+            let listened = hour.listenedSeconds.map { " data-listened=\"\($0)\"" } ?? ""
+            body += "<g class=\"hour\" data-hour=\"\(xml(iso))\" data-file=\"\(hour.hasFile)\" data-partial=\"\(hour.partial)\"\(listened)>"
             var y = 92.0
             body += "<text x=\"\(x)\" y=\"\(y)\" font-size=\"12\" text-anchor=\"middle\" fill=\"\(hour.hasFile ? "#1a1a1a" : "#999")\">\(xml(hour.label))</text>"
             if mixedOffsets {
@@ -145,6 +146,11 @@ extension HeatmapPicture {
             if hour.partial {
                 y += L.headerLine
                 body += "<text x=\"\(x)\" y=\"\(y)\" font-size=\"9.5\" font-style=\"italic\" text-anchor=\"middle\" fill=\"#1a1a1a\">partial</text>"
+            }
+            // Part-heard: the figures cover only the minutes footfall heard its sensors.
+            if let listened = hour.listenedSeconds, listened < 3600 {
+                y += L.headerLine
+                body += "<text class=\"heard\" x=\"\(x)\" y=\"\(y)\" font-size=\"9.5\" text-anchor=\"middle\" fill=\"#b35900\">heard \(listened / 60) min</text>"
             }
             body += "</g>\n"
         }
@@ -221,6 +227,9 @@ extension HeatmapPicture {
         }
         swatch("<rect x=\"$X\" y=\"$Y\" width=\"24\" height=\"20\" rx=\"3\" fill=\"none\" stroke=\"#d0d0d0\"/>", "no file for the hour", width: 170)
         swatch("<rect x=\"$X\" y=\"$Y\" width=\"24\" height=\"20\" fill=\"none\" stroke=\"#1a1a1a\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/>", "partial: in progress at shutdown", width: 250)
+        if day.hours.contains(where: \.partHeard) {
+            swatch("<text x=\"$X\" y=\"$Y\" dy=\"14\" font-size=\"9.5\" fill=\"#b35900\">heard</text>", "heard N min: footfall heard its sensors only N minutes of the hour", width: 420)
+        }
         let legendRight = x
 
         // Flows of the day.

@@ -101,6 +101,13 @@ public struct HeatmapHour: Sendable {
     var zoneOrder: [String]
 
     public var hasFile: Bool { hourStart != nil }
+    /// `listened_s` of the hour (the same on every row): how long footfall heard its sensors
+    /// in it; `nil` without a file or when the file leaves it empty.
+    public var listenedSeconds: Int? {
+        rows.values.first.flatMap { $0.count > HeatmapPicture.listenedIndex ? Int($0[HeatmapPicture.listenedIndex]) : nil }
+    }
+    /// Heard for less than the whole hour (started, restarted or every source down in it).
+    public var partHeard: Bool { listenedSeconds.map { $0 < 3600 } ?? false }
     /// `14:00` (local).
     public var label: String {
         let t = LocalTime(utcSeconds: utcStart, utcOffsetSeconds: utcOffsetSeconds)
@@ -239,6 +246,7 @@ public enum HeatmapPicture {
     static let withholdable = Set(HeatmapColumn.allCases.map(\.rawValue))
     static let suppressedIndex = heatmapColumns.firstIndex(of: "suppressed")!
     static let partialIndex = heatmapColumns.firstIndex(of: "partial")!
+    static let listenedIndex = heatmapColumns.firstIndex(of: "listened_s")!
     /// Columns that may be empty without being withheld: dwell statistics of an hour without
     /// visits, and `listened_s` when unknown.
     static let mayBeEmpty: Set<String> = ["median_dwell_s", "p90_dwell_s", "listened_s"]

@@ -9,12 +9,15 @@ public struct EvaluationError: Error, CustomStringConvertible, Sendable {
     public var message: String
     /// The configuration file was invalid.
     public var isConfiguration = false
+    /// The captures and the ground truth describe different times: nothing can be compared
+    /// (exit status 65, like other input that does not hold what it should).
+    public var isNoOverlap = false
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }
 
 extension EvaluationError: FootfallErrorConvertible {
-    public var footfallError: FootfallError { FootfallError(code: isConfiguration ? .configuration : .failure, message: message) }
+    public var footfallError: FootfallError { FootfallError(code: isConfiguration ? .configuration : isNoOverlap ? .data : .failure, message: message) }
 }
 
 /// One row of a hand-counted occupancy file.
@@ -207,6 +210,9 @@ public struct Evaluation: Sendable {
     public var metrics: EvaluationMetrics
     /// What the pipeline read (counts only).
     public var summary: ReplaySummary
+    /// What a reader of the figures must know: hand-counted hours the captures do not cover
+    /// (they are compared with an estimate of 0), with both time ranges.
+    public var warnings: [String] = []
 
     /// Pairs the estimates with the ground truth: every hour that has ground truth, in time
     /// order; an hour without any frame gets estimate 0 (nothing was heard, so nobody was
@@ -292,7 +298,44 @@ public enum Evaluate {
         } catch {
             throw EvaluationError(error.message)
         }
-        return Evaluation(estimates: estimates, truth: truth, clock: clock, summary: summary)
+        var evaluation = Evaluation(estimates: estimates, truth: truth, clock: clock, summary: summary)
+        evaluation.warnings = try overlap(captureHours: Set(estimates.keys), rows: rows, truthHours: Set(truth.keys), clock: clock)
+        return evaluation
+    }
+
+    /// Checks that the captures and the hand counts describe the same time.
+    ///
+    /// Why: an hour of ground truth without any frame is compared with an estimate of 0, so
+    /// a ground-truth file of the wrong day would produce a plausible-looking table of
+    /// errors. With no hour in common that is an error naming both time ranges; with some
+    /// hand-counted hours outside the captures' time, a warning saying how many.
+    /// - Parameters:
+    ///   - captureHours: starts of the hours the captures had probe requests in.
+    ///   - rows: every ground-truth row.
+    ///   - truthHours: starts of the hours with a hand-counted mean.
+    /// - Returns: warnings (empty when every hand-counted hour is within the captures' time).
+    /// - Throws: ``EvaluationError`` with ``EvaluationError/isNoOverlap`` when no hour has both.
+    static func overlap(captureHours: Set<Int64>, rows: [OccupancyRow], truthHours: Set<Int64>, clock: HourClock) throws(EvaluationError) -> [String] {
+        func local(_ seconds: Int64) -> String {
+            LocalTime(utcSeconds: seconds, utcOffsetSeconds: clock.utcOffset(at: seconds)).iso8601
+        }
+        let times = rows.map { Int64($0.time.rounded(.down)) }
+        let truthRange = times.min().map { "\(local($0)) to \(local(times.max() ?? $0))" } ?? "no rows"
+        guard let firstHour = captureHours.min(), let lastHour = captureHours.max() else {
+            var error = EvaluationError("the captures hold no probe request, so there is nothing to compare with the ground truth (\(truthRange))")
+            error.isNoOverlap = true
+            throw error
+        }
+        let captureEnd = clock.hour(containing: lastHour).end
+        let captureRange = "\(local(firstHour)) to \(local(captureEnd))"
+        if captureHours.isDisjoint(with: truthHours) {
+            var error = EvaluationError("the captures (\(captureRange)) and the ground truth (\(truthRange)) have no hour in common; check that they are of the same day and site")
+            error.isNoOverlap = true
+            throw error
+        }
+        let outside = truthHours.filter { $0 < firstHour || $0 >= captureEnd }.count
+        guard outside > 0 else { return [] }
+        return ["\(outside) of \(truthHours.count) hand-counted hours are outside the captures (captures \(captureRange), ground truth \(truthRange)); they are compared with an estimate of 0"]
     }
 
     /// Loads the configuration, then evaluates; configuration errors come back with

@@ -116,6 +116,17 @@ public struct PipelineCore: ~Copyable {
         return rotated
     }
 
+    /// Live mode: listening started at `nanos` (see ``Tracker/startListening(atNanos:)``).
+    public mutating func startListening(atNanos nanos: Int64) {
+        epoch.scope.startListening(atNanos: nanos)
+    }
+
+    /// Live mode: every source was down for `nanos` up to `endNanos` (see
+    /// ``Tracker/noteUnheard(nanos:endingAt:)``).
+    public mutating func noteUnheard(nanos: Int64, endingAt endNanos: Int64) {
+        epoch.scope.noteUnheard(nanos: nanos, endingAt: endNanos)
+    }
+
     /// Ends the key period now, off schedule: the tracker turns what it knows into counts and
     /// drops every pseudonym table, then the key is overwritten (P4). Live mode calls it when
     /// a key has lived 24 h of real time on the monotonic clock while the wall clock was set

@@ -59,6 +59,9 @@ public struct ReplaySummary: Sendable {
     public var truncatedFiles = 0
     /// Records dropped because their time is before 2000 (see `CaptureFileReader`).
     public var implausibleTimes = 0
+    /// Records dropped because their time is more than 1 h from the records around them
+    /// while those agree with each other (see `CaptureFileReader.outlierBoundNanos`).
+    public var outlierTimes = 0
     /// What was wrong with each damaged file: its name and the byte offset of the damage.
     public var damage: [String] = []
     public var bytesRead: Int64 = 0
@@ -197,10 +200,10 @@ public enum Replay {
             }
         }
         // Records whose time cannot be right were dropped by the readers: damaged input.
-        for (reader, input) in zip(readers, inputs) where reader.implausibleTimes > 0 {
+        for reader in readers {
             summary.implausibleTimes += reader.implausibleTimes
-            let at = reader.firstImplausibleOffset.map { " (the first at byte offset \($0))" } ?? ""
-            summary.damage.append("\(input.path): \(reader.implausibleTimes) records with a time before 2000-01-01 were dropped\(at); the capture's clock was not set or the record headers are damaged")
+            summary.outlierTimes += reader.outlierTimes
+            summary.damage += reader.droppedTimeMessages
         }
         // End of input is treated as a shutdown: the hour in progress is written as partial.
         try write(core.finish(inspect: inspect))

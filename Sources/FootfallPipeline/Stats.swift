@@ -126,6 +126,10 @@ public struct StatsCollector: ~Copyable {
         return totals
     }
 
+    /// Records the readers dropped for their time (before 2000, or far from their
+    /// neighbours), one message per file and kind: damaged input the command reports.
+    public private(set) var droppedTimes: [String] = []
+
     /// Reads one capture file to its end and adds its frames.
     ///
     /// - Parameter path: a pcap or pcapng file (radiotap or raw 802.11).
@@ -134,6 +138,7 @@ public struct StatsCollector: ~Copyable {
     public mutating func add(file path: String) throws(CaptureError) {
         let reader = try CaptureFileReader(path: path)
         let linkType = reader.linkType
+        defer { droppedTimes += reader.droppedTimeMessages }
         while let record = try reader.next() {
             add(record, linkType: linkType)
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FootfallCore
+import FootfallGateway
 import FootfallPipeline
 import Foundation
 
@@ -11,7 +12,8 @@ struct CheckConfigCommand: ParsableCommand {
         discussion: """
             Runs every check footfall run runs before capturing (the opt-out file is readable, \
             the output directory writable or creatable) and warns about zones without a sensor \
-            and an interface shared by sensors of different zones. Exit status: 0 valid, 78 invalid.
+            and an interface shared by sensors of different zones, and about a system clock that is \
+            not set or not synchronised. Exit status: 0 valid, 78 invalid.
             """
     )
 
@@ -27,6 +29,14 @@ struct CheckConfigCommand: ParsableCommand {
         let (text, valid) = ConfigCheck.run(path: file, outputDirectory: output)
         if valid {
             print(text)
+            // The clock `run` would start with (the same checks run makes before counting).
+            let wall = SystemGatewayClock().wallNanos()
+            if !SystemClockCheck.isSane(wallNanos: wall) {
+                print("warning: the system clock says \(SystemClockCheck.describe(wall)), before 2024: footfall run will wait for it to be set (NTP or an RTC) before counting")
+            }
+            if SystemClockCheck.synchronised() == false {
+                print("warning: the system clock is not synchronised yet (systemd-timesyncd has not reached a time server)")
+            }
         } else {
             printError(text)
             throw exitStatus(.configuration)

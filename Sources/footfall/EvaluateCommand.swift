@@ -14,7 +14,9 @@ struct EvaluateCommand: ParsableCommand {
             time-weighted mean of the ground truth (CSV with the columns datetime and \
             occupancy, local time, ; or , separated, nan = unknown). Hours without ground \
             truth are skipped; hours without any frame count as an estimate of 0. Prints \
-            MAE, RMSE and Pearson r over all hours.
+            MAE, RMSE and Pearson r over all hours. Hand-counted hours outside the \
+            captures' time are named in a warning; captures and ground truth without an \
+            hour in common are an error (exit status 65) naming both time ranges.
             """
     )
 
@@ -63,6 +65,7 @@ struct EvaluateCommand: ParsableCommand {
         logger.debug("evaluation starting", metadata: ["evaluate.captures": "\(captures.count)", "evaluate.ground_truth_files": "\(truth.count)"])
         do {
             let evaluation = try Evaluate.run(configPath: config, groundTruth: truth, arguments: captures)
+            for warning in evaluation.warnings { printError("footfall evaluate: warning: \(warning)") }
             print(json ? evaluation.json : evaluation.table)
         } catch {
             printError((error.isConfiguration ? "" : "footfall evaluate: error: ") + error.message)

@@ -21,7 +21,9 @@ struct StatsCommand: AsyncParsableCommand {
           64  bad arguments
           65  a file is damaged (cut short, or a record cannot be read); stderr
               names the file and the byte offset, and the numbers printed count
-              every record before the damage
+              every record before the damage; or records were dropped for their
+              time (before 2000, or more than 1 h from their neighbours), which
+              stderr names the same way
           66  a file cannot be opened or is not an 802.11 capture; nothing is
               printed
         """
@@ -56,6 +58,10 @@ struct StatsCommand: AsyncParsableCommand {
                 printError("footfall stats: error: \(error.message)")
                 throw exitStatus(of: error)
             }
+        }
+        for message in collector.droppedTimes {
+            printError("footfall stats: warning: \(message)")
+            damaged = true
         }
         let statistics = collector.finish()
         print(json ? statistics.json() : statistics.table())

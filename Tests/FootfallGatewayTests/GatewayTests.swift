@@ -303,6 +303,7 @@ struct LiveClockTests {
             pipeline.tick()
             let now = try #require(pipeline.counters.eventTimeNanos)
             #expect(now >= newest, "event time went backwards")
+            #expect(now >= newest + 59_000_000_000, "event time froze: it follows the monotonic clock while the wall clock is stepped")
             newest = now
             clock.advance(seconds: 60)
         }
@@ -317,7 +318,134 @@ struct LiveClockTests {
             #expect((row.p90DwellSeconds?.value ?? 0) >= 0)
         }
         #expect(hours.first?.zones.last?.devices.value == 6)
-        #expect(log.lines.withLock { $0 }.contains { $0.contains("wall clock is behind") })
+        #expect(log.lines.withLock { $0 }.contains { $0.contains("wall clock stepped back by 3600 s") })
+    }
+
+    @Test func aWallClockStepOfAYearForThreeSecondsNeitherClosesTheHourEarlyNorSendsFramesAYearAhead() throws {
+        let clock = ManualClock(wallNanos: tenTwenty)
+        let ring = FrameRing(capacity: 256)
+        let output = CollectingOutput()
+        let metrics = GatewayMetrics(sensorIDs: ["ap-entrance", "ap-checkout"], sourceNames: ["tzsp:lo:37008"])
+        let (logger, log) = RecordingLogHandler.logger()
+        let pipeline = try makePipeline(ring: ring, metrics: metrics, output: output, clock: clock, logger: logger)
+        let devices = testAddresses(6)
+        func minuteOfFrames() {
+            // Capture times come from the wall clock, as libpcap stamps them.
+            for d in devices { push(ring, source: d, sensor: Int32(d % 2), atNanos: clock.wallNanos()) }
+            pipeline.drain(timeoutNanos: 0)
+            pipeline.tick()
+        }
+        for _ in 0 ..< 5 {
+            minuteOfFrames()
+            clock.advance(seconds: 60)
+        }
+        // The wall clock jumps a year ahead for three seconds: frames and ticks in the step.
+        let year: Int64 = 365 * 86_400
+        clock.stepWall(seconds: year)
+        for _ in 0 ..< 3 {
+            minuteOfFrames()
+            clock.advance(seconds: 1)
+        }
+        // Frames stamped in the step but taken out of the ring after the clock came back.
+        for d in devices { push(ring, source: d, sensor: Int32(d % 2), atNanos: clock.wallNanos()) }
+        clock.stepWall(seconds: -year)
+        pipeline.drain(timeoutNanos: 0)
+        for _ in 0 ..< 5 {
+            clock.advance(seconds: 60)
+            minuteOfFrames()
+        }
+        let eventTime = try #require(pipeline.counters.eventTimeNanos)
+        #expect(eventTime < tenTwenty + 3600 * 1_000_000_000, "event time stayed in the real hour")
+        #expect(output.hours.isEmpty, "no hour was closed early: \(output.hours.map(\.hourStart))")
+        #expect(pipeline.counters.tracker.late == 0)
+        pipeline.finish()
+        // Only the real hour (10:00 UTC), partial at shutdown, with every device in it.
+        #expect(output.hours.map(\.hourStart) == [1_709_805_600])
+        #expect(output.hours.first?.partial == true)
+        #expect(output.hours.first?.zones.last?.devices.value == 6)
+        #expect(metrics.exposition().contains("footfall_clock_steps_total 1"), "\(metrics.exposition())")
+        #expect(metrics.exposition().contains("footfall_clock_agrees 1"))
+        let lines = log.lines.withLock { $0 }
+        #expect(lines.filter { $0.contains("wall clock stepped forward by 31536000 s") }.count == 1, "warned once: \(lines)")
+        #expect(lines.contains { $0.contains("agrees with the monotonic clock again") })
+    }
+
+    @Test func aStepThatLastsTenMinutesIsTakenAsACorrectionOfTheClock() throws {
+        let clock = ManualClock(wallNanos: tenTwenty)
+        let ring = FrameRing(capacity: 64)
+        let output = CollectingOutput()
+        let metrics = GatewayMetrics(sensorIDs: ["ap-entrance", "ap-checkout"], sourceNames: ["tzsp:lo:37008"])
+        let pipeline = try makePipeline(ring: ring, metrics: metrics, output: output, clock: clock)
+        pipeline.tick()
+        clock.stepWall(seconds: 7200)  // NTP puts a clock that was two hours slow right
+        for _ in 0 ..< 11 {
+            clock.advance(seconds: 60)
+            pipeline.tick()
+            #expect(metrics.exposition().contains("footfall_clock_steps_total 1"))
+        }
+        let eventTime = try #require(pipeline.counters.eventTimeNanos)
+        #expect(eventTime == clock.wallNanos(), "the wall clock is followed again")
+        #expect(metrics.exposition().contains("footfall_clock_agrees 1"))
+    }
+
+    /// A collector (re)started at 10:20 UTC, quiet until 10:25, whose every source is down
+    /// 11:10–11:20: the hours say how long they were heard, not 3600.
+    @Test func listenedSecondsCountFromTheStartAndLeaveOutTimeEverySourceWasDown() throws {
+        let clock = ManualClock(wallNanos: tenTwenty)
+        let ring = FrameRing(capacity: 256)
+        let output = CollectingOutput()
+        let settings = twoZoneSettings()
+        let allDown = Flag()
+        let pipeline = LivePipeline(
+            core: try PipelineCore(settings: settings), ring: ring,
+            metrics: GatewayMetrics(sensorIDs: settings.sensors.map(\.id), sourceNames: ["tzsp:lo:37008"]),
+            output: output, logger: Logger(label: "test"), clock: clock, sourcesHearing: { !allDown.isSet })
+        let devices = testAddresses(6)
+        pipeline.tick()
+        for minute in 1 ... 115 {
+            clock.advance(seconds: 60)
+            let down = (51 ... 60).contains(minute)  // 11:11–11:20 (ticks after 11:10)
+            if down { allDown.set() } else { allDown.clear() }
+            if minute >= 5, !down {
+                for d in devices { push(ring, source: d, sensor: Int32(d % 2), atNanos: clock.wallNanos()) }
+                pipeline.drain(timeoutNanos: 0)
+            }
+            pipeline.tick()
+        }
+        let closed = output.hours.filter { !$0.partial }
+        #expect(closed.map(\.hourStart) == [1_709_805_600, 1_709_809_200])
+        #expect(closed.first?.listenedSeconds == 2400, "heard from the start at 10:20, not from the first frame at 10:25")
+        #expect(closed.last?.listenedSeconds == 3000, "ten minutes of the hour no source was up")
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aGatewayThatBootsWithItsClockIn1970WaitsForTheClockAndSaysSo() async throws {
+        let clock = ManualClock(wallNanos: 0)
+        let (logger, log) = RecordingLogHandler.logger()
+        let finished = Flag()
+        let task = Task {
+            await Gateway.waitForSaneClock(clock: clock, logger: logger, poll: .milliseconds(10))
+            finished.set()
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(!finished.isSet, "it did not start with the clock in 1970")
+        #expect(log.lines.withLock { $0 }.contains { $0.contains("the system clock says 1970-01-01T00:00:") && $0.contains("waiting for it to be set") })
+        clock.stepWall(seconds: tenTwenty / 1_000_000_000)
+        await task.value
+        #expect(finished.isSet)
+        #expect(log.lines.withLock { $0 }.contains { $0.contains("the system clock is set (2024-03-07T10:20:") })
+    }
+
+    @Test func timesyncdsSynchronisedFlagIsRead() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("footfall-timesync-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        #expect(SystemClockCheck.synchronised(root: root.path) == nil, "no timesyncd: unknown")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        #expect(SystemClockCheck.synchronised(root: root.path) == false)
+        _ = FileManager.default.createFile(atPath: root.appendingPathComponent("synchronized").path, contents: nil)
+        #expect(SystemClockCheck.synchronised(root: root.path) == true)
+        #expect(!SystemClockCheck.isSane(wallNanos: 0))
+        #expect(SystemClockCheck.isSane(wallNanos: tenTwenty))
     }
 
     @Test func hoursCloseByTheWallClockWithoutFrames() throws {
@@ -452,4 +580,12 @@ func httpGet(port: Int, path: String) throws -> (Int, String) {
     let status = text.split(separator: " ", maxSplits: 2).dropFirst().first.flatMap { Int($0) } ?? 0
     let body = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
     return (status, body)
+}
+
+/// Set once from any thread.
+final class Flag: @unchecked Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    func clear() { value.withLock { $0 = false } }
+    var isSet: Bool { value.withLock { $0 } }
 }

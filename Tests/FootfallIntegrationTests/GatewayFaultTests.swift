@@ -79,6 +79,80 @@ struct GatewayFaultTests {
         }
     }
 
+    /// Replays `capture` into `output`; returns the result and every file's name and text.
+    static func replayFiles(_ capture: String, into output: URL) throws -> (ProgramResult, [String: String]) {
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        let result = try Footfall.run(["replay", "--config", Self.replayConfig, "--output", output.path, "\(capture)@position_1"])
+        var files: [String: String] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: output.path) {
+            files[name] = try String(contentsOf: output.appendingPathComponent(name), encoding: .utf8)
+        }
+        return (result, files)
+    }
+
+    /// The record's seconds field moved by `shift` seconds (little-endian, as the fixtures are).
+    static func shiftSeconds(_ bytes: inout [UInt8], at offset: Int, by shift: Int64) {
+        var seconds = Int64(bytes[offset]) | Int64(bytes[offset + 1]) << 8 | Int64(bytes[offset + 2]) << 16 | Int64(bytes[offset + 3]) << 24
+        seconds += shift
+        for i in 0 ..< 4 { bytes[offset + i] = UInt8((seconds >> (8 * Int64(i))) & 0xFF) }
+    }
+
+    @Test(arguments: [86_400, -86_400, 365 * 86_400] as [Int64])
+    func aRecordADayOrAYearAwayFromItsNeighboursIsDroppedReportedWithItsOffsetAndChangesNoCount(shift: Int64) throws {
+        let source = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Tools.fixture("2024-03-16_position_1.pcap"))))
+        let offsets = PcapBytes.recordOffsets(source)
+        let bad = offsets[2000]
+        var damaged = source
+        Self.shiftSeconds(&damaged, at: bad, by: shift)
+        let without = Array(source[..<bad]) + Array(source[offsets[2001]...])
+        let damagedPath = try Tools.temporaryFile(named: "shifted.pcap", bytes: damaged)
+        let withoutPath = try Tools.temporaryFile(named: "without.pcap", bytes: without)
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("footfall-shift-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: base) }
+
+        let (result, damagedFiles) = try Self.replayFiles(damagedPath, into: base.appendingPathComponent("damaged"))
+        let (reference, referenceFiles) = try Self.replayFiles(withoutPath, into: base.appendingPathComponent("without"))
+        #expect(result.status == 65, "\(result.stderr)")
+        #expect(reference.status == 0, "\(reference.stderr)")
+        #expect(result.stderr.contains("1 records timed more than 1 h away from the records around them were dropped (the first at byte offset \(bad))"), "\(result.stderr)")
+        #expect(!result.stderr.contains(" late"), "no frame is late because of the damaged one: \(result.stderr)")
+        #expect(damagedFiles.keys.sorted() == referenceFiles.keys.sorted())
+        for (name, text) in referenceFiles { #expect(damagedFiles[name] == text, "\(name) differs") }
+    }
+
+    @Test func statsNamesARecordADayOffWithItsOffsetAndExits65() throws {
+        let source = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Tools.fixture("2024-03-16_position_1.pcap"))))
+        let offsets = PcapBytes.recordOffsets(source)
+        var damaged = source
+        Self.shiftSeconds(&damaged, at: offsets[2000], by: 86_400)
+        let path = try Tools.temporaryFile(named: "shifted.pcap", bytes: damaged)
+        let result = try Footfall.run(["stats", "--json", path])
+        #expect(result.status == 65, "\(result.stderr)")
+        #expect(result.stderr.contains("1 records timed more than 1 h away from the records around them were dropped (the first at byte offset \(offsets[2000]))"), "\(result.stderr)")
+        let object = try Tools.jsonObject(result.stdout)
+        #expect(object.int("frames") == offsets.count - 1, "the dropped record is not counted")
+    }
+
+    @Test func aCaptureThatGoesQuietForHoursAndCarriesOnIsNotDamaged() throws {
+        // Every record from the 2,000th on moved 6 h later: a sniffer switched off, then on.
+        let source = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Tools.fixture("2024-03-16_position_1.pcap"))))
+        let offsets = PcapBytes.recordOffsets(source)
+        var gap = source
+        for offset in offsets[2000...] { Self.shiftSeconds(&gap, at: offset, by: 6 * 3600) }
+        let gapPath = try Tools.temporaryFile(named: "gap.pcap", bytes: gap)
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("footfall-gap-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: base) }
+        let (result, files) = try Self.replayFiles(gapPath, into: base)
+        let (_, original) = try Self.replayFiles(Tools.fixture("2024-03-16_position_1.pcap"), into: base.appendingPathComponent("original"))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(!result.stderr.contains("dropped"), "\(result.stderr)")
+        #expect(!result.stderr.contains(" late"), "\(result.stderr)")
+        // The hours after the gap are counted: the last hour file is hours after the original's.
+        let last = files.keys.filter { $0.hasPrefix("heatmap-") }.max() ?? ""
+        let originalLast = original.keys.filter { $0.hasPrefix("heatmap-") }.max() ?? ""
+        #expect(last > originalLast, "\(files.keys.sorted())")
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func aMetricsPortAlreadyTakenEndsRunWithinSecondsWithAnErrorAndANonZeroStatus() throws {
         // Hold a TCP port on loopback, then ask `run` to serve metrics on it.
@@ -108,6 +182,108 @@ struct GatewayFaultTests {
         #expect(took < .seconds(10), "took \(took)")
         #expect(result.stderr.contains("cannot listen on 127.0.0.1:\(port)"), "\(result.stderr)")
         #expect(result.stderr.contains("error"), "an error-level line, not a debug one")
+    }
+
+    @Test func replaySaysTheFirstAndLastHoursWereHeardOnlyInPartAndAFullHourWhole() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("footfall-listened-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: base) }
+        // The capture starts at 13:54:07 local time and ends at 23:53:31.
+        let (result, files) = try Self.replayFiles(Tools.fixture("2024-03-14_position_1.pcap"), into: base)
+        #expect(result.status == 0, "\(result.stderr)")
+        func listened(_ hour: String) -> String? { files["heatmap-2024-03-14T\(hour).csv"].flatMap { heatmapFileRows($0)["ALL"]?["listened_s"] } }
+        #expect(listened("13") == "360", "heard from the first frame's minute, 13:54")
+        #expect(listened("15") == "3600")
+        #expect(listened("23").flatMap(Int.init).map { $0 < 3600 } == true, "\(listened("23") ?? "no file")")
+    }
+
+    /// A TCP port on loopback that takes connections into its backlog and never answers: a
+    /// database that hangs (the listening socket is closed when the test ends).
+    static func silentListener() throws -> (fd: Int32, port: UInt16) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        try #require(bound == 0 && listen(fd, 16) == 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return (fd, UInt16(bigEndian: address.sin_port))
+    }
+
+    @Test(
+        .enabled(if: geteuid() == 0, "skipped: needs root for live capture on lo (CI runs the tests as root)"),
+        .timeLimit(.minutes(2))
+    )
+    func sigtermEndsRunWithinFiveSecondsWithAnIdleSourceAndADatabaseThatNeverAnswersAndTheHourIsWritten() throws {
+        let database = try Self.silentListener()
+        defer { close(database.fd) }
+        let base = try String(contentsOf: Tools.packageRoot.appendingPathComponent("config/examples/tzsp-loopback.yaml"), encoding: .utf8)
+        let config = base.replacingOccurrences(of: "  opening_hours: always\n", with: "  opening_hours: always\n  id: hanging-db\n")
+            + "\noutput:\n  database:\n    url: postgresql://footfall@127.0.0.1:\(database.port)/footfall\n    tls: disable\n"
+        let configPath = try Tools.temporaryFile(named: "hanging-db.yaml", bytes: Array(config.utf8))
+
+        RunLoopbackTests.waitUntilNotNearHourBoundary()
+        // Hours an earlier run wrote and never shipped: the shipper connects at once, and
+        // hangs on the database for as long as the test lets it.
+        let run = try LoopbackRun(config: configPath) { output in
+            let earlier = try Footfall.run(["replay", "--config", Self.replayConfig, "--output", output.path, "\(Tools.fixture("2024-03-16_position_1.pcap"))@position_1"])
+            try #require(earlier.status == 0, "\(earlier.stderr)")
+        }
+        defer { run.cleanUp() }
+        // A few probe requests, so there is an hour to write; then the source is idle.
+        let frames = try RunLoopbackTests.probeRequests(in: Tools.packageRoot.appendingPathComponent("Tests/Fixtures/brno-sc6-61/2024-03-07_position_2.pcap"), perDevice: 1)
+        let sender = try UDPSender(bindTo: "127.0.0.2")
+        for frame in frames.prefix(50) { try sender.send(RunLoopbackTests.tzsp(frame.bytes, signalDBm: -45), to: "127.0.0.1", port: 37008) }
+        Thread.sleep(forTimeInterval: 3)  // the source idle, the shipper stuck on the database
+
+        let signalled = ContinuousClock.now
+        kill(run.process.processIdentifier, SIGTERM)
+        let exited = waitFor(seconds: 5) { !run.process.isRunning }
+        let took = ContinuousClock.now - signalled
+        #expect(exited, "still running 5 s after SIGTERM: \(run.logText.suffix(2000))")
+        guard exited else { return }
+        #expect(run.process.terminationReason == .exit && run.process.terminationStatus == 0, "status \(run.process.terminationStatus): \(run.logText.suffix(2000))")
+        #expect(took < .seconds(5), "took \(took)")
+        let heatmaps = try FileManager.default.contentsOfDirectory(atPath: run.output.path).filter { $0.hasPrefix("heatmap-") && !$0.hasPrefix("heatmap-2024-03-16") }
+        #expect(heatmaps.count == 1, "the hour in progress is written: \(heatmaps)")
+        let text = heatmaps.first.flatMap { try? String(contentsOf: run.output.appendingPathComponent($0), encoding: .utf8) } ?? ""
+        #expect(text.contains(",true\r\n"), "written whole and marked partial: \(text)")
+        #expect(!(try FileManager.default.contentsOfDirectory(atPath: run.output.path)).contains { $0.contains(".tmp-") }, "no half-written file left")
+    }
+
+    @Test(
+        .enabled(if: geteuid() == 0, "skipped: needs root for live capture on lo (CI runs the tests as root)"),
+        .timeLimit(.minutes(2))
+    )
+    func aRunRestartedInTheMiddleOfAnHourWritesThatItHeardOnlyTheMinutesSinceItsStart() throws {
+        let frames = try RunLoopbackTests.probeRequests(in: Tools.packageRoot.appendingPathComponent("Tests/Fixtures/brno-sc6-61/2024-03-07_position_2.pcap"), perDevice: 1)
+        func send() throws {
+            let sender = try UDPSender(bindTo: "127.0.0.2")
+            for frame in frames.prefix(30) { try sender.send(RunLoopbackTests.tzsp(frame.bytes, signalDBm: -45), to: "127.0.0.1", port: 37008) }
+            Thread.sleep(forTimeInterval: 1)
+        }
+        RunLoopbackTests.waitUntilNotNearHourBoundary()
+        let first = try LoopbackRun(config: "config/examples/tzsp-loopback.yaml")
+        defer { first.cleanUp() }
+        try send()
+        try #require(try first.stop())
+        // The restart finds the partial hour the first run wrote, as on the gateway.
+        let started = Date()
+        let second = try LoopbackRun(config: "config/examples/tzsp-loopback.yaml") { output in
+            for name in try FileManager.default.contentsOfDirectory(atPath: first.output.path) {
+                try FileManager.default.copyItem(at: first.output.appendingPathComponent(name), to: output.appendingPathComponent(name))
+            }
+        }
+        defer { second.cleanUp() }
+        try send()
+        try #require(try second.stop())
+        let listened = try #require(try second.heatmapRows()["ALL"]?["listened_s"].flatMap(Int.init))
+        // From the minute the second run started to the end of its last frame's minute.
+        let ran = Int(Date().timeIntervalSince(started).rounded(.up))
+        #expect(listened < 3600)
+        #expect(listened <= ran + 120, "listened_s \(listened) for a run of \(ran) s")
     }
 
     @Test func runCreatesAMissingOutputDirectory() throws {

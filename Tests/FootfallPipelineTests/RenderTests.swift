@@ -143,6 +143,24 @@ struct RenderTests {
         #expect(svg.cell(zone: "ALL", hour: "2024-03-21T13:00:00+01:00")?.attributes["data-partial"] == "false")
     }
 
+    @Test func anHourHeardOnlyInPartSaysForHowManyMinutes() throws {
+        let dir = try temporaryDirectory()
+        for (hour, listened) in [(10, 1200), (11, 3600)] {
+            var report = HourReport(hourStart: Self.march21(hour), utcOffsetSeconds: 3600, partial: false, zones: Self.busyZones(1), flows: [])
+            report.listenedSeconds = listened
+            try HourFileWriter(directory: dir, clock: prague).write(Suppression.apply(report, k: 5))
+        }
+        let svg = try render(dir)
+        let hours = svg.withClass("hour")
+        let started = try #require(hours.first { $0.attributes["data-hour"] == "2024-03-21T10:00:00+01:00" })
+        let whole = try #require(hours.first { $0.attributes["data-hour"] == "2024-03-21T11:00:00+01:00" })
+        #expect(started.attributes["data-listened"] == "1200")
+        #expect(started.text.contains("heard 20 min"), "\(started.text)")
+        #expect(whole.attributes["data-listened"] == "3600")
+        #expect(!whole.text.contains("heard"))
+        #expect(svg.withClass("heard").count == 1)
+    }
+
     /// 2024-03-31, Europe/Prague: clocks go from 02:00 +01:00 to 03:00 +02:00.
     @Test(arguments: [false, true])
     func theSpringForwardDayHas23HourColumns(withTimeZone: Bool) throws {

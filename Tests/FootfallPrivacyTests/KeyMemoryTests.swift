@@ -2,6 +2,7 @@ import FootfallCore
 import FootfallIngest
 import FootfallAggregate
 import FootfallPlatform
+import FootfallTestSupport
 import Foundation
 import Testing
 
@@ -9,18 +10,44 @@ import Testing
 /// zeroed on release, nothing in the environment or the arguments.
 @Suite("P3 key never persisted")
 struct KeyMemoryTests {
-    /// Note: this changes the test process itself (it can no longer dump core), which is fine.
+    /// In a child, `footfall stats` reading a pipe (it hardens itself, then waits for the
+    /// capture), not in the test process: hardening lowers the hard core limit for good, and
+    /// children of a test process that may not dump core would look hardened whether or not
+    /// they hardened themselves (`runTurnsCoreDumpsOffAndLocksItsFrameAndKeyMemory`).
     @Test func hardeningDisablesCoreDumpsAndMakesProcessNotDumpable() throws {
-        let report = ProcessHardening.apply()
-        #expect(report.coreDumpsDisabled)
-        let limit = try #require(ProcessHardening.coreLimit())
-        #expect(limit.soft == 0)
-        #expect(limit.hard == 0)
-        #if os(Linux)
-        #expect(report.notDumpable)
-        #expect(ProcessHardening.isDumpable() == false)
-        #expect(report.problems.isEmpty)
-        #endif
+        guard let binary = FootfallExecutable.path else { throw HarnessFailure(FootfallExecutable.notBuilt) }
+        let hard = try #require(testProcessCoreHardLimit())
+        try #require(hard > 0, "the test process may not dump core (hard limit 0), so no child can show that it turns core dumps off")
+        let log = try makeTemporaryDirectory().appendingPathComponent("stats.log")
+        defer { try? FileManager.default.removeItem(at: log.deletingLastPathComponent()) }
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let input = Pipe()
+        let process = Process()
+        // Started with core dumps allowed (soft limit raised to the hard one).
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "ulimit -S -c \"$(ulimit -H -c)\" && exec \"$0\" \"$@\"", binary, "stats", "--log-level", "debug", "/dev/stdin"]
+        process.standardInput = input
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: log)
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        func logText() -> String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+        #expect(waitFor(seconds: 30) { logText().contains("reading capture file") }, "stats never started reading: \(logText())")
+        // Its limits, seen from outside while it waits for the capture.
+        let limits = try String(contentsOfFile: "/proc/\(process.processIdentifier)/limits", encoding: .utf8)
+        let core = try #require(limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") })
+        let fields = core.split(separator: " ", omittingEmptySubsequences: true)
+        #expect(fields.dropFirst(4).first == "0", "core dumps are not off: \(core)")
+        #expect(fields.dropFirst(5).first == "0", "core dumps may be turned back on: \(core)")
+        // Not dumpable, as prctl(PR_GET_DUMPABLE) told the process itself (another root
+        // process cannot see the flag).
+        let line = logText().split(separator: "\n").first { $0.contains("process hardening") }
+        #expect(line?.contains("hardening.not_dumpable=true") == true, "\(line ?? "no hardening line")")
+        #expect(!logText().contains("warning"), "hardening reported a problem: \(logText())")
+        try input.fileHandleForWriting.write(contentsOf: Data(contentsOf: fixturesDirectory.appendingPathComponent("2024-03-07_position_1.pcap")))
+        try input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(logText().suffix(300))")
     }
 
     /// No public declaration hands out the key words or replaces or destroys the key: the

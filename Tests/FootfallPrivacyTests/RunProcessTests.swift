@@ -151,14 +151,17 @@ struct RunProcessTests {
     @Test(.enabled(if: isRoot, "skipped: needs root to capture on lo (CI runs the tests as root)"))
     func runTurnsCoreDumpsOffAndLocksItsFrameAndKeyMemory() throws {
         // Started with core dumps allowed (soft limit raised to the hard one): `run` must
-        // turn them off itself.
+        // turn them off itself, for good (the hard limit too).
+        let hard = try #require(testProcessCoreHardLimit())
+        try #require(hard > 0, "the test process may not dump core (hard limit 0), so run cannot show that it turns core dumps off")
         let run = try LoopbackRun(config: "config/examples/tzsp-loopback.yaml", coreLimitUnlimited: true)
         defer { run.cleanUp() }
         let pid = run.process.processIdentifier
         let limits = try procFile("/proc/\(pid)/limits")
         let core = try #require(limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") })
-        let soft = core.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).first
-        #expect(soft == "0", "core dumps are not off in run: \(core)")
+        let fields = core.split(separator: " ", omittingEmptySubsequences: true)
+        #expect(fields.dropFirst(4).first == "0", "core dumps are not off in run: \(core)")
+        #expect(fields.dropFirst(5).first == "0", "run may turn core dumps back on: \(core)")
         // The 16 MiB frame ring and the key page are locked in RAM (VmLck, kB).
         let status = try procFile("/proc/\(pid)/status")
         let locked = status.split(separator: "\n").first { $0.hasPrefix("VmLck:") }

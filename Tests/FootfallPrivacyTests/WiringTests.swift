@@ -233,9 +233,15 @@ struct WiringTests {
             output: Collected(), logger: Logger(label: "test"), clock: clock)
         pipeline.tick()
         let first = pipeline.counters.keyGeneration
-        // The wall clock is set back two days, then real time goes on.
+        // The wall clock is set back two days, then real time goes on. The step is noticed,
+        // and after 10 minutes taken as a correction of the clock: from then on event time,
+        // and the rotation schedule with it, is held until the wall clock has caught up.
         clock.stepWall(nanos: -48 * oneHour)
-        clock.advance(nanos: 23 * oneHour)
+        clock.advance(nanos: 60_000_000_000)
+        pipeline.tick()
+        clock.advance(nanos: 600_000_000_000)
+        pipeline.tick()
+        clock.advance(nanos: 23 * oneHour - 660_000_000_000)
         pipeline.tick()
         #expect(pipeline.counters.keyGeneration == first, "rotated before the key was 24 h old")
         clock.advance(nanos: oneHour + 1_000_000_000)

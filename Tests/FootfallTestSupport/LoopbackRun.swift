@@ -58,11 +58,15 @@ public final class LoopbackRun {
     /// - Parameters:
     ///   - config: the configuration, relative to the package root (or an absolute path).
     ///   - coreLimitUnlimited: start it with the soft core-file limit raised to the hard
-    ///     limit, so a test can see that `run` lowers it itself.
-    public init(config: String, coreLimitUnlimited: Bool = false) throws {
+    ///     limit, so a test can see that `run` lowers it itself (only when the test
+    ///     process's hard limit is above 0: raising it needs CAP_SYS_RESOURCE).
+    ///   - prepare: called with the output directory before the process starts (to leave
+    ///     files there that an earlier run wrote).
+    public init(config: String, coreLimitUnlimited: Bool = false, prepare: ((URL) throws -> Void)? = nil) throws {
         let id = UUID().uuidString
         output = FileManager.default.temporaryDirectory.appendingPathComponent("footfall-run-\(id)")
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        try prepare?(output)
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("footfall-run-\(id).log")
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         guard let binary = FootfallExecutable.path else { throw HarnessFailure(FootfallExecutable.notBuilt) }
