@@ -51,7 +51,10 @@ def config_text(settings):
             continue
         if re.search(rf"^{section}:\n", text, re.M) is None:
             text += f"\n{section}:\n"
-        text = re.sub(rf"(^{section}:\n)", rf"\g<1>  {field}: {value}\n", text, flags=re.M)
+        # A key the configuration sets already is replaced (YAML refuses a key twice).
+        text, n = re.subn(rf"(^{section}:\n(?:[ #].*\n|\n)*?  {field}: )\S+", rf"\g<1>{value}", text, flags=re.M)
+        if n == 0:
+            text = re.sub(rf"(^{section}:\n)", rf"\g<1>  {field}: {value}\n", text, flags=re.M)
     return text
 
 

@@ -19,6 +19,8 @@ struct HourClose {
     let strict: Bool
     let slotSeconds: Int64
     let minimumDwellSlots: Int64
+    /// A visit counts only once its peak reached this many dB above its zone's threshold.
+    let peakMargin: Int16
     /// Devices recognised as residents while the hour was open: left out of every figure.
     let residents: Set<UInt32>
     /// Slots in the hour, plus one (the end of the last run).
@@ -58,7 +60,8 @@ struct HourClose {
     var bandDevices: [[Int]]
     var deviceBands: [UInt8]
 
-    init(zoneIDs: [String], strict: Bool, slotSeconds: Int64, minimumDwellSlots: Int64, hour: HourAccumulator, countsDays: Bool = false) {
+    init(zoneIDs: [String], strict: Bool, slotSeconds: Int64, minimumDwellSlots: Int64, peakMargin: Int16 = 0, hour: HourAccumulator, countsDays: Bool = false) {
+        self.peakMargin = peakMargin
         let zc = zoneIDs.count
         self.countsDays = countsDays
         self.zoneIDs = zoneIDs
@@ -130,8 +133,13 @@ struct HourClose {
     mutating func countVisit(_ runs: ChunkedArray<Run>, from i: Int, to j: Int, resident: Bool) -> (heard: UInt64, visited: UInt64, qualifies: Bool) {
         let zc = zoneIDs.count
         var visitDwell: Int32 = 0
-        for k in i ..< j { visitDwell = max(visitDwell, runs[k].visitDwellAtEnd) }
-        let qualifies = !resident && Int64(visitDwell) >= minimumDwellSlots
+        var peak = Int16.min
+        for k in i ..< j {
+            visitDwell = max(visitDwell, runs[k].visitDwellAtEnd)
+            peak = max(peak, runs[k].peakAtEnd)
+        }
+        // A visit that never came near (behind a wall, next door) is heard, not present.
+        let qualifies = !resident && Int64(visitDwell) >= minimumDwellSlots && peak >= peakMargin
         var heard: UInt64 = 0
         var zonesOfVisit: UInt64 = 0
         for k in i ..< j {
@@ -171,7 +179,7 @@ struct HourClose {
     /// the presence in its new zone) count when a visit of no dwell qualifies.
     mutating func countTransitions(_ transitions: ChunkedArray<Transition>, before key: UInt64, qualifying: Bool, resident: Bool) {
         let zc = zoneIDs.count
-        let dwellless = 0 >= minimumDwellSlots
+        let dwellless = 0 >= minimumDwellSlots && peakMargin <= 0
         while nextTransition < transitions.count, transitions[nextTransition].visitKey <= key {
             let move = transitions[nextTransition]
             let counts = move.visitKey == key ? qualifying && !resident : dwellless && !residents.contains(move.localID)
@@ -281,7 +289,7 @@ extension Tracker {
         let unheard = (unheardNanos[hour.hour.start] ?? 0) / 1_000_000_000
         let hourSeconds = Double(max(slotSeconds, min(hour.hour.end, listenedUntil) - listenedFrom - unheard))
         HourClose.sortRecords(&hour)
-        var close = HourClose(zoneIDs: zoneIDs, strict: strict, slotSeconds: slotSeconds, minimumDwellSlots: minimumDwellSlots, hour: hour, countsDays: countsDays)
+        var close = HourClose(zoneIDs: zoneIDs, strict: strict, slotSeconds: slotSeconds, minimumDwellSlots: minimumDwellSlots, peakMargin: peakMargin, hour: hour, countsDays: countsDays)
         close.countDevices(runs: hour.runs, marks: hour.marks, transitions: hour.transitions)
         hour.day = close.day
         var report = HourReport(hourStart: hour.hour.start, utcOffsetSeconds: hour.hour.utcOffsetSeconds, partial: partial,

@@ -20,7 +20,11 @@ extension Tracker {
 
         let s = slot.slot
         let lastPlaced = wide(devices[d].lastPlacedOffset)
+        // How far above the zone's threshold this slot was heard (a frame without signal
+        // reading is taken as near: the source cannot tell).
+        let margin = slot.rank == SlotAggregate.noSignal ? Int16.max : slot.rank &- zoneThreshold[Int(zone)]
         if devices[d].visitOpen, s - lastPlaced - 1 <= maxGapSlots {
+            devices[d].visitPeak = max(devices[d].visitPeak, margin)
             // Bridge the gap in the last zone, then the slot itself.
             let last = devices[d].lastZone
             devices[d].lastPlacedOffset = narrow(s)
@@ -34,6 +38,7 @@ extension Tracker {
         } else {
             if devices[d].visitOpen { closeVisit(device: d, before: s) }
             devices[d].visitOpen = true
+            devices[d].visitPeak = margin
             devices[d].visitStartOffset = narrow(s)
             devices[d].lastPlacedOffset = narrow(s)
             for z in 0 ..< zoneIDs.count { zoneDwell[d * zoneIDs.count + z] = 0 }
@@ -117,12 +122,12 @@ extension Tracker {
             let r = Int(devices[d].runIndex)
             if r >= 0, r < hours[h].runs.count, hours[h].runs[r].continues(
                 localID: localID, visitStart: visitStart, zone: zone, at: Int32(start - base)) {
-                hours[h].runs[r].extend(to: Int32(end - base), zoneDwellAtEnd: zoneDwellAtEnd, visitDwellAtEnd: visitDwellAtEnd)
+                hours[h].runs[r].extend(to: Int32(end - base), zoneDwellAtEnd: zoneDwellAtEnd, visitDwellAtEnd: visitDwellAtEnd, peakAtEnd: devices[d].visitPeak)
             } else {
                 devices[d].runIndex = Int32(hours[h].runs.count)
                 hours[h].runs.append(Run(
                     localID: localID, visitStart: visitStart, start: Int32(start - base), end: Int32(end - base),
-                    zone: zone, zoneDwellAtEnd: zoneDwellAtEnd, visitDwellAtEnd: visitDwellAtEnd))
+                    zone: zone, zoneDwellAtEnd: zoneDwellAtEnd, visitDwellAtEnd: visitDwellAtEnd, peakAtEnd: devices[d].visitPeak))
             }
             start = end
         }

@@ -25,7 +25,7 @@ import FootfallCore
 /// hour; `TrackerRecords.swift` the packed records.
 ///
 /// Memory (about 94 bytes per device, docs/performance.md): a 64-byte ``DeviceState`` in a
-/// ``ChunkedArray``, its index bucket, its zone dwell, and per hour a 20-byte ``Run`` or an
+/// ``ChunkedArray``, its index bucket, its zone dwell, and per hour a 24-byte ``Run`` or an
 /// 8-byte ``HeardMark`` per zone.
 ///
 /// Everything keyed by pseudonyms lives in the device table, which ``reset()`` drops at a
@@ -45,6 +45,8 @@ public struct Tracker: ~Copyable {
     /// A visit continues across a gap of at most this many empty slots.
     let maxGapSlots: Int64
     let minimumDwellSlots: Int64
+    /// dB above its zone's threshold a visit must once be heard at to count (``VisitRules/peakMarginDB``).
+    let peakMargin: Int16
     let residentSlots: Int32
     /// Devices present at least this long in the key period are kept through gaps, so a
     /// fixed device that goes quiet for a while keeps its resident count.
@@ -115,6 +117,7 @@ public struct Tracker: ~Copyable {
         // than visit_gap_seconds.
         self.maxGapSlots = Int64(max(0, (rules.visitGapSeconds - 1) / rules.slotSeconds))
         self.minimumDwellSlots = Int64((rules.minimumDwellSeconds + rules.slotSeconds - 1) / rules.slotSeconds)
+        self.peakMargin = Int16(clamping: max(0, rules.peakMarginDB))
         self.residentSlots = Int32(clamping: rules.residentHours * 3600 / rules.slotSeconds)
         self.keepSlots = Int32(clamping: 3600 / rules.slotSeconds)
         let tail = max(0, min(rules.presenceTailSeconds, rules.visitGapSeconds))

@@ -97,6 +97,9 @@ struct DeviceState {
     var markIndex: Int32 = -1
     var lastZoneIndex: UInt8 = 0
     var flags: UInt8 = DeviceState.liveFlag
+    /// The current visit's strongest placed slot, in dB above the threshold of the zone it
+    /// was placed in (``VisitRules/peakMarginDB``); `Int16.max` for a frame without signal.
+    var visitPeak: Int16 = 0
 
     init(pseudonym: Pseudonym, localID: UInt32) {
         self.pseudonym = pseudonym
@@ -127,7 +130,7 @@ struct DeviceState {
 }
 
 /// A device in one zone for consecutive slots `[start, end)` of one visit, within one hour,
-/// packed into 20 bytes (one or more per device present in the hour).
+/// packed into 24 bytes (one or more per device present in the hour).
 ///
 /// `start` and `end` count slots from the hour's ``HourAccumulator/firstSlot``: every run of
 /// an hour has the same base, so lengths and the order of starts and ends are those of the
@@ -145,13 +148,18 @@ struct Run {
     var zoneDwellAtEnd: Int32
     /// Slots from the visit's start to `end`.
     var visitDwellAtEnd: Int32
+    /// The visit's strongest placed slot by `end`, in dB above its zone's threshold
+    /// (``DeviceState/visitPeak``): the hour counts the visit only when it reached
+    /// ``VisitRules/peakMarginDB``.
+    var peakAtEnd: Int16
 
-    init(localID: UInt32, visitStart: Int32, start: Int32, end: Int32, zone: Int32, zoneDwellAtEnd: Int32, visitDwellAtEnd: Int32) {
+    init(localID: UInt32, visitStart: Int32, start: Int32, end: Int32, zone: Int32, zoneDwellAtEnd: Int32, visitDwellAtEnd: Int32, peakAtEnd: Int16) {
         self.localID = localID
         self.visitStart = visitStart
         self.packed = UInt32(start) | UInt32(end) << 13 | UInt32(zone) << 26
         self.zoneDwellAtEnd = zoneDwellAtEnd
         self.visitDwellAtEnd = visitDwellAtEnd
+        self.peakAtEnd = peakAtEnd
     }
 
     var start: Int32 { Int32(packed & 0x1FFF) }
@@ -167,10 +175,11 @@ struct Run {
         self.localID == localID && self.visitStart == visitStart && end == slot && self.zone == zone
     }
 
-    mutating func extend(to end: Int32, zoneDwellAtEnd: Int32, visitDwellAtEnd: Int32) {
+    mutating func extend(to end: Int32, zoneDwellAtEnd: Int32, visitDwellAtEnd: Int32, peakAtEnd: Int16) {
         packed = packed & ~(UInt32(0x1FFF) << 13) | UInt32(end) << 13
         self.zoneDwellAtEnd = zoneDwellAtEnd
         self.visitDwellAtEnd = visitDwellAtEnd
+        self.peakAtEnd = peakAtEnd
     }
 }
 

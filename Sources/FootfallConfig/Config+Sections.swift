@@ -368,7 +368,7 @@ extension NodeReader {
     }
 
     mutating func visits(_ field: Field) -> VisitRules? {
-        guard let m = mapping(field, allowed: ["slot_seconds", "visit_gap_seconds", "presence_tail_seconds", "minimum_dwell_seconds", "lateness_seconds", "resident_hours", "resident_window_seconds", "resident_coverage", "phone_probe_rate", "crowd_window_seconds"], what: "the visit rules") else { return nil }
+        guard let m = mapping(field, allowed: ["slot_seconds", "visit_gap_seconds", "presence_tail_seconds", "minimum_dwell_seconds", "lateness_seconds", "resident_hours", "resident_window_seconds", "resident_coverage", "phone_probe_rate", "crowd_window_seconds", "peak_margin_db"], what: "the visit rules") else { return nil }
         var v = VisitRules()
         var ok = true
         if let f = m["slot_seconds"] {
@@ -410,6 +410,9 @@ extension NodeReader {
             if let s = int(f, v.slotSeconds ... 3600, what: "a number of seconds (at least slot_seconds)") { v.crowdWindowSeconds = s } else { ok = false }
         } else {
             v.crowdWindowSeconds = max(v.slotSeconds, v.crowdWindowSeconds)
+        }
+        if let f = m["peak_margin_db"] {
+            if let d = int(f, 0 ... 60, what: "decibels above the zone's rssi_threshold (0 turns the rule off)") { v.peakMarginDB = d } else { ok = false }
         }
         return ok ? v : nil
     }

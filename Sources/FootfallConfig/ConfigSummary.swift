@@ -44,6 +44,7 @@ public enum ConfigSummary {
         lines.append("differential privacy: \(p.epsilon.map { "epsilon \($0)" } ?? "off")")
         let v = settings.visits
         lines.append("visits: slot \(v.slotSeconds) s, gap \(v.visitGapSeconds) s, presence tail \(v.presenceTailSeconds) s, minimum dwell \(v.minimumDwellSeconds) s, lateness \(v.latenessSeconds) s")
+        lines.append("visits count once heard \(v.peakMarginDB) dB above the zone's threshold\(v.peakMarginDB == 0 ? " (rule off)" : "")")
         lines.append("residents: fixed addresses heard in \(Int((v.residentCoverage * 100).rounded())) % of the slots of \(v.residentWindowSeconds / 60) min, or present \(v.residentHours) h in a key period")
         lines.append("output: \(settings.output.directory), kept \(settings.output.retentionDays) days")
         let metrics = settings.metrics

@@ -43,8 +43,16 @@ public struct VisitRules: Sendable, Equatable {
     /// How far back a layout's rate is measured: long enough to hold several scan bursts of
     /// an idle phone, short enough to follow a crowd that grows or leaves.
     public var crowdWindowSeconds: Int
+    /// A visit counts (presence, visitor, dwell) only once one of its placed slots was heard at
+    /// least this many dB above the threshold of the zone that slot was placed in; until then
+    /// its device is only heard (a passer-by). Devices behind a wall or in the next room are
+    /// heard for hours just above the threshold and never come near; a person in the room
+    /// does, now and then. 0 turns the rule off (every placed slot is at or above the
+    /// threshold). Chosen by leave-one-day-out cross-validation on the lab (docs/crowds.md).
+    public var peakMarginDB: Int
 
-    public init(slotSeconds: Int = 60, visitGapSeconds: Int = 600, presenceTailSeconds: Int = 300, minimumDwellSeconds: Int = 120, latenessSeconds: Int = 10, residentHours: Int = 6, residentWindowSeconds: Int = 1800, residentCoverage: Double = 0.9, phoneProbeRate: Int = 1200, crowdWindowSeconds: Int = 600) {
+    public init(slotSeconds: Int = 60, visitGapSeconds: Int = 600, presenceTailSeconds: Int = 300, minimumDwellSeconds: Int = 120, latenessSeconds: Int = 10, residentHours: Int = 6, residentWindowSeconds: Int = 1800, residentCoverage: Double = 0.9, phoneProbeRate: Int = 1200, crowdWindowSeconds: Int = 600, peakMarginDB: Int = 11) {
+        self.peakMarginDB = peakMarginDB
         self.phoneProbeRate = phoneProbeRate
         self.crowdWindowSeconds = crowdWindowSeconds
         self.slotSeconds = slotSeconds

@@ -125,3 +125,63 @@ struct EstimatorTests {
         #expect(abs((all?.averagePresent ?? 0) - 15.0 / 60.0) < 1e-9)
     }
 }
+
+/// `visits.peak_margin_db`: a visit counts only once it came near. Devices behind a wall or
+/// next door are heard for hours just above the zone's threshold; a person in the room is
+/// heard well above it now and then (docs/crowds.md, "The lab, cross-validated").
+@Suite("Peak margin")
+struct PeakMarginTests {
+    /// The zones of ``Scene`` place at −70 dBm; with a margin of 11 dB a visit counts once it
+    /// was heard at −59 dBm or stronger.
+    static func settings(margin: Int) -> Settings {
+        Scene.settings(rules: VisitRules(peakMarginDB: margin))
+    }
+
+    /// A vendor-assigned address heard every three minutes for two hours at −66 dBm: placed
+    /// in every slot, never near.
+    static let behindTheWall = Scene.frames(1, from: Scene.tenAM, to: Scene.tenAM + 2 * 3600, every: 180, dBm: -66, fixed: true)
+        + Scene.listening(Scene.tenAM) + Scene.listening(Scene.tenAM + 3600)
+
+    @Test func aDeviceHeardForHoursJustAboveTheThresholdIsHeardButNeverPresent() {
+        let (reports, _) = Scene.run(Self.behindTheWall, settings: Self.settings(margin: 11))
+        for h in 0 ..< 2 {
+            let all = Scene.row(Scene.hour(reports, startingAt: Scene.tenAM + Int64(h) * 3600), "ALL")
+            #expect(all?.averagePresent == 0)
+            #expect(all?.visitors == 0)
+            // Heard: a passer-by, as is the far device that marks the hour as listened to.
+            #expect(all?.passersby == 2)
+        }
+    }
+
+    @Test func withTheRuleOffTheSameDeviceIsPresentAllHour() {
+        // What the rule takes away: the same frames with a margin of 0 are a visitor present
+        // the whole hour (silences of three minutes are bridged).
+        let (reports, _) = Scene.run(Self.behindTheWall, settings: Self.settings(margin: 0))
+        let all = Scene.row(Scene.hour(reports, startingAt: Scene.tenAM), "ALL")
+        #expect(all?.visitors == 1)
+        #expect(abs((all?.averagePresent ?? 0) - 1) < 1e-9)
+    }
+
+    @Test func aVisitThatComesNearOnceCountsFromItsFirstSlot() {
+        // Forty minutes at −66 dBm (every other minute: no resident) with one frame at
+        // −55 dBm in the middle: the whole visit counts, the slots before the near one
+        // included (slots 0 to 38, then a 5-minute tail: 44 slots).
+        let obs = Scene.frames(1, from: Scene.tenAM, to: Scene.tenAM + 2400, every: 120, dBm: -66, fixed: true)
+            + [Scene.frame(1, at: Scene.tenAM + 1230, dBm: -55, fixed: true)] + Scene.listening(Scene.tenAM)
+        let (reports, _) = Scene.run(obs, settings: Self.settings(margin: 11))
+        let all = Scene.row(Scene.hour(reports, startingAt: Scene.tenAM), "ALL")
+        #expect(all?.visitors == 1)
+        #expect(abs((all?.averagePresent ?? 0) - 44.0 / 60.0) < 1e-9)
+    }
+
+    @Test func aVisitNearOnlyInTheNextHourDoesNotCountInTheHourBefore() {
+        // The hour is written from what the visit had done by its end: weak until 10:59,
+        // near at 11:10, so it counts in the 11:00 hour and not in the 10:00 one.
+        let obs = Scene.frames(1, from: Scene.tenAM + 1800, to: Scene.tenAM + 3600 + 1200, every: 120, dBm: -66, fixed: true)
+            + [Scene.frame(1, at: Scene.tenAM + 3600 + 600, dBm: -50, fixed: true)]
+            + Scene.listening(Scene.tenAM) + Scene.listening(Scene.tenAM + 3600)
+        let (reports, _) = Scene.run(obs, settings: Self.settings(margin: 11))
+        #expect(Scene.row(Scene.hour(reports, startingAt: Scene.tenAM), "ALL")?.averagePresent == 0)
+        #expect(Scene.row(Scene.hour(reports, startingAt: Scene.tenAM + 3600), "ALL")?.visitors == 1)
+    }
+}

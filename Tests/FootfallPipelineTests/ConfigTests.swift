@@ -100,6 +100,8 @@ struct ConfigTests {
         ("visits:\n  presence_tail_seconds: 900\n", 2, "visits.presence_tail_seconds", "at most visit_gap_seconds"),
         ("visits:\n  resident_window_seconds: 7200\n", 2, "visits.resident_window_seconds", "64 slots"),
         ("visits:\n  resident_coverage: 1.5\n", 2, "visits.resident_coverage", "(0, 1]"),
+        ("visits:\n  slot_seconds: 60\n  peak_margin_db: 61\n", 3, "visits.peak_margin_db", "rssi_threshold"),
+        ("visits:\n  peak_margin_db: -3\n", 2, "visits.peak_margin_db", "between 0 and 60"),
         ("output:\n  retention_days: forever\n", 2, "output.retention_days", "number of days"),
         ("metrics:\n  port: 0\n", 2, "metrics.port", "TCP port"),
         ("metrics:\n  enabled: yes please\n", 2, "metrics.enabled", "true or false"),
@@ -148,8 +150,9 @@ struct ConfigTests {
         let defaults = try ConfigLoader.parse(yaml: validYAML)
         #expect(defaults.privacy.randomisedAddresses == .group)
         #expect(defaults.visits == VisitRules())
-        let s = try ConfigLoader.parse(yaml: validYAML + "\nprivacy:\n  randomised_addresses: count\nvisits:\n  visit_gap_seconds: 900\n  presence_tail_seconds: 120\n  resident_window_seconds: 1200\n  resident_coverage: 0.8\n")
+        let s = try ConfigLoader.parse(yaml: validYAML + "\nprivacy:\n  randomised_addresses: count\nvisits:\n  visit_gap_seconds: 900\n  presence_tail_seconds: 120\n  resident_window_seconds: 1200\n  resident_coverage: 0.8\n  peak_margin_db: 7\n")
         #expect(s.privacy.randomisedAddresses == .count)
+        #expect(s.visits.peakMarginDB == 7)
         #expect(s.visits.visitGapSeconds == 900)
         #expect(s.visits.presenceTailSeconds == 120)
         #expect(s.visits.residentWindowSeconds == 1200)

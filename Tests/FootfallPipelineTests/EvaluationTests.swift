@@ -139,6 +139,26 @@ struct EvaluationTests {
         #expect(try #require(metrics.r) >= 0.95)
     }
 
+    /// The peak margin through the replay pipeline, read from the example configuration: on
+    /// the Saturday nobody was in the room, and the devices behind the walls that made up the
+    /// estimate (8.5 people·hours over 24 hours without the rule) never came near (0.5 with it).
+    @Test func theEmptySaturdayReadsAlmostNobodyBecauseDevicesBehindTheWallsNeverComeNear() throws {
+        let settings = try ConfigLoader.load(path: repositoryRoot + "/config/examples/brno-lab.yaml")
+        #expect(settings.visits.peakMarginDB == 11)
+        let day = "2024-03-16"
+        let truth = [Self.fixtures + day + "_occupancy.csv"]
+        let with = try Evaluate.run(settings: settings, groundTruth: truth, inputs: Self.inputs(day)).hours
+        var off = settings
+        off.visits.peakMarginDB = 0
+        let without = try Evaluate.run(settings: off, groundTruth: truth, inputs: Self.inputs(day)).hours
+        #expect(with.count == 24 && without.count == 24)
+        #expect(with.allSatisfy { $0.truth == 0 })
+        let peopleHoursWith = with.map(\.estimate).reduce(0, +)
+        let peopleHoursWithout = without.map(\.estimate).reduce(0, +)
+        #expect(peopleHoursWith <= 1.5)
+        #expect(peopleHoursWithout >= 4 * peopleHoursWith + 2)
+    }
+
     /// The 14 all-in-one PCs of the lab (vendor-assigned addresses). Used only here, to check
     /// that they are recognised without being named anywhere in the configuration.
     static let labPCs: [UInt64] = [
