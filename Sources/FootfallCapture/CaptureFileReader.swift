@@ -192,15 +192,21 @@ public final class CaptureFileReader {
     /// An error met while reading ahead, thrown once the records before it are returned.
     private var deferredError: CaptureError?
 
+    /// One allocation for every slot's first 4 KiB (a frame rarely needs more).
+    private var pool: UnsafeMutableRawBufferPointer?
+
     private struct HeldRecord {
         var storage: UnsafeMutableRawBufferPointer
+        /// Allocated for this slot alone (it outgrew its part of the pool).
+        var ownsStorage = false
         var count = 0
         var timestampNanos: Int64 = 0
         var offset: Int64?
     }
 
     deinit {
-        for slot in slots { slot.storage.deallocate() }
+        for slot in slots where slot.ownsStorage { slot.storage.deallocate() }
+        pool?.deallocate()
     }
 
     @inline(never)
@@ -219,8 +225,9 @@ public final class CaptureFileReader {
     /// Copies `bytes` into ring slot `index` (growing it when too small).
     private func store(_ bytes: UnsafeRawBufferPointer, timestampNanos: Int64, offset: Int64?, in index: Int) {
         if slots[index].storage.count < bytes.count {
-            slots[index].storage.deallocate()
-            slots[index].storage = .allocate(byteCount: max(bytes.count, 4096), alignment: 8)
+            if slots[index].ownsStorage { slots[index].storage.deallocate() }
+            slots[index].storage = .allocate(byteCount: bytes.count, alignment: 8)
+            slots[index].ownsStorage = true
         }
         if let base = bytes.baseAddress, bytes.count > 0 {
             slots[index].storage.baseAddress!.copyMemory(from: base, byteCount: bytes.count)
@@ -243,7 +250,12 @@ public final class CaptureFileReader {
     private func judgeOutlier(_ record: inout CaptureRecord, offset: Int64?) -> Bool {
         let capacity = CaptureFileReader.lookAheadRecords + 2
         if slots.isEmpty {
-            slots = (0 ..< capacity).map { _ in HeldRecord(storage: .allocate(byteCount: 4096, alignment: 8)) }
+            let pool = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity * 4096, alignment: 8)
+            self.pool = pool
+            slots.reserveCapacity(capacity)
+            for i in 0 ..< capacity {
+                slots.append(HeldRecord(storage: UnsafeMutableRawBufferPointer(rebasing: pool[(i * 4096) ..< ((i + 1) * 4096)])))
+            }
         }
         if queuedCount == 0 {
             // Read from the file: copy it before reading on, which may reuse libpcap's buffer.

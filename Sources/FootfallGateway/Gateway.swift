@@ -109,12 +109,6 @@ public enum Gateway {
         summary["run.metrics"] = "\(settings.metrics.enabled ? "\(settings.metrics.address):\(settings.metrics.port)" : "off")"
         logger.info("footfall run starting", metadata: summary)
 
-        // A gateway that booted without a set clock says 1970 (or its image's date): no
-        // hour is opened before the clock is plausible.
-        await waitForSaneClock(clock: SystemGatewayClock(), logger: logger)
-        if SystemClockCheck.synchronised() == false {
-            logger.warning("the system clock is not synchronised yet (systemd-timesyncd has not reached a time server); hours are labelled by the clock as it is", metadata: ["clock.wall": "\(SystemClockCheck.describe(SystemGatewayClock().wallNanos()))"])
-        }
         // Before any capture starts, so a failure here ends `run` at once with the reason.
         try prepareOutputDirectory(directory, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
@@ -127,6 +121,13 @@ public enum Gateway {
                 throw GatewayError("metrics: cannot listen on \(address) (\(error)); free the port, choose another metrics.port or metrics.address, or set metrics.enabled: false")
             }
             services.append(.init(service: MetricsService(channel: channel, host: settings.metrics.address, port: Int(settings.metrics.port), logger: logger)))
+        }
+        // A gateway that booted without a set clock says 1970 (or its image's date): no
+        // hour is opened before the clock is plausible. After the metrics endpoint is bound
+        // (it serves from then on), so footfall_clock_sane says why nothing is counted.
+        await waitForSaneClock(clock: SystemGatewayClock(), logger: logger, metrics: metrics)
+        if SystemClockCheck.synchronised() == false {
+            logger.warning("the system clock is not synchronised yet (systemd-timesyncd has not reached a time server); hours are labelled by the clock as it is", metadata: ["clock.wall": "\(SystemClockCheck.describe(SystemGatewayClock().wallNanos()))"])
         }
         services.append(.init(service: writer))
         if let shipper { services.append(.init(service: shipper)) }
@@ -156,10 +157,14 @@ public enum Gateway {
 
     /// Waits until the wall clock is plausible (see ``SystemClockCheck/isSane(wallNanos:)``),
     /// saying so in the log once, then every 10 minutes. Returns at once when it is.
-    /// - Parameter poll: how often the clock is looked at (tests shorten it).
-    static func waitForSaneClock(clock: any GatewayClock, logger: Logger, poll: Duration = .seconds(5)) async {
+    /// - Parameters:
+    ///   - metrics: `footfall_clock_sane` is 0 while it waits.
+    ///   - poll: how often the clock is looked at (tests shorten it).
+    static func waitForSaneClock(clock: any GatewayClock, logger: Logger, metrics: GatewayMetrics? = nil, poll: Duration = .seconds(5)) async {
         var lastLogged: Int64 = .min
+        defer { metrics?.clockSane.record(1) }
         while !SystemClockCheck.isSane(wallNanos: clock.wallNanos()), !Task.isCancelled {
+            metrics?.clockSane.record(0)
             let monotonic = clock.monotonicNanos()
             if lastLogged == .min || monotonic - lastLogged >= 600 * 1_000_000_000 {
                 lastLogged = monotonic

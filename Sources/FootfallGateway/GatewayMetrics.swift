@@ -44,6 +44,8 @@ public final class GatewayMetrics: Sendable {
     /// whether the wall clock is taken as it is now (1) or corrected by the monotonic clock (0).
     let clockSteps: Metrics.Counter
     let clockAgrees: Metrics.Gauge
+    /// 0 while `run` waits for a wall clock set after 2024 (a gateway booted in 1970), else 1.
+    let clockSane: Metrics.Gauge
     let sourceUp: [Metrics.Gauge]
     let sourceOpenFailures: [Metrics.Counter]
     let kernelDrops: [Metrics.Counter]
@@ -86,6 +88,7 @@ public final class GatewayMetrics: Sendable {
         reloadsRejected = counter("footfall_config_reloads_total", [("result", "rejected")])
         clockSteps = counter("footfall_clock_steps_total")
         clockAgrees = gauge("footfall_clock_agrees")
+        clockSane = gauge("footfall_clock_sane")
         sourceUp = sourceNames.map { gauge("footfall_source_up", [("source", $0)]) }
         sourceOpenFailures = sourceNames.map { counter("footfall_source_failures_total", [("source", $0)]) }
         kernelDrops = sourceNames.map { counter("footfall_kernel_dropped_total", [("source", $0)]) }
@@ -101,6 +104,7 @@ public final class GatewayMetrics: Sendable {
         peekRemoteNotIPv4 = sourceNames.map { counter("footfall_peekremote_rejected_total", [("source", $0), ("reason", "not_ipv4_udp")]) }
         for up in sourceUp { up.record(0) }
         clockAgrees.record(1)
+        clockSane.record(1)
     }
 
     /// The Prometheus text exposition of every metric.

@@ -49,6 +49,22 @@ struct OutlierTimeTests {
         }
     }
 
+    @Test func recordsLargerThanACopySlotComeBackWhole() throws {
+        // 6,000-byte records (more than the 4 KiB a look-ahead slot starts with), the first
+        // of them, judged on its own, and one in the middle a day off.
+        let records = (0 ..< 20).map { i in
+            PcapFixtures.Record(seconds: UInt32(Int64(Self.start) + (i == 9 ? Self.day : Int64(i))), fraction: 0,
+                                bytes: (0 ..< 6000).map { UInt8(truncatingIfNeeded: $0 &+ i) })
+        }
+        let path = try PcapFixtures.write(PcapFixtures.file(linkType: 105, records: records), to: PcapFixtures.temporaryDirectory(), name: "large.pcap")
+        for mapping in [true, false] {
+            let reader = try CaptureFileReader(path: path, mapping: mapping)
+            var kept: [[UInt8]] = []
+            while let record = try reader.next() { kept.append(Array(record.bytes)) }
+            #expect(kept == records.enumerated().filter { $0.offset != 9 }.map(\.element.bytes), "mapping \(mapping)")
+        }
+    }
+
     @Test func aRecordHalfAnHourFromItsNeighboursIsKept() throws {
         let bytes = Self.file(count: 20) { $0 == 7 ? 1800 : Int64($0) }
         let read = try Self.read(bytes, mapping: true)

@@ -422,17 +422,20 @@ struct LiveClockTests {
     func aGatewayThatBootsWithItsClockIn1970WaitsForTheClockAndSaysSo() async throws {
         let clock = ManualClock(wallNanos: 0)
         let (logger, log) = RecordingLogHandler.logger()
+        let metrics = GatewayMetrics(sensorIDs: ["ap-entrance"], sourceNames: ["tzsp:lo:37008"])
         let finished = Flag()
         let task = Task {
-            await Gateway.waitForSaneClock(clock: clock, logger: logger, poll: .milliseconds(10))
+            await Gateway.waitForSaneClock(clock: clock, logger: logger, metrics: metrics, poll: .milliseconds(10))
             finished.set()
         }
         try await Task.sleep(for: .milliseconds(300))
         #expect(!finished.isSet, "it did not start with the clock in 1970")
+        #expect(metrics.exposition().contains("footfall_clock_sane 0"))
         #expect(log.lines.withLock { $0 }.contains { $0.contains("the system clock says 1970-01-01T00:00:") && $0.contains("waiting for it to be set") })
         clock.stepWall(seconds: tenTwenty / 1_000_000_000)
         await task.value
         #expect(finished.isSet)
+        #expect(metrics.exposition().contains("footfall_clock_sane 1"))
         #expect(log.lines.withLock { $0 }.contains { $0.contains("the system clock is set (2024-03-07T10:20:") })
     }
 
