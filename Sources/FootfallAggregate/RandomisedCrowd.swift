@@ -48,16 +48,23 @@ public struct RandomisedCrowd {
     var mask: Int
 
     // Address cache: direct-mapped on the address pseudonym, the frames counted so far.
-    var cacheKeys: [UInt64]
-    var cacheCounts: [UInt8]
-    var cacheSensors: [Int16]
+    // One array of 16-byte entries: a frame touches one cache line and one array.
+    var cache: [CacheEntry]
     static let cacheBits = 16
+
+    struct CacheEntry {
+        var address: UInt64 = 0
+        var count: UInt8 = 0
+        var sensor: Int16 = 0
+    }
 
     struct Layout {
         /// Units per slot over the window, a ring indexed by slot modulo its size.
         var ring: [UInt32]
         /// Newest slot with a unit, and the first slot the layout was heard in.
         var newestSlot: Int64
+        /// `newestSlot` modulo the ring's size, kept so a frame needs no division.
+        var newestIndex: Int32
         var firstSlot: Int64
         /// Sum of the ring over the completed slots of the window.
         var windowUnits: UInt32
@@ -75,9 +82,7 @@ public struct RandomisedCrowd {
         slotOf = Array(repeating: -1, count: 64)
         mask = 63
         let size = phoneProbeRate > 0 ? 1 << Self.cacheBits : 1
-        cacheKeys = Array(repeating: 0, count: size)
-        cacheCounts = Array(repeating: 0, count: size)
-        cacheSensors = Array(repeating: 0, count: size)
+        cache = Array(repeating: CacheEntry(), count: size)
     }
 
     /// Whether layouts are split into lanes at all (`phone_probe_rate` > 0).
@@ -97,15 +102,20 @@ public struct RandomisedCrowd {
         // its entry: it then counts again, a few units more, never fewer).
         let c = Int(truncatingIfNeeded: address.value >> 20) & ((1 << Self.cacheBits) - 1)
         let s = Int16(truncatingIfNeeded: sensor)
-        if cacheKeys[c] != address.value {
-            cacheKeys[c] = address.value
-            cacheCounts[c] = 0
-            cacheSensors[c] = s
+        let counted = cache.withUnsafeMutableBufferPointer { entries in
+            if entries[c].address != address.value {
+                entries[c] = CacheEntry(address: address.value, count: 0, sensor: s)
+            }
+            guard entries[c].count < Self.framesPerAddress && entries[c].sensor == s else { return false }
+            entries[c].count &+= 1
+            return true
         }
-        if cacheCounts[c] < Self.framesPerAddress && cacheSensors[c] == s {
-            cacheCounts[c] &+= 1
+        if counted {
             advance(l, to: slot)
-            layouts[l].ring[Int(slot % Int64(layouts[l].ring.count))] &+= 1
+            // The slot in progress is the ring's newest one (a late frame of an older slot,
+            // rare, takes the division).
+            let i = slot == layouts[l].newestSlot ? Int(layouts[l].newestIndex) : Int(slot % Int64(layouts[l].ring.count))
+            layouts[l].ring[i] &+= 1
         }
         let lanes = UInt64(layouts[l].lanes)
         if lanes <= 1 { return layout }
@@ -141,6 +151,7 @@ public struct RandomisedCrowd {
             }
         }
         layouts[l].newestSlot = slot
+        layouts[l].newestIndex = Int32(truncatingIfNeeded: slot % size)
         let phones = Double(layouts[l].windowUnits) / (unitsPerPhoneSlot * Double(w))
         layouts[l].lanes = UInt32(max(1, min(1_048_576, phones.rounded())))
     }
@@ -161,7 +172,7 @@ public struct RandomisedCrowd {
         keys[i] = key
         slotOf[i] = Int32(layouts.count)
         // The ring holds the window and the slot in progress.
-        layouts.append(Layout(ring: Array(repeating: 0, count: slotsPerWindow + 1), newestSlot: slot, firstSlot: slot, windowUnits: 0, lanes: 1))
+        layouts.append(Layout(ring: Array(repeating: 0, count: slotsPerWindow + 1), newestSlot: slot, newestIndex: Int32(truncatingIfNeeded: slot % Int64(slotsPerWindow + 1)), firstSlot: slot, windowUnits: 0, lanes: 1))
         return layouts.count - 1
     }
 
@@ -179,10 +190,12 @@ public struct RandomisedCrowd {
     }
 
     /// Forgets every layout and address (key rotation: all of it is keyed by the old key).
+    /// The keyed values are overwritten in place (one bulk store per array), not only released.
     public mutating func reset() {
-        for i in keys.indices { keys[i] = 0; slotOf[i] = -1 }
+        keys.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        slotOf.withUnsafeMutableBufferPointer { $0.update(repeating: -1) }
         layouts.removeAll()
-        for i in cacheKeys.indices { cacheKeys[i] = 0; cacheCounts[i] = 0; cacheSensors[i] = 0 }
+        cache.withUnsafeMutableBufferPointer { $0.update(repeating: CacheEntry()) }
     }
 
     /// Layouts held (for memory accounting and tests).

@@ -2,6 +2,7 @@ import FootfallCapture
 import FootfallCore
 import FootfallIngest
 import FootfallAggregate
+import struct Foundation.TimeZone
 
 /// Counts of one UTC hour in ``CaptureFileStatistics``.
 public struct StatsHour: Sendable, Equatable {
@@ -76,68 +77,96 @@ public struct CaptureFileStatistics: Sendable, Equatable {
     }
 }
 
+/// The pseudonym tables of one `footfall stats` run: the scope of its key epoch, so the
+/// tables live exactly as long as the key that made their pseudonyms (P4), like the
+/// tracker's under `replay` and `run`.
+public struct StatsTables: PseudonymScope, ~Copyable {
+    /// Every device seen; the value is the index in the hours of the last hour it was counted in.
+    var devices: PseudonymTable
+    /// (device, hour index) pairs, for devices that come back to an hour they were already
+    /// counted in (files that overlap in time, or a device heard again hours later).
+    var deviceHours: PseudonymTable
+
+    init(minimumCapacity: Int = 1024) {
+        devices = PseudonymTable(minimumCapacity: minimumCapacity)
+        deviceHours = PseudonymTable(minimumCapacity: minimumCapacity)
+    }
+
+    /// Forgets every pseudonym (``PseudonymTable/removeAll(keepingCapacity:)`` overwrites the keys).
+    public mutating func endKeyPeriod(at instantSeconds: Int64) {
+        devices.removeAll(keepingCapacity: false)
+        deviceHours.removeAll(keepingCapacity: false)
+    }
+}
+
 /// Accumulates ``CaptureFileStatistics`` over capture files read one after another.
 ///
-/// Distinct devices are counted by pseudonym under a key made for this run only: the key is
-/// random, never stored, and overwritten when the collector goes away, so the sets of
-/// pseudonyms held here mean nothing once the run ends.
-public final class StatsCollector {
-    private let keys: KeyStore
-    private let pseudonymiser: Pseudonymiser
-    /// Everything that changes per frame, in one stored property: one exclusivity check per
-    /// frame instead of one per field.
-    private var state = State()
+/// Distinct devices are counted by pseudonym under a key made for this run only, in a
+/// ``KeyEpoch`` that owns the pseudonym tables: the key is random, never stored, never
+/// rotated during the run (the run is one key period), and when the collector goes away the
+/// tables are emptied and then the key is overwritten, so nothing keyed outlives it.
+/// `~Copyable`: no copy of the tables can outlive the collector; ``finish()`` ends it.
+public struct StatsCollector: ~Copyable {
+    private var epoch: KeyEpoch<StatsTables>
+    /// Counts only (nothing keyed).
+    private var counts = Counts()
 
     public init() {
-        keys = KeyStore()
-        pseudonymiser = Pseudonymiser(keys: keys)
+        // The schedule is never consulted: a stats run is one key period, ended by finish().
+        epoch = KeyEpoch(keys: KeyStore(), schedule: KeySchedule(rotation: .hourly, timeZone: .gmt), scope: StatsTables())
+    }
+
+    /// Ends the run: the totals, then the tables are emptied (their keys overwritten) and the
+    /// key destroyed. (Without it the key is still destroyed when the collector goes away —
+    /// ``KeyStore`` overwrites its words in `deinit` — but the tables are only freed.)
+    public consuming func finish() -> CaptureFileStatistics {
+        let totals = statistics
+        epoch.rotate(at: 0)
+        epoch.keys.destroy()
+        return totals
     }
 
     /// Records the readers dropped for their time (before 2000, or far from their
     /// neighbours), one message per file and kind: damaged input the command reports.
     public private(set) var droppedTimes: [String] = []
 
-    deinit {
-        state.devices.removeAll()
-        state.deviceHours.removeAll()
-        keys.destroy()
-    }
-
     /// Reads one capture file to its end and adds its frames.
     ///
     /// - Parameter path: a pcap or pcapng file (radiotap or raw 802.11).
     /// - Throws: the reader's ``CaptureError``. For `.truncated` and `.readFailed`, every
     ///   record before the damaged one has been counted.
-    public func add(file path: String) throws(CaptureError) {
+    public mutating func add(file path: String) throws(CaptureError) {
         let reader = try CaptureFileReader(path: path)
         let linkType = reader.linkType
-        // The loop works on the state moved out of the object and back after the file (also
-        // when reading fails): a class's stored property costs a run-time exclusivity check
-        // and a retain and release on every access, here on every frame.
-        var local = State(minimumCapacity: 1)
-        swap(&local, &state)
-        defer {
-            swap(&local, &state)
-            droppedTimes += reader.droppedTimeMessages
-        }
+        defer { droppedTimes += reader.droppedTimeMessages }
         while let record = try reader.next() {
-            local.add(record, linkType: linkType, pseudonymiser: pseudonymiser)
+            add(record, linkType: linkType)
         }
     }
 
     /// Adds one captured record. Allocates nothing except when a new hour starts or a table
     /// grows.
-    public func add(_ record: CaptureRecord, linkType: LinkType) {
-        state.add(record, linkType: linkType, pseudonymiser: pseudonymiser)
+    public mutating func add(_ record: CaptureRecord, linkType: LinkType) {
+        // Devices are told apart by address alone: of the elements only `truncated` counts.
+        let result = FrameParser.parse(record.bytes, linkType: linkType, timestampNanos: record.timestampNanos, counters: &counts.parse, elements: .truncationOnly)
+        guard case .probeRequest(let request) = consume result else { return }
+        let h = counts.hour(containingNanos: request.timestampNanos)
+        counts.hours[Int(h)].probeRequests += 1
+        let device = epoch.pseudonymiser.pseudonym(of: request.source)
+        let (lastHour, inserted) = epoch.scope.devices.findOrInsert(device, value: h)
+        if inserted {
+            counts.hours[Int(h)].devices += 1
+        } else if lastHour != h {
+            // Every counted pair except (device, its last hour) is in `deviceHours`.
+            epoch.scope.devices.set(device, value: h)
+            epoch.scope.deviceHours.insert(device, scope: Int64(lastHour))
+            if epoch.scope.deviceHours.insert(device, scope: Int64(h)) { counts.hours[Int(h)].devices += 1 }
+        }
     }
 
-    private struct State {
-        var counters = ParseCounters()
-        /// Every device seen; the value is the index in `hours` of the last hour it was counted in.
-        var devices: PseudonymTable
-        /// (device, hour index) pairs, for devices that come back to an hour they were already
-        /// counted in (files that overlap in time, or a device heard again hours later).
-        var deviceHours: PseudonymTable
+    /// What the run has counted, keyed by nothing.
+    private struct Counts {
+        var parse = ParseCounters()
         /// Hours in the order first seen.
         var hours: [(start: Int64, probeRequests: Int, devices: Int)] = []
         var hourIndex: [Int64: Int32] = [:]
@@ -146,37 +175,10 @@ public final class StatsCollector {
         var currentStartNanos: Int64 = .min
         var current: Int32 = -1
 
-        /// - Parameter minimumCapacity: of each table (small for the stand-in that holds the
-        ///   place of the real state while a file is read).
-        init(minimumCapacity: Int = 1024) {
-            devices = PseudonymTable(minimumCapacity: minimumCapacity)
-            deviceHours = PseudonymTable(minimumCapacity: minimumCapacity)
-        }
-
-        mutating func add(_ record: CaptureRecord, linkType: LinkType, pseudonymiser: borrowing Pseudonymiser) {
-            // Devices are told apart by address alone: of the elements only `truncated` counts.
-            let result = FrameParser.parse(record.bytes, linkType: linkType, timestampNanos: record.timestampNanos, counters: &counters, elements: .truncationOnly)
-            guard case .probeRequest(let request) = consume result else { return }
-            let t = request.timestampNanos
+        /// The index in `hours` of the hour holding `t`.
+        mutating func hour(containingNanos t: Int64) -> Int32 {
             // One unsigned compare: inside the current hour (times before it wrap to huge values).
-            if UInt64(bitPattern: t &- currentStartNanos) >= 3_600_000_000_000 || current < 0 {
-                enterHour(containingNanos: t)
-            }
-            let h = current
-            hours[Int(h)].probeRequests += 1
-            let device = pseudonymiser.pseudonym(of: request.source)
-            let (lastHour, inserted) = devices.findOrInsert(device, value: h)
-            if inserted {
-                hours[Int(h)].devices += 1
-            } else if lastHour != h {
-                // Every counted pair except (device, its last hour) is in `deviceHours`.
-                devices.set(device, value: h)
-                deviceHours.insert(device, scope: Int64(lastHour))
-                if deviceHours.insert(device, scope: Int64(h)) { hours[Int(h)].devices += 1 }
-            }
-        }
-
-        mutating func enterHour(containingNanos t: Int64) {
+            if UInt64(bitPattern: t &- currentStartNanos) < 3_600_000_000_000 && current >= 0 { return current }
             let start = UTCHour.start(ofNanos: t)
             currentStartNanos = start * 1_000_000_000
             if let known = hourIndex[start] {
@@ -186,25 +188,26 @@ public final class StatsCollector {
                 hourIndex[start] = current
                 hours.append((start, 0, 0))
             }
+            return current
         }
     }
 
     /// The totals so far.
     public var statistics: CaptureFileStatistics {
         CaptureFileStatistics(
-            frames: state.counters.frames,
-            probeRequests: state.counters.probeRequests,
-            badFCS: state.counters.badFCS,
-            malformed: state.counters.malformed,
-            distinctDevices: state.devices.count,
-            perHour: state.hours.sorted { $0.start < $1.start }.map { hour in
+            frames: counts.parse.frames,
+            probeRequests: counts.parse.probeRequests,
+            badFCS: counts.parse.badFCS,
+            malformed: counts.parse.malformed,
+            distinctDevices: epoch.scope.devices.count,
+            perHour: counts.hours.sorted { $0.start < $1.start }.map { hour in
                 StatsHour(hourStart: hour.start, probeRequests: hour.probeRequests, distinctDevices: hour.devices)
             }
         )
     }
 
     /// The parser's counters so far (frame classes and malformed reasons in detail).
-    public var parseCounters: ParseCounters { state.counters }
+    public var parseCounters: ParseCounters { counts.parse }
 }
 
 /// UTC hours for `footfall stats`, on the same civil calendar as every local hour

@@ -45,7 +45,7 @@ struct StatsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = global.makeHardenedLogger()
-        let collector = StatsCollector()
+        var collector = StatsCollector()
         var damaged = false
         for path in captures {
             logger.debug("reading capture file", metadata: ["capture.file": "\(path)"])
@@ -63,7 +63,7 @@ struct StatsCommand: AsyncParsableCommand {
             printError("footfall stats: warning: \(message)")
             damaged = true
         }
-        let statistics = collector.statistics
+        let statistics = collector.finish()
         print(json ? statistics.json() : statistics.table())
         logger.debug("capture files read", metadata: ["stats.files": "\(captures.count)", "stats.frames": "\(statistics.frames)"])
         if damaged {

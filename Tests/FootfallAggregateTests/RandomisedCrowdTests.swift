@@ -52,13 +52,13 @@ struct RandomisedCrowdTests {
         var tracker = Tracker(settings: Self.settings())
         for o in Self.crowd(20, keys: keys) where o.timestampNanos < (Scene.tenAM + 1800) * 1_000_000_000 { tracker.observe(o) }
         #expect(tracker.crowd.layoutCount == 1)
-        #expect(tracker.crowd.cacheKeys.contains { $0 != 0 })
+        #expect(tracker.crowd.cache.contains { $0.address != 0 })
         tracker.endKeyPeriod(at: Scene.tenAM + 1800)
         keys.rotate()
         // Nothing keyed by the old key is left: no layout, no address in the cache.
         #expect(tracker.crowd.layoutCount == 0)
-        #expect(tracker.crowd.cacheKeys.allSatisfy { $0 == 0 })
-        #expect(tracker.crowd.cacheCounts.allSatisfy { $0 == 0 })
+        #expect(tracker.crowd.cache.allSatisfy { $0.address == 0 && $0.count == 0 && $0.sensor == 0 })
+        #expect(tracker.crowd.keys.allSatisfy { $0 == 0 })
         _ = tracker.finish()
     }
 }

@@ -6,9 +6,9 @@ struct StatsTests {
     static let fixtures = repositoryRoot + "/Tests/Fixtures/brno-sc6-61/"
 
     static func statistics(_ names: [String]) throws -> CaptureFileStatistics {
-        let collector = StatsCollector()
+        var collector = StatsCollector()
         for name in names { try collector.add(file: fixtures + name) }
-        return collector.statistics
+        return collector.finish()
     }
 
     /// Reading a file a second time revisits every hour with devices already counted in it.

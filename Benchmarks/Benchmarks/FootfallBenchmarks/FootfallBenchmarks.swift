@@ -166,7 +166,7 @@ let benchmarks: @Sendable () -> Void = {
     // MARK: whole pipeline
 
     Benchmark("Stats:parse+pseudonym+hourly-distinct") { benchmark, capture in
-        let collector = StatsCollector()
+        var collector = StatsCollector()
         var i = 0
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
