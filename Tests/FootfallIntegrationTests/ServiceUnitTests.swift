@@ -120,7 +120,7 @@ struct ServiceUnitTests {
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: strace)
-        process.arguments = ["-f", "-qq", "-o", trace.path, "--", binary, "run", "--config", config.path, "--output", output.path, "--log-level", "trace"]
+        process.arguments = ["-f", "-qq", "-I", "1", "-o", trace.path, "--", binary, "run", "--config", config.path, "--output", output.path, "--log-level", "trace"]
         let logHandle = try FileHandle(forWritingTo: log)
         process.standardError = logHandle
         process.standardOutput = logHandle
