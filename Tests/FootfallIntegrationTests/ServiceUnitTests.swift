@@ -8,8 +8,8 @@ import Testing
 
 /// The systemd unit the Debian package installs (`config/footfall.service`, with `/usr/bin`
 /// paths): how exposed systemd rates it, that systemd accepts it, and — since a sandbox that
-/// breaks capture is worse than none — that `footfall run` as built, capturing a TZSP stream
-/// and stopping, makes no system call, opens no file and no socket family the unit
+/// breaks capture is worse than none — that `footfall run` as built, capturing a TZSP stream,
+/// reloading and stopping, makes no system call, opens no file and no socket family the unit
 /// would refuse. The last is checked by tracing the process (strace) rather than by starting
 /// the unit, so it needs no running systemd.
 ///
@@ -87,7 +87,7 @@ struct ServiceUnitTests {
     }
 
     @Test(
-        "footfall run capturing and stopping makes no call the unit's sandbox refuses",
+        "footfall run capturing, reloading and stopping makes no call the unit's sandbox refuses",
         .enabled(if: canTrace, "skipped: needs systemd-analyze, strace and root (CI has all three)")
     )
     func runMakesNoCallTheSandboxRefuses() throws {
@@ -143,15 +143,17 @@ struct ServiceUnitTests {
         try #require(waitFor(seconds: 90) { logText().contains("capturing") || !process.isRunning }, "footfall run never logged that it is capturing")
         try #require(process.isRunning, "footfall run ended early: \(logText())")
 
-        // A stream of probe requests from a handful of phones in two rounds, then a stop.
-        // (SIGHUP is not sent: within the whole suite a traced run did not always log the
-        // reload, while it did alone; the reload path reads the same files as the start.)
+        // A stream of probe requests from a handful of phones, a reload, another few, a stop.
         let sender = try UDPSender(bindTo: "127.0.0.2")
         for round in 0 ..< 2 {
             for device in 0 ..< 8 {
                 try sender.send(Self.tzspProbeRequest(device: UInt8(device), sequence: UInt8(round)), to: "127.0.0.1", port: 37933)
             }
             Thread.sleep(forTimeInterval: 1)
+            if round == 0 {
+                kill(pid, SIGHUP)
+                try #require(waitFor(seconds: 90) { logText().contains("configuration reloaded") }, "no reload logged: \(logText())")
+            }
         }
         kill(pid, SIGTERM)
         try #require(waitFor(seconds: 90) { !process.isRunning }, "footfall run did not stop within 90 s of SIGTERM under strace")
