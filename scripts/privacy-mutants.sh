@@ -78,7 +78,7 @@ apply_mutant() {
     edit 'guard nowSeconds >= due else { return false }' \
       's/guard nowSeconds >= due else \{ return false \}/guard nowSeconds >= due, nowSeconds < 0 else { return false }/' ;;
   tables-kept-across-rotation)
-    edit 'public mutating func endKeyPeriod(at instantSeconds: Int64) {' \
+    edit 'extension Tracker: PseudonymScope {' \
       's/(public mutating func endKeyPeriod\(at instantSeconds: Int64\) \{\n)(\s*)reset\(\)/$1$2_ = instantSeconds/' ;;
   strict-one-key)
     edit 'public func keySlot(sensorZone: Int) -> Int { strict ? sensorZone : 0 }' \
