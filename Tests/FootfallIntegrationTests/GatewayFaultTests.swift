@@ -156,18 +156,8 @@ struct GatewayFaultTests {
     @Test(.timeLimit(.minutes(1)))
     func aMetricsPortAlreadyTakenEndsRunWithinSecondsWithAnErrorAndANonZeroStatus() throws {
         // Hold a TCP port on loopback, then ask `run` to serve metrics on it.
-        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(holder >= 0)
+        let (holder, port) = try Self.silentListener()
         defer { close(holder) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(holder, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        try #require(bound == 0 && listen(holder, 1) == 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(holder, $0, &length) } }
-        let port = UInt16(bigEndian: address.sin_port)
 
         let base = try String(contentsOf: Tools.packageRoot.appendingPathComponent("config/examples/tzsp-loopback.yaml"), encoding: .utf8)
         let config = base + "\nmetrics:\n  enabled: true\n  address: 127.0.0.1\n  port: \(port)\n"
