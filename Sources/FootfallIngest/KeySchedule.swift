@@ -126,4 +126,11 @@ public struct KeyEpoch<Scope: PseudonymScope & ~Copyable>: ~Copyable {
         scope.endKeyPeriod(at: instantSeconds)
         keys.rotate()
     }
+
+    /// Ends the last key period (end of a run): the scope forgets its pseudonyms, then the key
+    /// bytes are overwritten with zeros and no new key is made. Nothing can be hashed afterwards.
+    public mutating func end(at instantSeconds: Int64) {
+        scope.endKeyPeriod(at: instantSeconds)
+        keys.destroy()
+    }
 }

@@ -121,8 +121,7 @@ public struct StatsCollector: ~Copyable {
     /// ``KeyStore`` overwrites its words in `deinit` — but the tables are only freed.)
     public consuming func finish() -> CaptureFileStatistics {
         let totals = statistics
-        epoch.rotate(at: 0)
-        epoch.keys.destroy()
+        epoch.end(at: 0)
         return totals
     }
 
