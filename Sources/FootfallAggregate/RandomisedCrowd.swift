@@ -9,9 +9,12 @@ import FootfallCore
 /// *rate*: N phones of a layout send about N times the probes of one (RateCount, arXiv
 /// 2507.03873: counts from rates alone, no linking). So per layout the tracker measures the
 /// rate over the last ``VisitRules/crowdWindowSeconds`` and splits the layout into
-/// `L = max(1, round(rate / phone rate))` devices, *lanes*; each frame goes to the lane its
-/// address hashes to, so one address (one burst) is in one lane, and each lane gets about one
-/// phone's share of the layout's bursts — it is present, visits and dwells like a phone.
+/// `L = max(1, round(rate / phone rate))` devices, *lanes*; each new address of the layout
+/// takes the next lane in turn (round robin over L) and keeps it, so one address (one burst)
+/// is in one lane, and each lane gets about one phone's share of the layout's bursts — it is
+/// present, visits and dwells like a phone. Taking turns rather than hashing the address makes
+/// the split a function of the capture alone, not of the run's random key: two replays of one
+/// capture write the same files, and a burst of new addresses is spread evenly over the lanes.
 ///
 /// The unit of rate is the **probe unit**: each address counts its first
 /// ``framesPerAddress`` frames. Measured on the five labelled phones (docs/crowds.md), one
@@ -26,7 +29,8 @@ import FootfallCore
 /// What is linked, and for how long (PRIVACY.md, R): nothing between addresses. Per layout
 /// the tracker keeps counts per slot of the window; per address, while it is in a small
 /// direct-mapped cache (65,536 entries: seconds in a busy store, until the key rotates in a
-/// quiet one), how many of its frames it has counted and which sensor heard it first. All
+/// quiet one), how many of its frames it has counted, which sensor heard it first and its
+/// lane; per layout, the lane the next new address takes (a small number, no address). All
 /// of it is keyed by pseudonyms of the current key period and dropped at a rotation.
 ///
 /// Assumptions (docs/crowds.md "Failure modes"): the phones of a layout probe at about the
@@ -56,6 +60,8 @@ public struct RandomisedCrowd {
         var address: UInt64 = 0
         var count: UInt8 = 0
         var sensor: Int16 = 0
+        /// The lane the address took when it was first seen (fits the 16 bytes).
+        var lane: UInt32 = 0
     }
 
     struct Layout {
@@ -69,6 +75,8 @@ public struct RandomisedCrowd {
         /// Sum of the ring over the completed slots of the window.
         var windowUnits: UInt32
         var lanes: UInt32
+        /// The lane the next new address of the layout takes (round robin over `lanes`).
+        var nextLane: UInt32
     }
 
     /// - Parameters:
@@ -92,6 +100,10 @@ public struct RandomisedCrowd {
     /// The device a frame of a randomised address counts for: its layout's lane for the
     /// address. Lane 0 is the layout's fingerprint itself (so a layout of one phone is the
     /// device `group` always made of it); lane i > 0 is the fingerprint mixed with i.
+    /// An address takes its lane when it enters the cache: the layout's next lane in turn,
+    /// after this frame has moved the rate. It keeps it while the layout has that many lanes
+    /// (if the layout shrinks below it, it folds onto lane `lane mod L`); an address the cache
+    /// forgot and hears again takes a new turn, as it also counts again.
     /// - Parameter sensor: the sensor that heard the frame; only the frames of the sensor
     ///   that heard the address first count toward the rate, so a phone heard by two sensors
     ///   is not two phones.
@@ -102,9 +114,11 @@ public struct RandomisedCrowd {
         // its entry: it then counts again, a few units more, never fewer).
         let c = Int(truncatingIfNeeded: address.value >> 20) & ((1 << Self.cacheBits) - 1)
         let s = Int16(truncatingIfNeeded: sensor)
+        var fresh = false
         let counted = cache.withUnsafeMutableBufferPointer { entries in
             if entries[c].address != address.value {
-                entries[c] = CacheEntry(address: address.value, count: 0, sensor: s)
+                entries[c] = CacheEntry(address: address.value, count: 0, sensor: s, lane: 0)
+                fresh = true
             }
             guard entries[c].count < Self.framesPerAddress && entries[c].sensor == s else { return false }
             entries[c].count &+= 1
@@ -117,11 +131,19 @@ public struct RandomisedCrowd {
             let i = slot == layouts[l].newestSlot ? Int(layouts[l].newestIndex) : Int(slot % Int64(layouts[l].ring.count))
             layouts[l].ring[i] &+= 1
         }
-        let lanes = UInt64(layouts[l].lanes)
-        if lanes <= 1 { return layout }
-        let lane = (UInt64(UInt32(truncatingIfNeeded: address.value)) &* lanes) >> 32
+        let lanes = layouts[l].lanes
+        var lane: UInt32
+        if fresh {
+            // Round robin: the next lane in turn, from 0 again past the last one.
+            lane = layouts[l].nextLane < lanes ? layouts[l].nextLane : 0
+            layouts[l].nextLane = lane &+ 1
+            cache.withUnsafeMutableBufferPointer { $0[c].lane = lane }
+        } else {
+            lane = cache.withUnsafeBufferPointer { $0[c].lane }
+            if lane >= lanes { lane %= max(1, lanes) }
+        }
         if lane == 0 { return layout }
-        return Pseudonym(value: layout.value ^ (lane &* 0x9E37_79B9_7F4A_7C15))
+        return Pseudonym(value: layout.value ^ (UInt64(lane) &* 0x9E37_79B9_7F4A_7C15))
     }
 
     /// Moves a layout's ring to `slot`: each slot that completes joins the window sum and the
@@ -172,7 +194,7 @@ public struct RandomisedCrowd {
         keys[i] = key
         slotOf[i] = Int32(layouts.count)
         // The ring holds the window and the slot in progress.
-        layouts.append(Layout(ring: Array(repeating: 0, count: slotsPerWindow + 1), newestSlot: slot, newestIndex: Int32(truncatingIfNeeded: slot % Int64(slotsPerWindow + 1)), firstSlot: slot, windowUnits: 0, lanes: 1))
+        layouts.append(Layout(ring: Array(repeating: 0, count: slotsPerWindow + 1), newestSlot: slot, newestIndex: Int32(truncatingIfNeeded: slot % Int64(slotsPerWindow + 1)), firstSlot: slot, windowUnits: 0, lanes: 1, nextLane: 0))
         return layouts.count - 1
     }
 

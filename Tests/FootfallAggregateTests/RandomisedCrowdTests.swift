@@ -57,8 +57,62 @@ struct RandomisedCrowdTests {
         keys.rotate()
         // Nothing keyed by the old key is left: no layout, no address in the cache.
         #expect(tracker.crowd.layoutCount == 0)
-        #expect(tracker.crowd.cache.allSatisfy { $0.address == 0 && $0.count == 0 && $0.sensor == 0 })
+        #expect(tracker.crowd.cache.allSatisfy { $0.address == 0 && $0.count == 0 && $0.sensor == 0 && $0.lane == 0 })
         #expect(tracker.crowd.keys.allSatisfy { $0 == 0 })
         _ = tracker.finish()
+    }
+
+    @Test func newAddressesOfALayoutTakeItsLanesInTurn() {
+        // 240 units an hour per phone is 4 per one-minute slot: 20 addresses of one frame
+        // per slot for ten slots are five phones.
+        var crowd = RandomisedCrowd(phoneProbeRate: 240, windowSeconds: 600, slotSeconds: 60)
+        let layout = Scene.layout(7)
+        var address: UInt64 = 1
+        for slot in Int64(0) ..< 10 {
+            for _ in 0 ..< 20 {
+                _ = crowd.entity(layout: layout, address: Scene.device(address), sensor: 0, slot: slot)
+                address += 1
+            }
+        }
+        // 15 new addresses in the next slot: lanes 0…4 in turn, three times over, whatever
+        // the addresses' pseudonyms are.
+        var lanes: [Pseudonym] = []
+        for _ in 0 ..< 15 {
+            lanes.append(crowd.entity(layout: layout, address: Scene.device(address), sensor: 0, slot: 10))
+            address += 1
+        }
+        #expect(Set(lanes).count == 5)
+        #expect(lanes[0 ..< 5] == lanes[5 ..< 10] && lanes[5 ..< 10] == lanes[10 ..< 15])
+        // An address keeps its lane: its later frames go where its first one went.
+        for (i, earlier) in lanes.enumerated() {
+            #expect(crowd.entity(layout: layout, address: Scene.device(address - 15 + UInt64(i)), sensor: 0, slot: 10) == earlier)
+        }
+    }
+
+    @Test func aCrowdSplitIntoLanesCountsTheSameUnderAnyKey() {
+        // Ten phones of one layout scanning every five minutes: sparse enough that which
+        // lane an address takes decides which lanes stay present. Under two fresh keys (two
+        // runs) the hour is the same, because lanes are taken in turn, not by a keyed hash.
+        func sparse(_ keys: KeyStore) -> [Observation] {
+            var list: [Observation] = []
+            var address: UInt64 = 1_000
+            for scan in 0 ..< 12 {
+                for p in 0 ..< 10 {
+                    address += 1
+                    let t = Scene.tenAM + Int64(scan * 300 + p * 29)
+                    for f in 0 ..< 4 {
+                        var o = Scene.frame(address, at: t, layout: 7, keys: keys)
+                        o.timestampNanos += Int64(f) * 20_000_000
+                        list.append(o)
+                    }
+                }
+            }
+            return list
+        }
+        let settings = Self.settings(rate: 48)
+        let first = Scene.run(sparse(KeyStore()), settings: settings).reports
+        let second = Scene.run(sparse(KeyStore()), settings: settings).reports
+        #expect((Scene.row(first.first, "ALL")?.devices ?? 0) > 1, "the layout was split into lanes")
+        #expect(first == second)
     }
 }
