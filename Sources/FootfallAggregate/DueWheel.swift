@@ -18,7 +18,10 @@ import FootfallCore
 ///
 /// Bucket `s % size` holds the entries due in slot `s`, for the `size` slots after the last
 /// tick; a due time further ahead is brought forward to the last of them (it fires early and
-/// is queued again). Buckets keep their capacity, so steady operation allocates nothing.
+/// is queued again). The entries live in blocks of 64 from one pool (``ChunkedArray``) that
+/// buckets take from and give back, so the wheel holds about as much as is queued (8 bytes an
+/// entry), never an array per bucket grown to its busiest slot, and steady operation
+/// allocates nothing.
 struct DueWheel {
     /// What an entry stands for: a pending slot (fires once), or the device's one queued
     /// visit-end or forget check (``DeviceState/closeQueued``, ``DeviceState/evictQueued``).
@@ -38,10 +41,24 @@ struct DueWheel {
         var kind: Kind { Kind(rawValue: tagged >> 30) ?? .pending }
     }
 
-    private var buckets: [[Entry]]
+    /// A bucket's blocks: a list from `head` to `tail` through ``next``; `fill` entries are
+    /// used in the tail block (every other block is full).
+    struct Bucket {
+        var head: Int32 = -1
+        var tail: Int32 = -1
+        var fill: Int32 = 0
+    }
+
+    static let blockShift = 6
+    static var blockSize: Int { 1 << blockShift }
+
+    private var buckets: [Bucket]
     private let mask: Int64
-    /// An emptied bucket, handed to the next bucket that is taken (so capacity is reused).
-    private var spare: [Entry] = []
+    /// Every block's entries, block `b` at `b * blockSize ..< (b + 1) * blockSize`.
+    private var pool = ChunkedArray<Entry>()
+    /// Per block: the next block of its bucket, or of the free list; −1 at the end.
+    private var next = ChunkedArray<Int32>()
+    private var freeBlocks: Int32 = -1
     /// The slot of the last tick (absolute slot number); `.min` before the first.
     private(set) var processedThrough: Int64 = .min
 
@@ -50,7 +67,7 @@ struct DueWheel {
     init(horizonSlots: Int) {
         var size = 64
         while size < horizonSlots && size < 1 << 14 { size <<= 1 }
-        buckets = [[Entry]](repeating: [], count: size)
+        buckets = [Bucket](repeating: Bucket(), count: size)
         mask = Int64(size - 1)
     }
 
@@ -66,7 +83,33 @@ struct DueWheel {
             if slot > processedThrough &+ (mask &+ 1) { slot = processedThrough &+ (mask &+ 1) }
         }
         let entry = Entry(tagged: UInt32(truncatingIfNeeded: device) | kind.rawValue << 30, localID: localID)
-        buckets[Int(slot & mask)].append(entry)
+        let b = Int(slot & mask)
+        var bucket = buckets[b]
+        if bucket.head < 0 {
+            let block = takeBlock()
+            bucket = Bucket(head: block, tail: block, fill: 0)
+        } else if bucket.fill == Int32(Self.blockSize) {
+            let block = takeBlock()
+            next[Int(bucket.tail)] = block
+            bucket.tail = block
+            bucket.fill = 0
+        }
+        pool[Int(bucket.tail) << Self.blockShift + Int(bucket.fill)] = entry
+        bucket.fill += 1
+        buckets[b] = bucket
+    }
+
+    private mutating func takeBlock() -> Int32 {
+        if freeBlocks >= 0 {
+            let block = freeBlocks
+            freeBlocks = next[Int(block)]
+            next[Int(block)] = -1
+            return block
+        }
+        let block = Int32(next.count)
+        next.append(-1)
+        pool.append(repeating: Entry(tagged: 0, localID: 0), count: Self.blockSize)
+        return block
     }
 
     /// Starts a tick at slot `wSlot`: returns the slots whose buckets are now due, oldest
@@ -80,24 +123,36 @@ struct DueWheel {
         return (previous + 1) ... min(wSlot, previous + mask + 1)
     }
 
-    /// The entries of the bucket of `slot`, which is left empty; give the array back with
-    /// ``recycle(_:)``.
-    mutating func take(_ slot: Int64) -> [Entry] {
-        var out = spare
-        spare = []
-        swap(&out, &buckets[Int(slot & mask)])
-        return out
+    /// Empties the bucket of `slot` and returns its blocks; read them with ``entry(_:_:)``
+    /// and ``entries(in:of:)``, and give each back with ``release(_:)`` once read.
+    mutating func take(_ slot: Int64) -> Bucket {
+        let b = Int(slot & mask)
+        let bucket = buckets[b]
+        buckets[b] = Bucket()
+        return bucket
     }
 
-    mutating func recycle(_ list: [Entry]) {
-        var list = list
-        list.removeAll(keepingCapacity: true)
-        spare = list
+    /// How many entries block `block` of a taken bucket holds.
+    func entries(in block: Int32, of bucket: Bucket) -> Int {
+        block == bucket.tail ? Int(bucket.fill) : Self.blockSize
     }
 
-    /// Drops every entry (the device table is dropped); the slot of the last tick stays.
+    func entry(_ block: Int32, _ i: Int) -> Entry { pool[Int(block) << Self.blockShift + i] }
+
+    func nextBlock(after block: Int32) -> Int32 { next[Int(block)] }
+
+    /// Gives a block that has been read back to the pool.
+    mutating func release(_ block: Int32) {
+        next[Int(block)] = freeBlocks
+        freeBlocks = block
+    }
+
+    /// Drops every entry and frees the pool (the device table is dropped); the slot of the
+    /// last tick stays.
     mutating func removeAll() {
-        for i in buckets.indices { buckets[i] = [] }
-        spare = []
+        for i in buckets.indices { buckets[i] = Bucket() }
+        pool.removeAll()
+        next.removeAll()
+        freeBlocks = -1
     }
 }

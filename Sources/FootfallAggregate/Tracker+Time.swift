@@ -20,22 +20,28 @@ extension Tracker {
             let wSlot = wSlotAbsolute &- slotBase
             let goneSlot = goneBefore.floorDiv(slotNanos) &- slotBase
             for slot in due {
-                let entries = dueWheel.take(slot)
-                for entry in entries where !sweepsEveryDevice {
-                    let d = entry.device
-                    guard d < devices.count else { continue }
-                    let device = devices.pointer(at: d)
-                    // Left behind by a device forgotten since (its index may hold another).
-                    guard device.pointee.live, device.pointee.localID == entry.localID else { continue }
-                    switch entry.kind {
-                    case .pending: break
-                    case .close: device.pointee.closeQueued = false
-                    case .evict: device.pointee.evictQueued = false
+                let bucket = dueWheel.take(slot)
+                var block = bucket.head
+                while block >= 0 {
+                    for i in 0 ..< dueWheel.entries(in: block, of: bucket) where !sweepsEveryDevice {
+                        let entry = dueWheel.entry(block, i)
+                        let d = entry.device
+                        guard d < devices.count else { continue }
+                        let device = devices.pointer(at: d)
+                        // Left behind by a device forgotten since (its index may hold another).
+                        guard device.pointee.live, device.pointee.localID == entry.localID else { continue }
+                        switch entry.kind {
+                        case .pending: break
+                        case .close: device.pointee.closeQueued = false
+                        case .evict: device.pointee.evictQueued = false
+                        }
+                        settle(device: d, wSlot: wSlot, goneSlot: goneSlot)
+                        scheduleChecks(device: d)
                     }
-                    settle(device: d, wSlot: wSlot, goneSlot: goneSlot)
-                    scheduleChecks(device: d)
+                    let read = block
+                    block = dueWheel.nextBlock(after: block)
+                    dueWheel.release(read)
                 }
-                dueWheel.recycle(entries)
             }
             if sweepsEveryDevice {
                 for d in devices.indices { settle(device: d, wSlot: wSlot, goneSlot: goneSlot) }

@@ -104,6 +104,20 @@ struct DueWheelTests {
         return a.count == b.count ? nil : min(a.count, b.count)
     }
 
+    /// The entries of the bucket of `slot`, its blocks given back.
+    static func drain(_ wheel: inout DueWheel, _ slot: Int64) -> [DueWheel.Entry] {
+        let bucket = wheel.take(slot)
+        var out: [DueWheel.Entry] = []
+        var block = bucket.head
+        while block >= 0 {
+            for i in 0 ..< wheel.entries(in: block, of: bucket) { out.append(wheel.entry(block, i)) }
+            let read = block
+            block = wheel.nextBlock(after: block)
+            wheel.release(read)
+        }
+        return out
+    }
+
     @Test func aCheckDueBeyondTheWheelComesRoundEarlyAndIsQueuedAgain() {
         var wheel = DueWheel(horizonSlots: 10)
         #expect(wheel.size == 64)
@@ -113,19 +127,30 @@ struct DueWheelTests {
         wheel.push(device: 5, localID: 9, kind: .close, due: 50)
         // Slot 101: the pending slot and the check already due; the far one waits a lap.
         #expect(wheel.advance(to: 101) == 101 ... 101)
-        let first = wheel.take(101)
+        let first = Self.drain(&wheel, 101)
         #expect(first.map(\.device) == [4, 5] && first.map(\.kind) == [.pending, .close])
-        wheel.recycle(first)
         #expect(wheel.advance(to: 163) == 102 ... 163)
         var seen: [Int] = []
-        for slot: Int64 in 102 ... 163 {
-            let entries = wheel.take(slot)
-            seen += entries.map(\.device)
-            wheel.recycle(entries)
-        }
+        for slot: Int64 in 102 ... 163 { seen += Self.drain(&wheel, slot).map(\.device) }
         #expect(seen.isEmpty)
         #expect(wheel.advance(to: 1000) == 164 ... 227, "a jump takes one lap")
-        let far = wheel.take(164)
+        let far = Self.drain(&wheel, 164)
         #expect(far.map(\.device) == [3] && far.first?.localID == 7 && far.first?.kind == .evict)
+    }
+
+    @Test func aBucketSpansBlocksAndGivesThemBackForReuse() {
+        var wheel = DueWheel(horizonSlots: 10)
+        _ = wheel.advance(to: 0)
+        // 200 entries in one slot (four blocks of 64), 10 in the next.
+        for d in 0 ..< 200 { wheel.push(device: d, localID: UInt32(d), kind: .pending, due: 1) }
+        for d in 0 ..< 10 { wheel.push(device: 1000 + d, localID: 0, kind: .close, due: 2) }
+        _ = wheel.advance(to: 2)
+        #expect(Self.drain(&wheel, 1).map(\.device) == Array(0 ..< 200), "in the order queued")
+        #expect(Self.drain(&wheel, 2).map(\.device) == Array(1000 ..< 1010))
+        // The blocks given back carry the next slots' entries.
+        for d in 0 ..< 250 { wheel.push(device: d, localID: 1, kind: .evict, due: 3) }
+        _ = wheel.advance(to: 3)
+        let again = Self.drain(&wheel, 3)
+        #expect(again.count == 250 && again.allSatisfy { $0.kind == .evict && $0.localID == 1 })
     }
 }
