@@ -77,6 +77,9 @@ public struct Tracker: ~Copyable {
     /// Tests only: every tick settles every device, as the tick did before the wheel (the
     /// reference the wheel is checked against, `DueWheelTests`).
     var sweepsEveryDevice = false
+    /// The first slot of the hour of the last tick: devices whose last slot is before it get
+    /// their own forget check; the others wait for the sweep at the end of their hour.
+    var sweptHourStartSlot: Int64 = .min
     /// Per device and zone: slots spent in the zone in the current visit.
     var zoneDwell = ChunkedArray<Int32>()
     /// The slot that device entries count their slots from (32-bit offsets, see
