@@ -30,8 +30,8 @@ extension Tracker {
                         let d = entry.device
                         guard d < devices.count else { continue }
                         let device = devices.pointer(at: d)
-                        // Left behind by a device forgotten since (its index may hold another).
-                        guard device.pointee.live, device.pointee.localID == entry.localID else { continue }
+                        // Left behind by a device forgotten earlier in this tick.
+                        guard device.pointee.live else { continue }
                         switch entry.kind {
                         case .pending: break
                         case .close: device.pointee.closeQueued = false
@@ -89,8 +89,11 @@ extension Tracker {
         }
         // Gone: nothing pending, and the last slot it was heard in ended by `goneBefore`.
         // (Residents are never forgotten, and the last decided slot of any other device
-        // is the last slot it was heard in.)
+        // is the last slot it was heard in.) A device with a forget check queued is forgotten
+        // only when that check comes due, which is no later than this: so every entry of a
+        // forgotten device has come due by then, and its index can be reused safely.
         guard device.pointee.newer.isEmpty, !device.pointee.resident, device.pointee.presentSlots < keepSlots,
+              !device.pointee.evictQueued,
               Int64(device.pointee.lastDecidedOffset) < goneSlot else { return }
         if device.pointee.visitOpen { closeVisit(device: d, before: .max) }
         index.remove(device.pointee.pseudonym, in: devices)
@@ -109,11 +112,11 @@ extension Tracker {
     /// A pending slot queues itself when it is heard (`observe`), and settling it calls this.
     mutating func scheduleChecks(device d: Int) {
         let device = devices.pointer(at: d)
-        guard device.pointee.live else { return }
+        guard device.pointee.live, !sweepsEveryDevice else { return }
         if device.pointee.visitOpen {
             guard !device.pointee.closeQueued else { return }
             device.pointee.closeQueued = true
-            dueWheel.push(device: d, localID: device.pointee.localID, kind: .close,
+            dueWheel.push(device: d, kind: .close,
                           due: slotBase &+ Int64(device.pointee.lastPlacedOffset) &+ maxGapSlots &+ 2)
             return
         }
@@ -123,7 +126,7 @@ extension Tracker {
               device.pointee.newer.isEmpty, device.pointee.lastDecidedOffset != PackedSlot.none,
               slotBase &+ Int64(device.pointee.lastDecidedOffset) < sweptHourStartSlot else { return }
         device.pointee.evictQueued = true
-        dueWheel.push(device: d, localID: device.pointee.localID, kind: .evict, due: evictionDue(device: d))
+        dueWheel.push(device: d, kind: .evict, due: evictionDue(device: d))
     }
 
     /// The first tick of an hour settles every device once: the devices last heard in the
