@@ -53,8 +53,10 @@ struct HourClose {
     var visitZoneDwell: [Int32]
     /// The next transition not yet counted.
     var nextTransition = 0
-    /// What the hour adds to its day's totals (only when ``countsDays``).
+    /// What the hour adds to its day's totals (only when ``countsDays``): the dwell of its
+    /// visits here, its devices' zones straight into the day's table.
     var day = DayContribution()
+    var dayMasks: DayMasks
     /// Distinct devices per zone (row `zoneIDs.count`: the site) and dwell band, and the
     /// bands of the device being walked (bit masks per row).
     var bandDevices: [[Int]]
@@ -70,6 +72,7 @@ struct HourClose {
         self.minimumDwellSlots = minimumDwellSlots
         self.residents = hour.residents
         self.width = Int(hour.hour.end / slotSeconds - hour.firstSlot) + 1
+        dayMasks = DayMasks(zoneCount: zc)
         presenceSteps = [Int32](repeating: 0, count: (zc + 1) * width)
         zoneDevices = [Int](repeating: 0, count: zc)
         zoneVisitors = [Int](repeating: 0, count: zc)
@@ -120,7 +123,7 @@ struct HourClose {
             for z in deviceBands.indices where deviceBands[z] != 0 {
                 for b in 0 ..< DwellBand.allCases.count where deviceBands[z] & (1 << b) != 0 { bandDevices[z][b] += 1 }
             }
-            if countsDays { day.devices.append((localID, heard, visited)) }
+            if countsDays { dayMasks.merge(localID: localID, heard: heard, visited: visited) }
             countDevice(heard: heard, visited: visited)
         }
         countTransitions(transitions, before: .max, qualifying: false, resident: false)
@@ -280,7 +283,7 @@ extension Tracker {
     /// The figures of one hour, from its records; sorts `hour`'s records in place.
     /// - Parameter listenedUntil: end of the time the tracker listened in this hour (the end
     ///   of the newest frame's slot for the hour in progress at shutdown).
-    func report(for hour: inout HourAccumulator, partial: Bool, listenedUntil: Int64) -> HourReport {
+    mutating func report(for hour: inout HourAccumulator, partial: Bool, listenedUntil: Int64) -> HourReport {
         // Presence is averaged over the part of the hour the tracker listened: from its first
         // frame, or in live mode from its start (a collector started at 14:50 knows nothing of
         // 14:00–14:50), to the end of the hour or of the input.
@@ -290,7 +293,11 @@ extension Tracker {
         let hourSeconds = Double(max(slotSeconds, min(hour.hour.end, listenedUntil) - listenedFrom - unheard))
         HourClose.sortRecords(&hour)
         var close = HourClose(zoneIDs: zoneIDs, strict: strict, slotSeconds: slotSeconds, minimumDwellSlots: minimumDwellSlots, peakMargin: peakMargin, hour: hour, countsDays: countsDays)
+        // The hour's devices go straight into its day's table (moved in and back, not copied).
+        let tally = countsDays ? dayTallyIndex(localDate(of: hour.hour)) : nil
+        if let t = tally { swap(&close.dayMasks, &dayTallies[t].masks) }
         close.countDevices(runs: hour.runs, marks: hour.marks, transitions: hour.transitions)
+        if let t = tally { swap(&close.dayMasks, &dayTallies[t].masks) }
         hour.day = close.day
         var report = HourReport(hourStart: hour.hour.start, utcOffsetSeconds: hour.hour.utcOffsetSeconds, partial: partial,
                                 zones: close.rows(hourSeconds: hourSeconds), flows: close.flows())

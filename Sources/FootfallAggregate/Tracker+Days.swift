@@ -10,8 +10,9 @@ import FootfallCore
 struct DayTally {
     /// `YYYY-MM-DD`, local.
     var date: String
-    /// Per device serial: zones heard in, zones visited (bit masks, as in an hour).
-    var devices: [UInt32: (heard: UInt64, visited: UInt64)] = [:]
+    /// Per device serial: zones heard in, zones visited (bit masks, as in an hour), filled
+    /// while each hour is closed (``HourClose``).
+    var masks: DayMasks
     /// Per qualifying visit and zone (the site as zone `zoneCount`): its longest dwell in the
     /// day, in slots.
     var dwell: [VisitZone: Int32] = [:]
@@ -22,9 +23,9 @@ struct DayTally {
     }
 }
 
-/// What one closed hour adds to its day.
+/// What one closed hour adds to its day besides its devices' zones (which the hour's walk
+/// merges straight into the day's ``DayMasks``).
 struct DayContribution {
-    var devices: [(localID: UInt32, heard: UInt64, visited: UInt64)] = []
     var dwell: [(visit: UInt64, zone: Int, slots: Int32)] = []
 }
 
@@ -40,23 +41,20 @@ extension Tracker {
     mutating func tallyDay(_ hour: LocalHour, _ part: DayContribution, inProgress: Bool = false) {
         guard countsDays else { return }
         let date = localDate(of: hour)
-        let i: Int
-        if let found = dayTallies.firstIndex(where: { $0.date == date }) {
-            i = found
-        } else {
-            dayTallies.append(DayTally(date: date))
-            i = dayTallies.count - 1
-        }
-        for d in part.devices {
-            let old = dayTallies[i].devices[d.localID] ?? (0, 0)
-            dayTallies[i].devices[d.localID] = (old.heard | d.heard, old.visited | d.visited)
-        }
+        let i = dayTallyIndex(date)
         for v in part.dwell {
             let key = DayTally.VisitZone(visit: v.visit, zone: v.zone)
             dayTallies[i].dwell[key] = max(dayTallies[i].dwell[key] ?? 0, v.slots)
         }
         let endDate = String(LocalTime(utcSeconds: hour.end, utcOffsetSeconds: clock.utcOffset(at: hour.end)).iso8601.prefix(10))
         closeDays { $0 < date || ($0 == date && endDate != date && !inProgress) }
+    }
+
+    /// The tally of local day `date`, started if there is none.
+    mutating func dayTallyIndex(_ date: String) -> Int {
+        if let found = dayTallies.firstIndex(where: { $0.date == date }) { return found }
+        dayTallies.append(DayTally(date: date, masks: DayMasks(zoneCount: zoneIDs.count)))
+        return dayTallies.count - 1
     }
 
     /// Reports and drops the tallies whose date passes `isOver`. A day's report rides on the
@@ -83,12 +81,12 @@ extension Tracker {
     func dayReport(_ tally: DayTally, partial: Bool) -> DayReport {
         let zc = zoneIDs.count
         var devices = [Int](repeating: 0, count: zc + 1), visitors = [Int](repeating: 0, count: zc + 1)
-        for d in tally.devices.values {
+        tally.masks.forEach { heard, visited in
             devices[zc] += 1
-            if d.visited != 0 { visitors[zc] += 1 }
-            for z in 0 ..< zc where d.heard & (1 << UInt64(z)) != 0 {
+            if visited != 0 { visitors[zc] += 1 }
+            for z in 0 ..< zc where heard & (1 << UInt64(z)) != 0 {
                 devices[z] += 1
-                if d.visited & (1 << UInt64(z)) != 0 { visitors[z] += 1 }
+                if visited & (1 << UInt64(z)) != 0 { visitors[z] += 1 }
             }
         }
         var dwell = [[Int32]](repeating: [], count: zc + 1)

@@ -7,6 +7,7 @@ extension Tracker {
 
     /// Runs when the watermark crosses a slot boundary: decides the slots no frame can reach
     /// any more, forgets devices gone longer than the visit gap, closes complete hours.
+    /// Only the devices the ``DueWheel`` names for the slots passed are looked at.
     mutating func tick() {
         let w = watermark
         let wSeconds = w.floorDiv(1_000_000_000)
@@ -14,48 +15,117 @@ extension Tracker {
         // comes back within the hour is still one device in that hour's distinct counts.
         let currentHourStartNanos = clock.hourStart(containing: wSeconds) * 1_000_000_000
         let goneBefore = min(w &- Int64(rules.visitGapSeconds) * 1_000_000_000 &- slotNanos, currentHourStartNanos)
-        // Slot x ends by `w` exactly when x < wSlot (and by `goneBefore` when x < goneSlot);
-        // as offsets from the slot base, one compare per test.
-        let wSlot = w.floorDiv(slotNanos) &- slotBase
-        let goneSlot = goneBefore.floorDiv(slotNanos) &- slotBase
-        for d in devices.indices {
-            // Chunks never move, and nothing below adds devices: the pointer stays valid.
-            let device = devices.pointer(at: d)
-            guard device.pointee.live else { continue }
-            if !device.pointee.older.isEmpty, Int64(device.pointee.older.offset) < wSlot {
-                let older = device.pointee.older
-                device.pointee.older = PackedSlot()
-                finalize(device: d, wide(older))
+        let wSlotAbsolute = w.floorDiv(slotNanos)
+        if let due = dueWheel.advance(to: wSlotAbsolute), slotBase != .min {
+            let wSlot = wSlotAbsolute &- slotBase
+            let goneSlot = goneBefore.floorDiv(slotNanos) &- slotBase
+            for slot in due {
+                let bucket = dueWheel.take(slot)
+                var block = bucket.head
+                while block >= 0 {
+                    for i in 0 ..< dueWheel.entries(in: block, of: bucket) where !sweepsEveryDevice {
+                        let entry = dueWheel.entry(block, i)
+                        let d = entry.device
+                        guard d < devices.count else { continue }
+                        let device = devices.pointer(at: d)
+                        // Left behind by a device forgotten since (its index may hold another).
+                        guard device.pointee.live, device.pointee.localID == entry.localID else { continue }
+                        switch entry.kind {
+                        case .pending: break
+                        case .close: device.pointee.closeQueued = false
+                        case .evict: device.pointee.evictQueued = false
+                        }
+                        settle(device: d, wSlot: wSlot, goneSlot: goneSlot)
+                        scheduleChecks(device: d)
+                    }
+                    let read = block
+                    block = dueWheel.nextBlock(after: block)
+                    dueWheel.release(read)
+                }
             }
-            if device.pointee.older.isEmpty, !device.pointee.newer.isEmpty, Int64(device.pointee.newer.offset) < wSlot {
-                let newer = device.pointee.newer
-                device.pointee.newer = PackedSlot()
-                finalize(device: d, wide(newer))
+            if sweepsEveryDevice {
+                for d in devices.indices { settle(device: d, wSlot: wSlot, goneSlot: goneSlot) }
             }
-            // The visit is over once a silence longer than the visit gap is certain.
-            if device.pointee.visitOpen, Int64(device.pointee.lastPlacedOffset) + maxGapSlots + 2 <= wSlot {
-                closeVisit(device: d, before: .max)
-            }
-            // Gone: nothing pending, and the last slot it was heard in ended by `goneBefore`.
-            // (Residents are never forgotten, and the last decided slot of any other device
-            // is the last slot it was heard in.)
-            guard device.pointee.newer.isEmpty, !device.pointee.resident, device.pointee.presentSlots < keepSlots,
-                  Int64(device.pointee.lastDecidedOffset) < goneSlot else { continue }
-            if device.pointee.visitOpen { closeVisit(device: d, before: .max) }
-            index.remove(device.pointee.pseudonym, in: devices)
-            device.pointee.live = false
-            freeList.append(Int32(d))
-            counters.evicted += 1
         }
         let delay = Int64(rules.visitGapSeconds) + slotSeconds
         while let first = hours.first, first.hour.end + delay <= wSeconds {
             var hour = hours.removeFirst()
-            closedReports.append(report(for: &hour, partial: false, listenedUntil: hour.hour.end))
+            let closed = report(for: &hour, partial: false, listenedUntil: hour.hour.end)
+            closedReports.append(closed)
             tallyDay(hour.hour, hour.day)
             closedThrough = hour.hour.end
             lastHourIndex = 0
         }
         nextTickNanos = (w.floorDiv(slotNanos) + 1) * slotNanos + latenessNanos
+    }
+
+    /// What a tick does for one device (the same whichever entry of the wheel names it, and
+    /// doing only what is due, so settling a device twice in a tick is settling it once).
+    /// Slot x ends by the watermark exactly when x < `wSlot` (and by the forget limit when
+    /// x < `goneSlot`); both are offsets from the slot base, so each test is one compare.
+    mutating func settle(device d: Int, wSlot: Int64, goneSlot: Int64) {
+        // Chunks never move, and nothing below adds devices: the pointer stays valid.
+        let device = devices.pointer(at: d)
+        guard device.pointee.live else { return }
+        if !device.pointee.older.isEmpty, Int64(device.pointee.older.offset) < wSlot {
+            let older = device.pointee.older
+            device.pointee.older = PackedSlot()
+            finalize(device: d, wide(older))
+        }
+        if device.pointee.older.isEmpty, !device.pointee.newer.isEmpty, Int64(device.pointee.newer.offset) < wSlot {
+            let newer = device.pointee.newer
+            device.pointee.newer = PackedSlot()
+            finalize(device: d, wide(newer))
+        }
+        // The visit is over once a silence longer than the visit gap is certain.
+        if device.pointee.visitOpen, Int64(device.pointee.lastPlacedOffset) + maxGapSlots + 2 <= wSlot {
+            closeVisit(device: d, before: .max)
+        }
+        // Gone: nothing pending, and the last slot it was heard in ended by `goneBefore`.
+        // (Residents are never forgotten, and the last decided slot of any other device
+        // is the last slot it was heard in.)
+        guard device.pointee.newer.isEmpty, !device.pointee.resident, device.pointee.presentSlots < keepSlots,
+              Int64(device.pointee.lastDecidedOffset) < goneSlot else { return }
+        if device.pointee.visitOpen { closeVisit(device: d, before: .max) }
+        index.remove(device.pointee.pseudonym, in: devices)
+        device.pointee.live = false
+        freeList.append(Int32(d))
+        counters.evicted += 1
+    }
+
+    /// Queues device `d`'s visit-end and forget checks in the wheel if it has none queued:
+    /// the visit end exactly when it falls due, the forget check no later than it can happen
+    /// (``evictionDue(device:)``). A pending slot queues itself when it is heard (`observe`).
+    mutating func scheduleChecks(device d: Int) {
+        let device = devices.pointer(at: d)
+        guard device.pointee.live else { return }
+        if device.pointee.visitOpen && !device.pointee.closeQueued {
+            device.pointee.closeQueued = true
+            dueWheel.push(device: d, localID: device.pointee.localID, kind: .close,
+                          due: slotBase &+ Int64(device.pointee.lastPlacedOffset) &+ maxGapSlots &+ 2)
+        }
+        // Residents and devices present for an hour are never forgotten (until a new key).
+        if !device.pointee.evictQueued && !device.pointee.resident && device.pointee.presentSlots < keepSlots {
+            device.pointee.evictQueued = true
+            dueWheel.push(device: d, localID: device.pointee.localID, kind: .evict, due: evictionDue(device: d))
+        }
+    }
+
+    /// The first slot (absolute) in whose tick device `d` could be forgotten, as far as its
+    /// last decided slot tells: a visit gap and two slots after it, and not before the end of
+    /// its hour (devices are kept to the end of the hour they were last heard in, see
+    /// `tick`). `.min` when nothing is decided yet (checked at the next tick).
+    func evictionDue(device d: Int) -> Int64 {
+        let decided = devices[d].lastDecidedOffset
+        guard decided != PackedSlot.none else { return .min }
+        let last = slotBase &+ Int64(decided)
+        // goneSlot ≤ ⌊(w − gap)/slot⌋ − 1 ≤ wSlot − ⌊gap/slot⌋ − 1, so last < goneSlot needs
+        // wSlot ≥ last + ⌊gap/slot⌋ + 2.
+        let afterGap = last &+ gapSlotsFloor &+ 2
+        // last < ⌊hourStart(w)/slot⌋ needs an hour to start at or after the end of slot
+        // `last`: the end of the hour holding that slot's last second, or later.
+        let hourEnd = clock.hour(containing: (last &+ 1) &* slotSeconds &- 1).end
+        return max(afterGap, hourEnd.floorDiv(slotSeconds))
     }
 
     /// Ends every open visit (end of input, key rotation); tails stop at the newest frame's

@@ -68,6 +68,15 @@ public struct Tracker: ~Copyable {
     /// ``DeviceState`` for the 64 bytes a device costs.
     var devices = ChunkedArray<DeviceState>()
     var freeList: [Int32] = []
+    /// The devices the tick must look at, by the slot in which something of theirs falls due
+    /// (``DueWheel``; device indices and serial numbers only).
+    var dueWheel: DueWheel
+    /// Whole slots in the visit gap: a device is forgotten at least this many slots (and two)
+    /// after its last decided slot (``evictionDue(device:)``).
+    let gapSlotsFloor: Int64
+    /// Tests only: every tick settles every device, as the tick did before the wheel (the
+    /// reference the wheel is checked against, `DueWheelTests`).
+    var sweepsEveryDevice = false
     /// Per device and zone: slots spent in the zone in the current visit.
     var zoneDwell = ChunkedArray<Int32>()
     /// The slot that device entries count their slots from (32-bit offsets, see
@@ -123,6 +132,8 @@ public struct Tracker: ~Copyable {
         let tail = max(0, min(rules.presenceTailSeconds, rules.visitGapSeconds))
         self.tailSlots = Int64((tail + rules.slotSeconds - 1) / rules.slotSeconds)
         self.grouping = settings.privacy.randomisedAddresses == .group
+        self.gapSlotsFloor = Int64(max(0, rules.visitGapSeconds) / rules.slotSeconds)
+        self.dueWheel = DueWheel(horizonSlots: (3600 + max(0, rules.visitGapSeconds)) / rules.slotSeconds + 4)
         self.crowd = RandomisedCrowd(
             phoneProbeRate: self.grouping ? rules.phoneProbeRate : 0, windowSeconds: rules.crowdWindowSeconds, slotSeconds: rules.slotSeconds)
         if case .daily = settings.privacy.effectiveRotation { self.countsDays = true } else { self.countsDays = false }
@@ -204,10 +215,15 @@ public struct Tracker: ~Copyable {
             let newer = device.pointee.newer
             device.pointee.older = newer
             device.pointee.newer = PackedSlot(offset: o, rank: rank, sensor: s16)
-            if !older.isEmpty { finalize(device: d, wide(older)) }
+            dueWheel.push(device: d, localID: device.pointee.localID, kind: .pending, due: slot &+ 1)
+            if !older.isEmpty {
+                finalize(device: d, wide(older))
+                scheduleChecks(device: d)
+            }
         } else if device.pointee.older.isEmpty {
             // Between the last decided slot and the newest one.
             device.pointee.older = PackedSlot(offset: o, rank: rank, sensor: s16)
+            dueWheel.push(device: d, localID: device.pointee.localID, kind: .pending, due: slot &+ 1)
         } else {
             counters.late += 1
             return
@@ -237,7 +253,8 @@ public struct Tracker: ~Copyable {
         while !hours.isEmpty {
             var hour = hours.removeFirst()
             let partial = hour.hour.start == inProgress
-            closedReports.append(report(for: &hour, partial: partial, listenedUntil: partial ? dataEnd : hour.hour.end))
+            let closed = report(for: &hour, partial: partial, listenedUntil: partial ? dataEnd : hour.hour.end)
+            closedReports.append(closed)
             tallyDay(hour.hour, hour.day, inProgress: partial)
             closedThrough = hour.hour.end
         }
@@ -276,6 +293,7 @@ public struct Tracker: ~Copyable {
         crowd.reset()
         devices.removeAll()
         freeList = []
+        dueWheel.removeAll()
         zoneDwell.removeAll()
         slotBase = .min
         // The next frame recomputes its slot and sets the new base.

@@ -111,6 +111,8 @@ struct DeviceState {
     static let residentFlag: UInt8 = 1 << 2
     static let randomisedFlag: UInt8 = 1 << 3
     static let groupFlag: UInt8 = 1 << 4
+    static let closeQueuedFlag: UInt8 = 1 << 5
+    static let evictQueuedFlag: UInt8 = 1 << 6
 
     @inline(__always) func flag(_ bit: UInt8) -> Bool { flags & bit != 0 }
     @inline(__always) mutating func setFlag(_ bit: UInt8, _ on: Bool) { flags = on ? flags | bit : flags & ~bit }
@@ -122,6 +124,10 @@ struct DeviceState {
     var randomised: Bool { get { flag(Self.randomisedFlag) } set { setFlag(Self.randomisedFlag, newValue) } }
     /// A group of randomised addresses with one element fingerprint (never a resident).
     var group: Bool { get { flag(Self.groupFlag) } set { setFlag(Self.groupFlag, newValue) } }
+    /// The device has a visit-end check queued in the tracker's ``DueWheel`` (at most one).
+    var closeQueued: Bool { get { flag(Self.closeQueuedFlag) } set { setFlag(Self.closeQueuedFlag, newValue) } }
+    /// The device has a forget check queued in the tracker's ``DueWheel`` (at most one).
+    var evictQueued: Bool { get { flag(Self.evictQueuedFlag) } set { setFlag(Self.evictQueuedFlag, newValue) } }
 
     var lastZone: Int32 {
         get { Int32(lastZoneIndex) }
