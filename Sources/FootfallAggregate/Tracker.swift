@@ -15,7 +15,9 @@ import FootfallCore
 /// - per device and slot (when the slot can no longer change): the fast resident rule (a
 ///   shift and a population count), the zone decision, the visit logic and one presence run
 ///   extended or appended in the slot's hour (or, for a slot too weak to place, one "heard"
-///   mark); the presence tail when a visit ends;
+///   mark); the presence tail when a visit ends. The tick finds these devices in a timing
+///   wheel (``DueWheel``) instead of looking at every device, and looks at every device once
+///   an hour (`Tracker+Time.swift`);
 /// - per hour: distinct counts, percentiles and flows, from the hour's runs and marks, sorted
 ///   in place by device and visit and walked once.
 ///
@@ -24,9 +26,10 @@ import FootfallCore
 /// slot decisions, visits, residents and presence; `HourClose.swift` the figures of a closed
 /// hour; `TrackerRecords.swift` the packed records.
 ///
-/// Memory (about 94 bytes per device, docs/performance.md): a 64-byte ``DeviceState`` in a
-/// ``ChunkedArray``, its index bucket, its zone dwell, and per hour a 24-byte ``Run`` or an
-/// 8-byte ``HeardMark`` per zone.
+/// Memory (about 99 bytes per device, docs/performance.md): a 64-byte ``DeviceState`` in a
+/// ``ChunkedArray``, its index bucket, its zone dwell, per hour a 24-byte ``Run`` or an
+/// 8-byte ``HeardMark`` per zone, a 4-byte wheel entry while its visit is open, and two bits
+/// a zone in its day's ``DayMasks``.
 ///
 /// Everything keyed by pseudonyms lives in the device table, which ``reset()`` drops at a
 /// key rotation. The hour accumulators hold only small per-tracker serial numbers (never
