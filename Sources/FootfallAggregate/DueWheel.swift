@@ -13,13 +13,12 @@ import FootfallCore
 ///
 /// An entry is a lower bound: firing early is harmless (the device is settled, which does
 /// only what is due, and its check is queued again), firing late is never allowed. Entries
-/// name a device by its index and its serial number (never its pseudonym), so an entry left
-/// behind by a forgotten device is recognised and dropped when its index is reused.
+/// name a device by its index (never its pseudonym).
 ///
 /// Bucket `s % size` holds the entries due in slot `s`, for the `size` slots after the last
 /// tick; a due time further ahead is brought forward to the last of them (it fires early and
 /// is queued again). The entries live in blocks of 64 from one pool (``ChunkedArray``) that
-/// buckets take from and give back, so the wheel holds about as much as is queued (8 bytes an
+/// buckets take from and give back, so the wheel holds about as much as is queued (4 bytes an
 /// entry), never an array per bucket grown to its busiest slot, and steady operation
 /// allocates nothing.
 struct DueWheel {
@@ -31,11 +30,13 @@ struct DueWheel {
         case evict = 2
     }
 
+    /// The device's index in the device table, the kind in the top two bits. No serial
+    /// number is needed to tell an entry left behind by a forgotten device: a device is
+    /// forgotten only once every entry queued for it has come due (see
+    /// ``Tracker/settle(device:wSlot:goneSlot:)``), and its index is reused only by a frame,
+    /// after the tick.
     struct Entry {
-        /// The device's index in the device table, the kind in the top two bits.
         var tagged: UInt32
-        /// The device's serial number: an entry of a device forgotten since is dropped.
-        var localID: UInt32
 
         var device: Int { Int(tagged & 0x3FFF_FFFF) }
         var kind: Kind { Kind(rawValue: tagged >> 30) ?? .pending }
@@ -76,13 +77,13 @@ struct DueWheel {
     /// Queues `device` to be looked at in slot `due` (absolute), or in the next tick's slot
     /// if that is earlier.
     @inline(__always)
-    mutating func push(device: Int, localID: UInt32, kind: Kind, due: Int64) {
+    mutating func push(device: Int, kind: Kind, due: Int64) {
         var slot = due
         if processedThrough != .min {
             if slot <= processedThrough { slot = processedThrough &+ 1 }
             if slot > processedThrough &+ (mask &+ 1) { slot = processedThrough &+ (mask &+ 1) }
         }
-        let entry = Entry(tagged: UInt32(truncatingIfNeeded: device) | kind.rawValue << 30, localID: localID)
+        let entry = Entry(tagged: UInt32(truncatingIfNeeded: device) | kind.rawValue << 30)
         let b = Int(slot & mask)
         var bucket = buckets[b]
         if bucket.head < 0 {
@@ -108,7 +109,7 @@ struct DueWheel {
         }
         let block = Int32(next.count)
         next.append(-1)
-        pool.append(repeating: Entry(tagged: 0, localID: 0), count: Self.blockSize)
+        pool.append(repeating: Entry(tagged: 0), count: Self.blockSize)
         return block
     }
 

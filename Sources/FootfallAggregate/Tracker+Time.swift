@@ -16,6 +16,8 @@ extension Tracker {
         let currentHourStartNanos = clock.hourStart(containing: wSeconds) * 1_000_000_000
         let goneBefore = min(w &- Int64(rules.visitGapSeconds) * 1_000_000_000 &- slotNanos, currentHourStartNanos)
         let wSlotAbsolute = w.floorDiv(slotNanos)
+        // Slots before this one lie in hours that are over.
+        let hourStartSlot = (currentHourStartNanos / 1_000_000_000).floorDiv(slotSeconds)
         if let due = dueWheel.advance(to: wSlotAbsolute), slotBase != .min {
             let wSlot = wSlotAbsolute &- slotBase
             let goneSlot = goneBefore.floorDiv(slotNanos) &- slotBase
@@ -28,8 +30,8 @@ extension Tracker {
                         let d = entry.device
                         guard d < devices.count else { continue }
                         let device = devices.pointer(at: d)
-                        // Left behind by a device forgotten since (its index may hold another).
-                        guard device.pointee.live, device.pointee.localID == entry.localID else { continue }
+                        // Left behind by a device forgotten earlier in this tick.
+                        guard device.pointee.live else { continue }
                         switch entry.kind {
                         case .pending: break
                         case .close: device.pointee.closeQueued = false
@@ -45,8 +47,12 @@ extension Tracker {
             }
             if sweepsEveryDevice {
                 for d in devices.indices { settle(device: d, wSlot: wSlot, goneSlot: goneSlot) }
+            } else if hourStartSlot != sweptHourStartSlot {
+                sweptHourStartSlot = hourStartSlot
+                sweepHour(wSlot: wSlot, goneSlot: goneSlot)
             }
         }
+        sweptHourStartSlot = hourStartSlot
         let delay = Int64(rules.visitGapSeconds) + slotSeconds
         while let first = hours.first, first.hour.end + delay <= wSeconds {
             var hour = hours.removeFirst()
@@ -83,8 +89,11 @@ extension Tracker {
         }
         // Gone: nothing pending, and the last slot it was heard in ended by `goneBefore`.
         // (Residents are never forgotten, and the last decided slot of any other device
-        // is the last slot it was heard in.)
+        // is the last slot it was heard in.) A device with a forget check queued is forgotten
+        // only when that check comes due, which is no later than this: so every entry of a
+        // forgotten device has come due by then, and its index can be reused safely.
         guard device.pointee.newer.isEmpty, !device.pointee.resident, device.pointee.presentSlots < keepSlots,
+              !device.pointee.evictQueued,
               Int64(device.pointee.lastDecidedOffset) < goneSlot else { return }
         if device.pointee.visitOpen { closeVisit(device: d, before: .max) }
         index.remove(device.pointee.pseudonym, in: devices)
@@ -93,21 +102,40 @@ extension Tracker {
         counters.evicted += 1
     }
 
-    /// Queues device `d`'s visit-end and forget checks in the wheel if it has none queued:
-    /// the visit end exactly when it falls due, the forget check no later than it can happen
-    /// (``evictionDue(device:)``). A pending slot queues itself when it is heard (`observe`).
+    /// Queues what device `d` needs next in the wheel, if it has nothing queued for it:
+    /// - a visit-end check while its visit is open, exactly when the visit can end (a device
+    ///   cannot be forgotten before then: the forget limit is a visit gap behind its last
+    ///   slot, the visit end at most a visit gap behind its last placed slot);
+    /// - otherwise a forget check, no later than it can happen (``evictionDue(device:)``),
+    ///   but only once the hour of its last slot is over: until then the sweep at the end of
+    ///   that hour settles it (``sweepHour()``), so the many devices of an hour queue nothing.
+    /// A pending slot queues itself when it is heard (`observe`), and settling it calls this.
     mutating func scheduleChecks(device d: Int) {
         let device = devices.pointer(at: d)
-        guard device.pointee.live else { return }
-        if device.pointee.visitOpen && !device.pointee.closeQueued {
+        guard device.pointee.live, !sweepsEveryDevice else { return }
+        if device.pointee.visitOpen {
+            guard !device.pointee.closeQueued else { return }
             device.pointee.closeQueued = true
-            dueWheel.push(device: d, localID: device.pointee.localID, kind: .close,
+            dueWheel.push(device: d, kind: .close,
                           due: slotBase &+ Int64(device.pointee.lastPlacedOffset) &+ maxGapSlots &+ 2)
+            return
         }
-        // Residents and devices present for an hour are never forgotten (until a new key).
-        if !device.pointee.evictQueued && !device.pointee.resident && device.pointee.presentSlots < keepSlots {
-            device.pointee.evictQueued = true
-            dueWheel.push(device: d, localID: device.pointee.localID, kind: .evict, due: evictionDue(device: d))
+        // Residents and devices present for an hour are never forgotten (until a new key);
+        // a device with a pending slot is looked at when that slot is decided.
+        guard !device.pointee.evictQueued, !device.pointee.resident, device.pointee.presentSlots < keepSlots,
+              device.pointee.newer.isEmpty, device.pointee.lastDecidedOffset != PackedSlot.none,
+              slotBase &+ Int64(device.pointee.lastDecidedOffset) < sweptHourStartSlot else { return }
+        device.pointee.evictQueued = true
+        dueWheel.push(device: d, kind: .evict, due: evictionDue(device: d))
+    }
+
+    /// The first tick of an hour settles every device once: the devices last heard in the
+    /// hour before are forgotten here if their visit gap is over, and queue a forget check
+    /// otherwise (``scheduleChecks(device:)``). Once an hour instead of once a slot.
+    mutating func sweepHour(wSlot: Int64, goneSlot: Int64) {
+        for d in devices.indices {
+            settle(device: d, wSlot: wSlot, goneSlot: goneSlot)
+            scheduleChecks(device: d)
         }
     }
 

@@ -69,7 +69,7 @@ public struct Tracker: ~Copyable {
     var devices = ChunkedArray<DeviceState>()
     var freeList: [Int32] = []
     /// The devices the tick must look at, by the slot in which something of theirs falls due
-    /// (``DueWheel``; device indices and serial numbers only).
+    /// (``DueWheel``; device indices only).
     var dueWheel: DueWheel
     /// Whole slots in the visit gap: a device is forgotten at least this many slots (and two)
     /// after its last decided slot (``evictionDue(device:)``).
@@ -77,6 +77,9 @@ public struct Tracker: ~Copyable {
     /// Tests only: every tick settles every device, as the tick did before the wheel (the
     /// reference the wheel is checked against, `DueWheelTests`).
     var sweepsEveryDevice = false
+    /// The first slot of the hour of the last tick: devices whose last slot is before it get
+    /// their own forget check; the others wait for the sweep at the end of their hour.
+    var sweptHourStartSlot: Int64 = .min
     /// Per device and zone: slots spent in the zone in the current visit.
     var zoneDwell = ChunkedArray<Int32>()
     /// The slot that device entries count their slots from (32-bit offsets, see
@@ -215,7 +218,7 @@ public struct Tracker: ~Copyable {
             let newer = device.pointee.newer
             device.pointee.older = newer
             device.pointee.newer = PackedSlot(offset: o, rank: rank, sensor: s16)
-            dueWheel.push(device: d, localID: device.pointee.localID, kind: .pending, due: slot &+ 1)
+            dueWheel.push(device: d, kind: .pending, due: slot &+ 1)
             if !older.isEmpty {
                 finalize(device: d, wide(older))
                 scheduleChecks(device: d)
@@ -223,7 +226,7 @@ public struct Tracker: ~Copyable {
         } else if device.pointee.older.isEmpty {
             // Between the last decided slot and the newest one.
             device.pointee.older = PackedSlot(offset: o, rank: rank, sensor: s16)
-            dueWheel.push(device: d, localID: device.pointee.localID, kind: .pending, due: slot &+ 1)
+            dueWheel.push(device: d, kind: .pending, due: slot &+ 1)
         } else {
             counters.late += 1
             return

@@ -122,9 +122,9 @@ struct DueWheelTests {
         var wheel = DueWheel(horizonSlots: 10)
         #expect(wheel.size == 64)
         #expect(wheel.advance(to: 100) == nil, "the first tick only sets the wheel's time")
-        wheel.push(device: 3, localID: 7, kind: .evict, due: 100 + 500)
-        wheel.push(device: 4, localID: 8, kind: .pending, due: 101)
-        wheel.push(device: 5, localID: 9, kind: .close, due: 50)
+        wheel.push(device: 3, kind: .evict, due: 100 + 500)
+        wheel.push(device: 4, kind: .pending, due: 101)
+        wheel.push(device: 5, kind: .close, due: 50)
         // Slot 101: the pending slot and the check already due; the far one waits a lap.
         #expect(wheel.advance(to: 101) == 101 ... 101)
         let first = Self.drain(&wheel, 101)
@@ -135,22 +135,22 @@ struct DueWheelTests {
         #expect(seen.isEmpty)
         #expect(wheel.advance(to: 1000) == 164 ... 227, "a jump takes one lap")
         let far = Self.drain(&wheel, 164)
-        #expect(far.map(\.device) == [3] && far.first?.localID == 7 && far.first?.kind == .evict)
+        #expect(far.map(\.device) == [3] && far.first?.kind == .evict)
     }
 
     @Test func aBucketSpansBlocksAndGivesThemBackForReuse() {
         var wheel = DueWheel(horizonSlots: 10)
         _ = wheel.advance(to: 0)
         // 200 entries in one slot (four blocks of 64), 10 in the next.
-        for d in 0 ..< 200 { wheel.push(device: d, localID: UInt32(d), kind: .pending, due: 1) }
-        for d in 0 ..< 10 { wheel.push(device: 1000 + d, localID: 0, kind: .close, due: 2) }
+        for d in 0 ..< 200 { wheel.push(device: d, kind: .pending, due: 1) }
+        for d in 0 ..< 10 { wheel.push(device: 1000 + d, kind: .close, due: 2) }
         _ = wheel.advance(to: 2)
         #expect(Self.drain(&wheel, 1).map(\.device) == Array(0 ..< 200), "in the order queued")
         #expect(Self.drain(&wheel, 2).map(\.device) == Array(1000 ..< 1010))
         // The blocks given back carry the next slots' entries.
-        for d in 0 ..< 250 { wheel.push(device: d, localID: 1, kind: .evict, due: 3) }
+        for d in 0 ..< 250 { wheel.push(device: d, kind: .evict, due: 3) }
         _ = wheel.advance(to: 3)
         let again = Self.drain(&wheel, 3)
-        #expect(again.count == 250 && again.allSatisfy { $0.kind == .evict && $0.localID == 1 })
+        #expect(again.count == 250 && again.allSatisfy { $0.kind == .evict })
     }
 }
