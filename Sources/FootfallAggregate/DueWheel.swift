@@ -31,10 +31,10 @@ struct DueWheel {
     }
 
     /// The device's index in the device table, the kind in the top two bits. No serial
-    /// number is needed to tell an entry left behind by a forgotten device: a device is
-    /// forgotten only once every entry queued for it has come due (see
+    /// number is needed to tell an entry left behind by a forgotten device: every entry of a
+    /// device is due no later than the tick that forgets it (see
     /// ``Tracker/settle(device:wSlot:goneSlot:)``), and its index is reused only by a frame,
-    /// after the tick.
+    /// after the tick (`DueWheelTests` counts the checks queued against the devices held).
     struct Entry {
         var tagged: UInt32
 
@@ -146,6 +146,20 @@ struct DueWheel {
     mutating func release(_ block: Int32) {
         next[Int(block)] = freeBlocks
         freeBlocks = block
+    }
+
+    /// How many entries of each kind are queued (tests: every visit-end and forget check
+    /// queued belongs to a device that is still held; walks every bucket).
+    func queuedCounts() -> [Kind: Int] {
+        var counts: [Kind: Int] = [:]
+        for bucket in buckets {
+            var block = bucket.head
+            while block >= 0 {
+                for i in 0 ..< entries(in: block, of: bucket) { counts[entry(block, i).kind, default: 0] += 1 }
+                block = nextBlock(after: block)
+            }
+        }
+        return counts
     }
 
     /// Drops every entry and frees the pool (the device table is dropped); the slot of the

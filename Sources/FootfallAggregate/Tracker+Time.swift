@@ -89,11 +89,11 @@ extension Tracker {
         }
         // Gone: nothing pending, and the last slot it was heard in ended by `goneBefore`.
         // (Residents are never forgotten, and the last decided slot of any other device
-        // is the last slot it was heard in.) A device with a forget check queued is forgotten
-        // only when that check comes due, which is no later than this: so every entry of a
-        // forgotten device has come due by then, and its index can be reused safely.
+        // is the last slot it was heard in.) Every wheel entry of a device forgotten now is
+        // due by this tick: its pending slots were decided, its visit-end check is due no later
+        // than the visit could end (before the forget limit), its forget check no later than
+        // now; so none outlives it, and its index is reused only by a frame after the tick.
         guard device.pointee.newer.isEmpty, !device.pointee.resident, device.pointee.presentSlots < keepSlots,
-              !device.pointee.evictQueued,
               Int64(device.pointee.lastDecidedOffset) < goneSlot else { return }
         if device.pointee.visitOpen { closeVisit(device: d, before: .max) }
         index.remove(device.pointee.pseudonym, in: devices)

@@ -65,11 +65,26 @@ struct DueWheelTests {
         for (i, frame) in frames.enumerated() {
             tracker.observe(frame)
             held.append(tracker.trackedDevices)
+            if !sweep, i % 97 == 0 { checkQueue(tracker) }
             if i == resetAfter { tracker.reset() }
             reports += tracker.takeClosedHours()
         }
         reports += tracker.finish()
         return (reports, tracker.counters, held)
+    }
+
+    /// Every visit-end and forget check in the wheel belongs to a device still held that has
+    /// it queued, one each: no entry outlives its device (its index may be reused) and none
+    /// is queued twice.
+    static func checkQueue(_ tracker: borrowing Tracker) {
+        let queued = tracker.dueWheel.queuedCounts()
+        var close = 0, evict = 0
+        for d in tracker.devices.indices where tracker.devices[d].live {
+            if tracker.devices[d].closeQueued { close += 1 }
+            if tracker.devices[d].evictQueued { evict += 1 }
+        }
+        #expect(queued[.close, default: 0] == close)
+        #expect(queued[.evict, default: 0] == evict)
     }
 
     static let rules: [VisitRules] = [
