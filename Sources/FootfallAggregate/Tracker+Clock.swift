@@ -28,7 +28,7 @@ extension Tracker {
     /// presence is not averaged over it.
     public mutating func noteUnheard(nanos: Int64, endingAt endNanos: Int64) {
         guard nanos > 0 else { return }
-        let hourStart = clock.hourStart(containing: endNanos.floorDiv(1_000_000_000))
+        let hourStart = clock.hourStart(containing: endNanos.floorDiv(1_000_000_000), cache: &utcOffsets)
         if hourStart < closedThrough { return }
         unheardNanos[hourStart, default: 0] += nanos
         // Hours already closed have no use for theirs (a handful of entries at most).

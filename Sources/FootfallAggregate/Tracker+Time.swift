@@ -13,7 +13,7 @@ extension Tracker {
         let wSeconds = w.floorDiv(1_000_000_000)
         // Devices are kept to the end of the hour they were last heard in, so a device that
         // comes back within the hour is still one device in that hour's distinct counts.
-        let currentHourStartNanos = clock.hourStart(containing: wSeconds) * 1_000_000_000
+        let currentHourStartNanos = clock.hourStart(containing: wSeconds, cache: &utcOffsets) * 1_000_000_000
         let goneBefore = min(w &- Int64(rules.visitGapSeconds) * 1_000_000_000 &- slotNanos, currentHourStartNanos)
         let wSlotAbsolute = w.floorDiv(slotNanos)
         // Slots before this one lie in hours that are over.
@@ -143,7 +143,7 @@ extension Tracker {
     /// last decided slot tells: a visit gap and two slots after it, and not before the end of
     /// its hour (devices are kept to the end of the hour they were last heard in, see
     /// `tick`). `.min` when nothing is decided yet (checked at the next tick).
-    func evictionDue(device d: Int) -> Int64 {
+    mutating func evictionDue(device d: Int) -> Int64 {
         let decided = devices[d].lastDecidedOffset
         guard decided != PackedSlot.none else { return .min }
         let last = slotBase &+ Int64(decided)
@@ -152,7 +152,7 @@ extension Tracker {
         let afterGap = last &+ gapSlotsFloor &+ 2
         // last < ⌊hourStart(w)/slot⌋ needs an hour to start at or after the end of slot
         // `last`: the end of the hour holding that slot's last second, or later.
-        let hourEnd = clock.hour(containing: (last &+ 1) &* slotSeconds &- 1).end
+        let hourEnd = clock.hour(containing: (last &+ 1) &* slotSeconds &- 1, cache: &utcOffsets).end
         return max(afterGap, hourEnd.floorDiv(slotSeconds))
     }
 

@@ -145,7 +145,7 @@ extension Tracker {
             lastHourIndex = i
             return i
         }
-        let hour = clock.hour(containing: second)
+        let hour = clock.hour(containing: second, cache: &utcOffsets)
         var accumulator = HourAccumulator(hour: hour, firstSlot: hour.start.floorDiv(slotSeconds))
         precondition(hour.end / slotSeconds - accumulator.firstSlot < Int64(Run.maximumSlot), "an hour spans more slots than a run can hold")
         for d in devices.indices where devices[d].live && devices[d].resident {

@@ -38,6 +38,9 @@ public struct Tracker: ~Copyable {
     // MARK: configuration
     let rules: VisitRules
     let clock: HourClock
+    /// The clock's UTC offset where it was last asked (see ``UTCOffsetCache``): hours are
+    /// asked for at every tick and device check.
+    var utcOffsets = UTCOffsetCache()
     let strict: Bool
     let zoneIDs: [String]
     var zoneThreshold: [Int16]  // var: reloadable (Tracker+Clock.swift)
@@ -254,7 +257,7 @@ public struct Tracker: ~Copyable {
     public mutating func finish() -> [HourReport] {
         finalizeAllPending()
         closeAllVisits()
-        let inProgress = newestNanos == .min ? Int64.min : clock.hourStart(containing: newestNanos.floorDiv(1_000_000_000))
+        let inProgress = newestNanos == .min ? Int64.min : clock.hourStart(containing: newestNanos.floorDiv(1_000_000_000), cache: &utcOffsets)
         let dataEnd = newestNanos == .min ? Int64.max : (newestNanos.floorDiv(slotNanos) + 1) * slotSeconds
         while !hours.isEmpty {
             var hour = hours.removeFirst()
@@ -267,14 +270,14 @@ public struct Tracker: ~Copyable {
         lastHourIndex = 0
         // The day of the newest frame was still in progress; any other day left is over.
         if inProgress != .min {
-            let today = localDate(of: clock.hour(containing: inProgress))
+            let today = localDate(of: clock.hour(containing: inProgress, cache: &utcOffsets))
             closeDays(partial: true) { $0 == today }
         }
         closeDays { _ in true }
         // Every hour was already closed (a quiet evening, then shutdown): the days still ride
         // on an hour, one with no rows, whose files are never written (`HourReport.days`).
         if !closedDays.isEmpty, inProgress != .min {
-            let hour = clock.hour(containing: inProgress)
+            let hour = clock.hour(containing: inProgress, cache: &utcOffsets)
             var carrier = HourReport(hourStart: hour.start, utcOffsetSeconds: hour.utcOffsetSeconds, partial: true, zones: [], flows: [])
             carrier.days = closedDays
             closedDays.removeAll()

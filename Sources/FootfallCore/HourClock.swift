@@ -5,7 +5,8 @@ import Foundation
 ///
 /// Foundation's `TimeZone` is used for the offsets only (the tz database knows the rules);
 /// the calendar arithmetic is integer arithmetic on local seconds, so nothing here depends
-/// on a locale. Called once per hour, never per frame.
+/// on a locale. Never called per frame; a caller that asks per device check passes a
+/// ``UTCOffsetCache``.
 ///
 /// It is the site's clock: the configuration builds it once from `site.time_zone` (the only
 /// place a time zone is looked up by name) and everything that needs local time — the
@@ -49,6 +50,48 @@ public struct HourClock: Sendable, Equatable {
         return localHourStart - offset
     }
 
+    /// ``utcOffset(at:)`` through a cache of the span the offset was last found to hold over.
+    public func utcOffset(at seconds: Int64, cache: inout UTCOffsetCache) -> Int {
+        if seconds >= cache.start, seconds < cache.end { return cache.offset }
+        let offset = timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        // The span reaches a day either side unless a transition (any change of offset, which
+        // is what ICU reports) is nearer: callers go back and forth by minutes and hours.
+        // An offset changes at its transition's instant, so integer seconds from the
+        // transition's ceiling on have the new one.
+        let day = UTCOffsetCache.reachSeconds
+        var start = seconds &- day
+        var end = seconds &+ day
+        var after = start
+        while let next = timeZone.nextDaylightSavingTimeTransition(after: Date(timeIntervalSince1970: TimeInterval(after))) {
+            let t = Int64(next.timeIntervalSince1970.rounded(.up))
+            if t > seconds {
+                end = min(end, t)
+                break
+            }
+            start = max(start, t)
+            after = max(after &+ 1, t)
+        }
+        cache = UTCOffsetCache(start: start, end: end, offset: offset)
+        return offset
+    }
+
+    /// ``hour(containing:)`` through `cache`: the same hour, for a caller that asks many
+    /// times in a row (the tracker, per device check).
+    public func hour(containing seconds: Int64, cache: inout UTCOffsetCache) -> LocalHour {
+        let start = hourStart(containing: seconds, cache: &cache)
+        var end = hourStart(containing: start + 3600, cache: &cache)
+        if end <= start { end = start + 3600 }
+        return LocalHour(start: start, end: end, utcOffsetSeconds: utcOffset(at: start, cache: &cache))
+    }
+
+    /// ``hourStart(containing:)`` through `cache`.
+    public func hourStart(containing seconds: Int64, cache: inout UTCOffsetCache) -> Int64 {
+        let offset = Int64(utcOffset(at: seconds, cache: &cache))
+        let local = seconds + offset
+        let localHourStart = local - floorMod(local, 3600)
+        return localHourStart - offset
+    }
+
     /// Whether the local hour starting at `start` occurs twice on its day (the repeated hour
     /// when clocks go back); such hours need the offset in their file names to stay unique.
     public func isRepeatedHour(start: Int64) -> Bool {
@@ -60,6 +103,33 @@ public struct HourClock: Sendable, Equatable {
             }
         }
         return false
+    }
+}
+
+/// The UTC offset of a span of time in which it does not change, for ``HourClock``'s
+/// cached calls. Why: `TimeZone.secondsFromGMT(for:)` takes ICU's lock (shared with the
+/// writer thread, which formats file names) and walks its calendar; the tracker asks for
+/// the hour of every device check, and that was about 4 % of a replay. Holds no data about
+/// anyone, only an interval of time and an offset.
+public struct UTCOffsetCache: Sendable {
+    /// Seconds since the Unix epoch: the offset holds for `start ..< end`.
+    var start: Int64
+    var end: Int64
+    var offset: Int
+
+    /// How far either side of the instant asked about a span reaches (a day), so that a zone
+    /// whose changes the database does not announce is asked again at least daily.
+    static let reachSeconds: Int64 = 86_400
+
+    /// Empty: the first call asks the time zone.
+    public init() {
+        self.init(start: .max, end: .min, offset: 0)
+    }
+
+    init(start: Int64, end: Int64, offset: Int) {
+        self.start = start
+        self.end = end
+        self.offset = offset
     }
 }
 
