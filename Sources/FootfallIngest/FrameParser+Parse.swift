@@ -43,7 +43,8 @@ public enum FrameParser {
         timestampNanos: Int64,
         counters: inout ParseCounters
     ) -> ParseResult {
-        parseRecord(bytes, linkType: linkType, hints: .none, timestampNanos: timestampNanos, counters: &counters, elements: .full)
+        var memo = RadiotapLayoutMemo()
+        return parseRecord(bytes, linkType: linkType, hints: .none, timestampNanos: timestampNanos, counters: &counters, elements: .full, radiotap: &memo)
     }
 
     /// ``parse(_:linkType:timestampNanos:counters:)`` for a caller that reads less of the
@@ -60,7 +61,24 @@ public enum FrameParser {
         counters: inout ParseCounters,
         elements detail: ElementDetail
     ) -> ParseResult {
-        parseRecord(bytes, linkType: linkType, hints: .none, timestampNanos: timestampNanos, counters: &counters, elements: detail)
+        var memo = RadiotapLayoutMemo()
+        return parseRecord(bytes, linkType: linkType, hints: .none, timestampNanos: timestampNanos, counters: &counters, elements: detail, radiotap: &memo)
+    }
+
+    /// ``parse(_:linkType:timestampNanos:counters:elements:)`` for a caller that parses a
+    /// stream of records from one source: `radiotap` remembers where the last radiotap
+    /// header's fields were (``RadiotapLayoutMemo``), so that records with the same fields
+    /// are not walked again. Every result is the one the walk gives.
+    @inlinable
+    public static func parse(
+        _ bytes: UnsafeRawBufferPointer,
+        linkType: LinkType,
+        timestampNanos: Int64,
+        counters: inout ParseCounters,
+        elements detail: ElementDetail,
+        radiotap memo: inout RadiotapLayoutMemo
+    ) -> ParseResult {
+        parseRecord(bytes, linkType: linkType, hints: .none, timestampNanos: timestampNanos, counters: &counters, elements: detail, radiotap: &memo)
     }
 
     /// The one parse every source goes through: capture files and monitor interfaces with
@@ -82,7 +100,8 @@ public enum FrameParser {
         counters: inout ParseCounters,
         elements detail: ElementDetail
     ) -> ParseResult {
-        parseRecord(bytes, linkType: linkType, hints: hints, timestampNanos: timestampNanos, counters: &counters, elements: detail)
+        var memo = RadiotapLayoutMemo()
+        return parseRecord(bytes, linkType: linkType, hints: hints, timestampNanos: timestampNanos, counters: &counters, elements: detail, radiotap: &memo)
     }
 }
 
@@ -99,7 +118,8 @@ func parseRecord(
     hints: RadioHints,
     timestampNanos: Int64,
     counters: inout ParseCounters,
-    elements detail: ElementDetail
+    elements detail: ElementDetail,
+    radiotap memo: inout RadiotapLayoutMemo
 ) -> ParseResult {
     counters.frames += 1
 
@@ -111,7 +131,7 @@ func parseRecord(
 
     switch linkType {
     case .ieee80211Radiotap:
-        switch Radiotap.parse(bytes) {
+        switch Radiotap.parse(bytes, memo: &memo) {
         case .malformed(let reason):
             counters[reason] += 1
             return .malformed(reason)

@@ -178,6 +178,13 @@ internal enum Radiotap {
     /// radiotap namespace whose layout is unknown, or at the TLV field (bit 28): the fields
     /// read so far are kept and `it_len` still says where the 802.11 frame starts.
     static func parse(_ bytes: UnsafeRawBufferPointer) -> RadiotapParse {
+        var memo = RadiotapLayoutMemo()
+        return parse(bytes, memo: &memo)
+    }
+
+    /// ``parse(_:)`` that first tries the field offsets `memo` holds for the header's
+    /// present-flags word, and remembers them after a walk.
+    static func parse(_ bytes: UnsafeRawBufferPointer, memo: inout RadiotapLayoutMemo) -> RadiotapParse {
         let captured = bytes.count
         guard captured >= fixedHeaderLength else { return .malformed(.radiotapHeader) }
         // One length check for the fixed header, then unchecked reads.
@@ -186,6 +193,17 @@ internal enum Radiotap {
         guard version == 0, itLen >= fixedHeaderLength, itLen <= captured else {
             return .malformed(.radiotapHeader)
         }
+
+        // The offsets of the fields are a function of the present words alone, so a header
+        // with the remembered word, long enough for the fields the walk found, gives what the
+        // walk would; anything else is walked.
+        let firstWord = bytes.littleEndian(UInt32.self, at: 4)
+        if firstWord == memo.present, itLen >= memo.required {
+            return .header(memo.header(in: bytes, length: itLen))
+        }
+        // Only a lone present word in the radiotap namespace is remembered.
+        let memorable = firstWord & 0xE000_0000 == 0
+        var fieldsAt = RadiotapLayoutMemo()
 
         // Count the present words: each word with bit 31 set is followed by another.
         var words = 1
@@ -217,6 +235,7 @@ internal enum Radiotap {
                     guard layout != 0 else {
                         // Unknown size: nothing after this can be located. Keep what we have.
                         header.finish(xChannelMHz: xChannelMHz)
+                        if memorable { memo = fieldsAt.remembered(present: firstWord, required: offset) }
                         return .header(header)
                     }
                     let align = layout >> 8
@@ -225,15 +244,19 @@ internal enum Radiotap {
                     guard offset &+ size <= itLen else { return .malformed(.radiotapField) }
                     switch bit {
                     case RadiotapField.flags.rawValue:
+                        fieldsAt.flagsAt = offset
                         header.flags.formUnion(RadiotapFlags(rawValue: bytes.load(fromByteOffset: offset, as: UInt8.self)))
                     case RadiotapField.channel.rawValue:
+                        fieldsAt.channelAt = offset
                         if header.frequencyMHz == 0 {
                             header.frequencyMHz = bytes.littleEndian(UInt16.self, at: offset)
                         }
                     case RadiotapField.dbmAntennaSignal.rawValue:
+                        fieldsAt.signalAt = offset
                         let dBm = bytes.load(fromByteOffset: offset, as: Int8.self)
                         header.signalDBm = max(dBm, header.signalDBm ?? dBm)
                     case RadiotapField.xChannel.rawValue:
+                        fieldsAt.xChannelAt = offset
                         if xChannelMHz == 0 {
                             xChannelMHz = bytes.littleEndian(UInt16.self, at: offset &+ 4)
                         }
@@ -265,7 +288,50 @@ internal enum Radiotap {
             base = nextBase
         }
         header.finish(xChannelMHz: xChannelMHz)
+        if memorable { memo = fieldsAt.remembered(present: firstWord, required: offset) }
         return .header(header)
+    }
+}
+
+/// Where the walk of ``Radiotap/parse(_:memo:)`` found the fields footfall reads, for one
+/// present-flags word. A caller that parses a stream of frames keeps one (replay keeps one
+/// per capture file) and passes it to every frame.
+///
+/// Why: every frame of a capture usually carries the same radiotap fields, yet the walk
+/// locates them again per frame, one alignment step and one bounds check per field; with the
+/// offsets remembered, a frame costs one compare of its present word and of its length. Only
+/// offsets within the radio header are kept, nothing of any frame's content.
+public struct RadiotapLayoutMemo: Sendable {
+    /// The present word the offsets are for; bit 31 (another word follows) is never set in
+    /// a remembered word, and `required` starts out impossible, so a new memo never matches.
+    var present: UInt32 = 0
+    /// `it_len` must reach the end of the last field the walk read.
+    var required = Int.max
+    /// Offsets from the start of the radiotap header, -1 when the field is absent.
+    var flagsAt = -1
+    var channelAt = -1
+    var signalAt = -1
+    var xChannelAt = -1
+
+    public init() {}
+
+    func remembered(present: UInt32, required: Int) -> RadiotapLayoutMemo {
+        var memo = self
+        memo.present = present
+        memo.required = required
+        return memo
+    }
+
+    /// The header the walk reads from these offsets: with one present word, each field occurs
+    /// at most once, so the first channel and the strongest signal are the only ones.
+    @inline(__always)
+    func header(in bytes: UnsafeRawBufferPointer, length: Int) -> RadiotapHeader {
+        var header = RadiotapHeader(length: length)
+        if flagsAt >= 0 { header.flags = RadiotapFlags(rawValue: bytes.load(fromByteOffset: flagsAt, as: UInt8.self)) }
+        if channelAt >= 0 { header.frequencyMHz = bytes.littleEndian(UInt16.self, at: channelAt) }
+        if signalAt >= 0 { header.signalDBm = bytes.load(fromByteOffset: signalAt, as: Int8.self) }
+        header.finish(xChannelMHz: xChannelAt >= 0 ? bytes.littleEndian(UInt16.self, at: xChannelAt &+ 4) : 0)
+        return header
     }
 }
 

@@ -171,14 +171,17 @@ public enum Replay {
             let reader = readers[0]
             let linkType = linkTypes[0]
             let sensor = sensors[0]
+            var radiotap = RadiotapLayoutMemo()
             while let record = try nextRecord(reader, summary: &summary) {
-                try handle(record, linkType: linkType, sensor: sensor, elements: elementDetail, core: &core, summary: &summary, sink: sink)
+                try handle(record, linkType: linkType, sensor: sensor, elements: elementDetail, radiotap: &radiotap, core: &core, summary: &summary, sink: sink)
                 tick(&sinceProgress, progress, summary, totalBytes: totalBytes)
             }
         } else {
             // k-way merge by capture time: each file is in time order, so only the head
             // record of each file competes. A head stays valid until its reader is advanced.
             var heads: [CaptureRecord?] = Array(repeating: nil, count: readers.count)
+            // One memo per file: each file's sensor writes its own radiotap fields.
+            var radiotap = Array(repeating: RadiotapLayoutMemo(), count: readers.count)
             var heap = Heap<MergeKey>()
             heap.reserveCapacity(readers.count)
             for i in readers.indices {
@@ -188,7 +191,7 @@ public enum Replay {
             while let top = heap.min {
                 let i = top.source
                 guard let record = heads[i] else { _ = heap.removeMin(); continue }
-                try handle(record, linkType: linkTypes[i], sensor: sensors[i], elements: elementDetail, core: &core, summary: &summary, sink: sink)
+                try handle(record, linkType: linkTypes[i], sensor: sensors[i], elements: elementDetail, radiotap: &radiotap[i], core: &core, summary: &summary, sink: sink)
                 heads[i] = try nextRecord(readers[i], summary: &summary)
                 // The file's next record takes its place: one sift instead of a pop and a push.
                 if let head = heads[i] {
@@ -222,12 +225,13 @@ public enum Replay {
         linkType: LinkType,
         sensor: Int,
         elements elementDetail: ElementDetail,
+        radiotap: inout RadiotapLayoutMemo,
         core: inout PipelineCore,
         summary: inout ReplaySummary,
         sink: (HourReport) throws(ReplayError) -> Void
     ) throws(ReplayError) {
         summary.bytesRead += Int64(record.bytes.count) + 16
-        let result = FrameParser.parse(record.bytes, linkType: linkType, timestampNanos: record.timestampNanos, counters: &summary.parse, elements: elementDetail)
+        let result = FrameParser.parse(record.bytes, linkType: linkType, timestampNanos: record.timestampNanos, counters: &summary.parse, elements: elementDetail, radiotap: &radiotap)
         switch consume result {
         case .probeRequest(let request):
             core.process(request, sensor: sensor)
