@@ -28,7 +28,7 @@ import FootfallCore
 ///
 /// What is linked, and for how long (PRIVACY.md, R): nothing between addresses. Per layout
 /// the tracker keeps counts per slot of the window; per address, while it is in a small
-/// direct-mapped cache (65,536 entries: seconds in a busy store, until the key rotates in a
+/// cache of 65,536 entries in sets of four (seconds in a busy store, until the key rotates in a
 /// quiet one), how many of its frames it has counted, which sensor heard it first and its
 /// lane; per layout, the lane the next new address takes (a small number, no address). All
 /// of it is keyed by pseudonyms of the current key period and dropped at a rotation.
@@ -51,10 +51,16 @@ public struct RandomisedCrowd {
     var layouts: [Layout] = []
     var mask: Int
 
-    // Address cache: direct-mapped on the address pseudonym, the frames counted so far.
-    // One array of 16-byte entries: a frame touches one cache line and one array.
+    // Address cache: sets of four 16-byte entries (one 64-byte cache line), chosen by bits
+    // of the address pseudonym; per set, the entry the next new address replaces (first in,
+    // first out). Four ways instead of one: which addresses share a set follows the run's
+    // random key, so an address pushed out by another and heard again would count again
+    // under one key and not under another; with four ways that needs five addresses of one
+    // key period in one set, the oldest of which is heard again (docs/crowds.md).
     var cache: [CacheEntry]
+    var victims: [UInt8]
     static let cacheBits = 16
+    static let ways = 4
 
     struct CacheEntry {
         var address: UInt64 = 0
@@ -89,8 +95,9 @@ public struct RandomisedCrowd {
         keys = Array(repeating: 0, count: 64)
         slotOf = Array(repeating: -1, count: 64)
         mask = 63
-        let size = phoneProbeRate > 0 ? 1 << Self.cacheBits : 1
+        let size = phoneProbeRate > 0 ? 1 << Self.cacheBits : Self.ways
         cache = Array(repeating: CacheEntry(), count: size)
+        victims = Array(repeating: 0, count: size / Self.ways)
     }
 
     /// Whether layouts are split into lanes at all (`phone_probe_rate` > 0).
@@ -112,11 +119,25 @@ public struct RandomisedCrowd {
         let l = layoutIndex(layout.value | (layout.value == 0 ? 1 : 0), slot: slot)
         // Count the address's first frames (the cache forgets an address when another takes
         // its entry: it then counts again, a few units more, never fewer).
-        let c = Int(truncatingIfNeeded: address.value >> 20) & ((1 << Self.cacheBits) - 1)
+        let set = Int(truncatingIfNeeded: address.value >> 20) & (victims.count - 1)
         let s = Int16(truncatingIfNeeded: sensor)
         var fresh = false
+        var c = set &* Self.ways
         let counted = cache.withUnsafeMutableBufferPointer { entries in
-            if entries[c].address != address.value {
+            var found = false
+            for way in 0 ..< Self.ways where entries[c &+ way].address == address.value {
+                c &+= way
+                found = true
+                break
+            }
+            if !found {
+                // An empty entry of the set if there is one (they fill in order), else the
+                // oldest: the victim pointer goes round the four.
+                c &+= victims.withUnsafeMutableBufferPointer { v in
+                    let way = Int(v[set])
+                    v[set] = UInt8((way &+ 1) & (Self.ways - 1))
+                    return way
+                }
                 entries[c] = CacheEntry(address: address.value, count: 0, sensor: s, lane: 0)
                 fresh = true
             }
@@ -218,6 +239,7 @@ public struct RandomisedCrowd {
         slotOf.withUnsafeMutableBufferPointer { $0.update(repeating: -1) }
         layouts.removeAll()
         cache.withUnsafeMutableBufferPointer { $0.update(repeating: CacheEntry()) }
+        victims.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
     }
 
     /// Layouts held (for memory accounting and tests).

@@ -77,7 +77,9 @@ public protocol ReplayProgress: AnyObject {
 
 /// `footfall replay`: capture files → parser → gate → pseudonymiser → tracker → CSV files,
 /// with event time taken from the captures. Same inputs and configuration give the same
-/// files: the counts do not depend on the (random) key.
+/// files: the counts do not depend on the (random) key (but for one case of the crowd's
+/// address cache, an address pushed out by four others of its set and heard again;
+/// docs/crowds.md).
 public enum Replay {
     /// - Parameters:
     ///   - settings: the validated configuration.

@@ -58,6 +58,7 @@ struct RandomisedCrowdTests {
         // Nothing keyed by the old key is left: no layout, no address in the cache.
         #expect(tracker.crowd.layoutCount == 0)
         #expect(tracker.crowd.cache.allSatisfy { $0.address == 0 && $0.count == 0 && $0.sensor == 0 && $0.lane == 0 })
+        #expect(tracker.crowd.victims.allSatisfy { $0 == 0 })
         #expect(tracker.crowd.keys.allSatisfy { $0 == 0 })
         _ = tracker.finish()
     }
@@ -114,5 +115,26 @@ struct RandomisedCrowdTests {
         let second = Scene.run(sparse(KeyStore()), settings: settings).reports
         #expect((Scene.row(first.first, "ALL")?.devices ?? 0) > 1, "the layout was split into lanes")
         #expect(first == second)
+    }
+
+    @Test func anAddressIsRecognisedWhileFewerThanFourOthersShareItsCacheSet() {
+        // Which addresses share a set of the cache follows their keyed pseudonyms, so an
+        // address pushed out and heard again would count again under one key and not under
+        // another. Here five pseudonyms with the same set bits: the first sends its eight
+        // counted frames, others arrive, then it is heard once more.
+        func unitsAfter(others: Int) -> UInt32 {
+            var crowd = RandomisedCrowd(phoneProbeRate: 240, windowSeconds: 600, slotSeconds: 60)
+            let layout = Scene.layout(7)
+            func address(_ i: UInt64) -> Pseudonym { Pseudonym(value: i << 40 | 0x1234 << 20 | 1) }
+            for _ in 0 ..< 8 { _ = crowd.entity(layout: layout, address: address(1), sensor: 0, slot: 0) }
+            for i in 0 ..< UInt64(others) { _ = crowd.entity(layout: layout, address: address(2 + i), sensor: 0, slot: 0) }
+            _ = crowd.entity(layout: layout, address: address(1), sensor: 0, slot: 0)
+            return crowd.layouts[0].ring.reduce(0, +)
+        }
+        // Three others share its set: it is still in the cache, its ninth frame does not count.
+        #expect(unitsAfter(others: 3) == 8 + 3)
+        // Four others: the oldest entry (its own) was replaced, so it counts again (the limit
+        // docs/crowds.md states).
+        #expect(unitsAfter(others: 4) == 8 + 4 + 1)
     }
 }
