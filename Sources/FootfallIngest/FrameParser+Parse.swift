@@ -35,31 +35,19 @@ public enum FrameParser {
     ///     is counted as malformed `.encapsulation`).
     ///   - timestampNanos: capture time, nanoseconds since the Unix epoch.
     ///   - counters: updated for every record (frames, probe requests, bad FCS, other, malformed).
+    ///   - elements: which probe requests get the full element summary (all by default). A
+    ///     caller that reads less of the information elements gets, where it says so, an
+    ///     ``ElementSummary`` that holds only `truncated` (every other field at its default,
+    ///     the fingerprint 0), which takes a fraction of the full walk. What is counted and
+    ///     everything else returned is the same.
     /// - Returns: the probe request, or what else the record was.
     @inlinable
     public static func parse(
         _ bytes: UnsafeRawBufferPointer,
         linkType: LinkType,
         timestampNanos: Int64,
-        counters: inout ParseCounters
-    ) -> ParseResult {
-        var memo = RadiotapLayoutMemo()
-        return parseRecord(bytes, linkType: linkType, hints: .none, timestampNanos: timestampNanos, counters: &counters, elements: .full, radiotap: &memo)
-    }
-
-    /// ``parse(_:linkType:timestampNanos:counters:)`` for a caller that reads less of the
-    /// information elements: where `elements` says so, the ``ElementSummary`` holds only
-    /// `truncated` (every other field at its default, the fingerprint 0), which takes a
-    /// fraction of the full walk. What is counted and everything else returned is the same.
-    ///
-    /// - Parameter elements: which probe requests get the full element summary.
-    @inlinable
-    public static func parse(
-        _ bytes: UnsafeRawBufferPointer,
-        linkType: LinkType,
-        timestampNanos: Int64,
         counters: inout ParseCounters,
-        elements detail: ElementDetail
+        elements detail: ElementDetail = .full
     ) -> ParseResult {
         var memo = RadiotapLayoutMemo()
         return parseRecord(bytes, linkType: linkType, hints: .none, timestampNanos: timestampNanos, counters: &counters, elements: detail, radiotap: &memo)

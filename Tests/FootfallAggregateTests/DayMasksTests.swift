@@ -1,4 +1,5 @@
 @testable import FootfallAggregate
+import FootfallTestSupport
 import Testing
 
 /// A day's table of zone masks per device serial (``DayMasks``) against a dictionary doing
@@ -13,7 +14,7 @@ struct DayMasksTests {
 
     @Test(arguments: [1, 2, 3, 16, 17, 32, 33, 64])
     func mergingKeepsEveryDevicesZonesAsADictionaryWould(zones: Int) {
-        var generator = DueWheelTests.Generator(state: UInt64(zones))
+        var generator = SplitMix64(seed: UInt64(zones))
         var masks = DayMasks(zoneCount: zones)
         var reference: [UInt32: (UInt64, UInt64)] = [:]
         let all: UInt64 = zones == 64 ? ~0 : (1 << UInt64(zones)) - 1

@@ -1,5 +1,6 @@
 import FootfallCore
 @testable import FootfallAggregate
+import FootfallTestSupport
 import Testing
 
 /// The tracker's tick looks only at the devices its ``DueWheel`` names. These tests hold it to
@@ -8,24 +9,12 @@ import Testing
 /// device falls in the same tick).
 @Suite("Due wheel")
 struct DueWheelTests {
-    /// A small deterministic generator (SplitMix64), so a failure can be replayed.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Frames of `devices` made-up devices over `hours` hours from `start`: each device comes
     /// and goes in visits of random length and strength, some vendor-assigned (resident
     /// candidates), then a third of them again two days later; each frame stamped up to
     /// `jitter` seconds before it arrives (out of order, as frames of several sources are).
     static func stream(seed: UInt64, start: Int64, hours: Int64, devices: UInt64, jitter: Int64) -> [Observation] {
-        var random = Generator(state: seed)
+        var random = SplitMix64(seed: seed)
         var frames: [(sent: Int64, frame: Observation)] = []
         let end = start + hours * 3600
         for n in 1 ... devices {

@@ -7,24 +7,11 @@ import FootfallCore
 /// present word was seen before takes the remembered field offsets instead of the walk. That
 /// is only right if every result, and every count, is the walk's.
 @Suite struct RadiotapMemoTests {
-    /// SplitMix64: a fixed stream, so a failure can be replayed.
-    struct Stream {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
-
     /// Radiotap headers the way a sensor and a damaged file might write them: one present
     /// word with random defined fields (sometimes TLVs after them, bit 28), random field
     /// bytes, and for each word three lengths: its fields exactly, cut short by 1–6 bytes
     /// (a field then runs past `it_len`, or the walk stops earlier), and 1–9 bytes longer.
-    static func headers(count: Int, stream: inout Stream) -> [[UInt8]] {
+    static func headers(count: Int, stream: inout SplitMix64) -> [[UInt8]] {
         var headers: [[UInt8]] = []
         for _ in 0 ..< count {
             var present: UInt32 = 0
@@ -60,7 +47,7 @@ import FootfallCore
     }
 
     @Test func aRememberedLayoutGivesTheWalksResultAndCountsForEveryFrame() throws {
-        var stream = Stream(state: 2024)
+        var stream = SplitMix64(seed: 2024)
         let headers = Self.headers(count: 300, stream: &stream)
         var memo = RadiotapLayoutMemo()
         var withMemo = ParseCounters()
@@ -123,4 +110,9 @@ extension Radiotap {
             return nil
         }
     }
+}
+
+extension SplitMix64 {
+    /// A number in 0 ..< n (the modulo bias is of no matter to these tests).
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }
