@@ -6,6 +6,7 @@ import Darwin
 
 import FootfallTestSupport
 import Foundation
+import FootfallPlatform
 import Testing
 
 // The built `footfall` as an attacker on the gateway (or a crash) would see it: its memory
@@ -152,7 +153,8 @@ struct RunProcessTests {
     func runTurnsCoreDumpsOffAndLocksItsFrameAndKeyMemory() throws {
         // Started with core dumps allowed (soft limit raised to the hard one): `run` must
         // turn them off itself, for good (the hard limit too).
-        let hard = try #require(testProcessCoreHardLimit())
+        // The test process's own hard limit: nothing in it lowers it (hardening is tested in children).
+        let hard = try #require(ProcessHardening.coreLimit()?.hard)
         try #require(hard > 0, "the test process may not dump core (hard limit 0), so run cannot show that it turns core dumps off")
         let run = try LoopbackRun(config: "config/examples/tzsp-loopback.yaml", coreLimitUnlimited: true)
         defer { run.cleanUp() }

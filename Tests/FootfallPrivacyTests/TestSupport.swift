@@ -100,20 +100,6 @@ func fixtureSources(day: String = "2024-03-16") throws -> Set<UInt64> {
     return all
 }
 
-/// The test process's hard limit on core files, bytes (`nil` when unknown). A child started
-/// with its soft limit raised to this can show that it turns core dumps off itself only when
-/// it is above 0; nothing in the test process lowers it (the hardening tests harden children).
-func testProcessCoreHardLimit() -> UInt64? {
-    var limit = rlimit()
-    #if os(Linux)
-    let resource = __rlimit_resource_t(RLIMIT_CORE.rawValue)
-    #else
-    let resource = RLIMIT_CORE
-    #endif
-    guard getrlimit(resource, &limit) == 0 else { return nil }
-    return UInt64(limit.rlim_max)
-}
-
 /// A fresh, empty temporary directory.
 func makeTemporaryDirectory() throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("footfall-privacy-\(UUID().uuidString)")
