@@ -56,8 +56,7 @@ extension Tracker {
         let delay = Int64(rules.visitGapSeconds) + slotSeconds
         while let first = hours.first, first.hour.end + delay <= wSeconds {
             var hour = hours.removeFirst()
-            let closed = report(for: &hour, partial: false, listenedUntil: hour.hour.end)
-            closedReports.append(closed)
+            closedReports.append(report(for: &hour, partial: false, listenedUntil: hour.hour.end))
             tallyDay(hour.hour, hour.day)
             closedThrough = hour.hour.end
             lastHourIndex = 0

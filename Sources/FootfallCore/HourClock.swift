@@ -34,20 +34,31 @@ public struct HourClock: Sendable, Equatable {
 
     /// The local hour that contains an instant.
     public func hour(containing seconds: Int64) -> LocalHour {
-        let start = hourStart(containing: seconds)
-        var end = hourStart(containing: start + 3600)
-        // A transition that does not fall on a local hour boundary (rare; e.g. half-hour
-        // DST shifts) can put `end` at or before `start`; a plain hour is the safe answer.
-        if end <= start { end = start + 3600 }
-        return LocalHour(start: start, end: end, utcOffsetSeconds: utcOffset(at: start))
+        Self.hour(containing: seconds) { utcOffset(at: $0) }
     }
 
     /// Start (UTC seconds) of the local hour that contains `seconds`.
     public func hourStart(containing seconds: Int64) -> Int64 {
-        let offset = Int64(utcOffset(at: seconds))
-        let local = seconds + offset
-        let localHourStart = local - floorMod(local, 3600)
-        return localHourStart - offset
+        Self.hourStart(containing: seconds, offset: utcOffset(at: seconds))
+    }
+
+    /// The local hour that contains `seconds`, with the UTC offsets `offsetAt` gives.
+    @inline(__always)
+    static func hour(containing seconds: Int64, offsetAt: (Int64) -> Int) -> LocalHour {
+        let start = hourStart(containing: seconds, offset: offsetAt(seconds))
+        let next = start + 3600
+        var end = hourStart(containing: next, offset: offsetAt(next))
+        // A transition that does not fall on a local hour boundary (rare; e.g. half-hour
+        // DST shifts) can put `end` at or before `start`; a plain hour is the safe answer.
+        if end <= start { end = start + 3600 }
+        return LocalHour(start: start, end: end, utcOffsetSeconds: offsetAt(start))
+    }
+
+    /// Start (UTC seconds) of the local hour that contains `seconds`, at UTC offset `offset`.
+    @inline(__always)
+    static func hourStart(containing seconds: Int64, offset: Int) -> Int64 {
+        let local = seconds + Int64(offset)
+        return local - floorMod(local, 3600) - Int64(offset)
     }
 
     /// ``utcOffset(at:)`` through a cache of the span the offset was last found to hold over.
@@ -78,18 +89,12 @@ public struct HourClock: Sendable, Equatable {
     /// ``hour(containing:)`` through `cache`: the same hour, for a caller that asks many
     /// times in a row (the tracker, per device check).
     public func hour(containing seconds: Int64, cache: inout UTCOffsetCache) -> LocalHour {
-        let start = hourStart(containing: seconds, cache: &cache)
-        var end = hourStart(containing: start + 3600, cache: &cache)
-        if end <= start { end = start + 3600 }
-        return LocalHour(start: start, end: end, utcOffsetSeconds: utcOffset(at: start, cache: &cache))
+        Self.hour(containing: seconds) { utcOffset(at: $0, cache: &cache) }
     }
 
     /// ``hourStart(containing:)`` through `cache`.
     public func hourStart(containing seconds: Int64, cache: inout UTCOffsetCache) -> Int64 {
-        let offset = Int64(utcOffset(at: seconds, cache: &cache))
-        let local = seconds + offset
-        let localHourStart = local - floorMod(local, 3600)
-        return localHourStart - offset
+        Self.hourStart(containing: seconds, offset: utcOffset(at: seconds, cache: &cache))
     }
 
     /// Whether the local hour starting at `start` occurs twice on its day (the repeated hour
