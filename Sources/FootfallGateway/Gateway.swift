@@ -131,7 +131,9 @@ public enum Gateway {
         }
         services.append(.init(service: writer))
         if let shipper { services.append(.init(service: shipper)) }
-        services.append(.init(service: PipelineService(pipeline: pipeline, configPath: configPath, metrics: metrics, logger: logger)))
+        // SIGHUP is trapped (and buffered) from here on, before any service starts.
+        let reloadSignals = await UnixSignalsSequence(trapping: .sighup)
+        services.append(.init(service: PipelineService(pipeline: pipeline, configPath: configPath, reloadSignals: reloadSignals, metrics: metrics, logger: logger)))
         for (index, spec) in sources.enumerated() {
             services.append(.init(service: CaptureService(spec: spec, index: index, factory: factory, ring: ring, metrics: metrics, logger: logger)))
         }

@@ -12,13 +12,19 @@ import UnixSignals
 public final class PipelineService: Service, CustomStringConvertible {
     public let pipeline: LivePipeline
     private let configPath: String?
+    private let reloadSignals: UnixSignalsSequence?
     private let metrics: GatewayMetrics
     private let logger: Logger
 
-    /// - Parameter configPath: the file SIGHUP reloads; `nil` ignores SIGHUP.
-    public init(pipeline: LivePipeline, configPath: String?, metrics: GatewayMetrics, logger: Logger) {
+    /// - Parameters:
+    ///   - configPath: the file SIGHUP reloads; `nil` ignores SIGHUP.
+    ///   - reloadSignals: SIGHUP, trapped by the caller before any service starts: a
+    ///     SIGHUP that came before this service ran would otherwise meet the default action
+    ///     and end the process (another service may already have logged that it captures).
+    public init(pipeline: LivePipeline, configPath: String?, reloadSignals: UnixSignalsSequence?, metrics: GatewayMetrics, logger: Logger) {
         self.pipeline = pipeline
         self.configPath = configPath
+        self.reloadSignals = reloadSignals
         self.metrics = metrics
         self.logger = logger
     }
@@ -29,8 +35,7 @@ public final class PipelineService: Service, CustomStringConvertible {
         let pipeline = self.pipeline
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
-                if let configPath {
-                    let signals = await UnixSignalsSequence(trapping: .sighup)
+                if let configPath, let signals = reloadSignals {
                     group.addTask { [logger, metrics] in
                         for await _ in signals {
                             PipelineService.reload(path: configPath, into: pipeline, metrics: metrics, logger: logger)
