@@ -44,6 +44,8 @@ mutants=(
   "pcap-ring-not-zeroed|frames stay in libpcap's ring after they are copied out"
   "key-life-wall-clock-only|a key may outlive 24 h of real time when the clock is set back"
   "no-difference-protection|published counts may differ by 1..k-1 (overlapping zones)"
+  "replay-batch-not-zeroed|replay's batches keep their probe requests after the core took them"
+  "replay-batches-kept-on-stop|a replay stopped by a failed write leaves probe requests in its batches"
 )
 
 # edit ANCHOR PERL: applies the perl substitution to the one file under Sources/ that
@@ -129,6 +131,12 @@ apply_mutant() {
   no-difference-protection)
     edit 'changed = protectDifferences(rows: rows, flows: report.flows' \
       's/changed = protectDifferences\(rows: rows, flows: report\.flows[^\n]*\|\| changed/_ = protectDifferences/' ;;
+  replay-batch-not-zeroed)
+    edit 'SensitiveMemory.zero(UnsafeMutableRawPointer(requests + batch &* batchCapacity), batchCapacity' \
+      's/SensitiveMemory\.zero\(UnsafeMutableRawPointer\(requests \+ batch &\* batchCapacity\), batchCapacity[^\n]*\)\n/_ = batch\n/' ;;
+  replay-batches-kept-on-stop)
+    edit 'SensitiveMemory.zero(memory.base, batchCount &* batchCapacity' \
+      's/SensitiveMemory\.zero\(memory\.base, batchCount &\* batchCapacity[^\n]*\)\n/_ = memory\n/' ;;
   *) echo "unknown mutant: $1" >&2; return 1 ;;
   esac
 }

@@ -80,6 +80,11 @@ public protocol ReplayProgress: AnyObject {
 /// files: the counts do not depend on the (random) key (but for one case of the crowd's
 /// address cache, an address pushed out by four others of its set and heard again;
 /// docs/crowds.md).
+///
+/// Three threads: the capture files are read and parsed on one (``ReplayReading``), the
+/// probe requests go through the gate, the key and the tracker on the caller's
+/// (``ProbeHandoff`` carries them over, in order), and the files are written on a third
+/// (``ReplayOutput``). The key and the tracker never leave the caller's thread.
 public enum Replay {
     /// - Parameters:
     ///   - settings: the validated configuration.
@@ -126,7 +131,11 @@ public enum Replay {
     ///   - keys: tests only: the key store to use instead of fresh locked memory.
     ///   - inspect: tests only: called with the tracker and the keys after the end of input,
     ///     before the keys are destroyed (to check which known devices became residents).
-    static func process(settings: Settings, inputs: [ReplayInput], progress: (any ReplayProgress)?, keys injected: KeyStore?, inspect: ((borrowing Tracker, KeyStore) -> Void)?, sink: (HourReport) throws(ReplayError) -> Void) throws(ReplayError) -> ReplaySummary {
+    ///   - threads: how many threads read and process: 2 (the default where the machine has
+    ///     more than one processor) reads and parses on a thread of its own
+    ///     (``ProbeHandoff``); 1 does all in line. Tests compare the two.
+    ///   - handoff: tests only: the batches between the two threads (to look at them after).
+    static func process(settings: Settings, inputs: [ReplayInput], progress: (any ReplayProgress)?, keys injected: KeyStore?, inspect: ((borrowing Tracker, KeyStore) -> Void)?, threads: Int? = nil, handoff: ProbeHandoff? = nil, sink: (HourReport) throws(ReplayError) -> Void) throws(ReplayError) -> ReplaySummary {
         guard !inputs.isEmpty else { throw ReplayError("no capture files given; name them as <file>@<sensor id>") }
         var sensors: [Int] = []
         for input in inputs {
@@ -151,7 +160,6 @@ public enum Replay {
                 totalBytes += size.int64Value
             }
         }
-        var summary = ReplaySummary()
 
         var core: PipelineCore
         do {
@@ -160,58 +168,20 @@ public enum Replay {
             throw ReplayError(error.message)
         }
 
-        func write(_ reports: [HourReport]) throws(ReplayError) {
-            for report in reports { try sink(report) }
-        }
-
-        let linkTypes = readers.map(\.linkType)
-        let elementDetail = core.elementDetail
-        var sinceProgress = 0
-        if readers.count == 1 {
-            // One file (the common case): nothing to merge, so its records go straight
-            // through, in the same order and with the same steps as in the merge below.
-            let reader = readers[0]
-            let linkType = linkTypes[0]
-            let sensor = sensors[0]
-            var radiotap = RadiotapLayoutMemo()
-            while let record = try nextRecord(reader, summary: &summary) {
-                try handle(record, linkType: linkType, sensor: sensor, elements: elementDetail, radiotap: &radiotap, core: &core, summary: &summary, sink: sink)
-                tick(&sinceProgress, progress, summary, totalBytes: totalBytes)
-            }
+        let reading = ReplayReading(readers: readers, sensors: sensors, elements: core.elementDetail, progress: progress, totalBytes: totalBytes)
+        if (threads ?? (ProcessInfo.processInfo.activeProcessorCount > 1 ? 2 : 1)) >= 2 {
+            try processOnTwoThreads(reading, handoff: handoff ?? ProbeHandoff(), core: &core, sink: sink)
         } else {
-            // k-way merge by capture time: each file is in time order, so only the head
-            // record of each file competes. A head stays valid until its reader is advanced.
-            var heads: [CaptureRecord?] = Array(repeating: nil, count: readers.count)
-            // One memo per file: each file's sensor writes its own radiotap fields.
-            var radiotap = Array(repeating: RadiotapLayoutMemo(), count: readers.count)
-            var heap = Heap<MergeKey>()
-            heap.reserveCapacity(readers.count)
-            for i in readers.indices {
-                heads[i] = try nextRecord(readers[i], summary: &summary)
-                if let head = heads[i] { heap.insert(MergeKey(time: head.timestampNanos, source: i)) }
-            }
-            while let top = heap.min {
-                let i = top.source
-                guard let record = heads[i] else { _ = heap.removeMin(); continue }
-                try handle(record, linkType: linkTypes[i], sensor: sensors[i], elements: elementDetail, radiotap: &radiotap[i], core: &core, summary: &summary, sink: sink)
-                heads[i] = try nextRecord(readers[i], summary: &summary)
-                // The file's next record takes its place: one sift instead of a pop and a push.
-                if let head = heads[i] {
-                    _ = heap.replaceMin(with: MergeKey(time: head.timestampNanos, source: i))
-                } else {
-                    _ = heap.removeMin()
+            try reading.read { (request: consuming ProbeRequest, sensor: Int) throws(ReplayError) in
+                core.process(request, sensor: sensor)
+                if core.hasClosedHours {
+                    for report in core.takeClosedHours() { try sink(report) }
                 }
-                tick(&sinceProgress, progress, summary, totalBytes: totalBytes)
             }
         }
-        // Records whose time cannot be right were dropped by the readers: damaged input.
-        for reader in readers {
-            summary.implausibleTimes += reader.implausibleTimes
-            summary.outlierTimes += reader.outlierTimes
-            summary.damage += reader.droppedTimeMessages
-        }
+        var summary = reading.summary
         // End of input is treated as a shutdown: the hour in progress is written as partial.
-        try write(core.finish(inspect: inspect))
+        for report in core.finish(inspect: inspect) { try sink(report) }
         summary.gated = core.gateCounters.dropped
         summary.tracker = core.trackerCounters
         progress?.update(bytesRead: summary.bytesRead, totalBytes: totalBytes, frames: summary.parse.frames)
@@ -219,58 +189,52 @@ public enum Replay {
         return summary
     }
 
-    /// One record, whichever file it came from: parse it in place, put a probe request
-    /// through the core, and hand over the hours that closed.
-    @inline(__always)
-    static func handle(
-        _ record: CaptureRecord,
-        linkType: LinkType,
-        sensor: Int,
-        elements elementDetail: ElementDetail,
-        radiotap: inout RadiotapLayoutMemo,
-        core: inout PipelineCore,
-        summary: inout ReplaySummary,
-        sink: (HourReport) throws(ReplayError) -> Void
-    ) throws(ReplayError) {
-        summary.bytesRead += Int64(record.bytes.count) + 16
-        let result = FrameParser.parse(record.bytes, linkType: linkType, timestampNanos: record.timestampNanos, counters: &summary.parse, elements: elementDetail, radiotap: &radiotap)
-        switch consume result {
-        case .probeRequest(let request):
-            core.process(request, sensor: sensor)
-            if core.hasClosedHours {
-                for report in core.takeClosedHours() { try sink(report) }
+    /// Reads and parses on a thread of its own while this thread puts the probe requests
+    /// through the core, in the order they were read (see ``ProbeHandoff``). Ends when the
+    /// input ends (or the reading fails: then after every request read before the failure,
+    /// as in line) or when `sink` fails (then the reading thread is stopped first).
+    static func processOnTwoThreads(_ reading: ReplayReading, handoff: ProbeHandoff, core: inout PipelineCore, sink: (HourReport) throws(ReplayError) -> Void) throws(ReplayError) {
+        let thread = Thread {
+            var failure: ReplayError?
+            do throws(ReplayError) {
+                guard var batch = handoff.acquire() else { throw ReplayError("replay stopped") }
+                var count = 0
+                try reading.read { (request: consuming ProbeRequest, sensor: Int) throws(ReplayError) in
+                    handoff.put(request, sensor: sensor, batch: batch, index: count)
+                    count &+= 1
+                    guard count == handoff.batchCapacity else { return }
+                    handoff.publish(batch, count: count)
+                    count = 0
+                    guard let next = handoff.acquire() else { throw ReplayError("replay stopped") }
+                    batch = next
+                }
+                if count > 0 { handoff.publish(batch, count: count) }
+            } catch {
+                failure = error
             }
-        case .other:
-            break
-        case .malformed:
-            break
+            // A parse leaves dead copies of addresses in this thread's stack (P1).
+            StackScrubber.scrub()
+            handoff.finishProducing(failure)
         }
-    }
+        thread.name = "footfall-replay-read"
+        thread.start()
 
-    /// Progress every 4,096 records (only on a terminal).
-    @inline(__always)
-    static func tick(_ sinceProgress: inout Int, _ progress: (any ReplayProgress)?, _ summary: ReplaySummary, totalBytes: Int64) {
-        sinceProgress += 1
-        guard sinceProgress >= 4096, let progress else { return }
-        sinceProgress = 0
-        progress.update(bytesRead: summary.bytesRead, totalBytes: totalBytes, frames: summary.parse.frames)
-    }
-
-    /// Called once per record: it takes no `ReplayInput`, whose two strings would be
-    /// retained and released around every call (the error message already names the file).
-    @inline(__always)
-    static func nextRecord(_ reader: CaptureFileReader, summary: inout ReplaySummary) throws(ReplayError) -> CaptureRecord? {
-        do {
-            return try reader.next()
-        } catch {
-            if error.code == .truncated || error.code == .readFailed {
-                // Everything before the damage has been read; the rest of the file is lost.
-                summary.truncatedFiles += 1
-                summary.damage.append(error.message)
-                return nil
+        while let (batch, count) = handoff.take() {
+            for index in 0..<count {
+                core.process(handoff.request(batch: batch, index: index), sensor: handoff.sensor(batch: batch, index: index))
+                if core.hasClosedHours {
+                    do throws(ReplayError) {
+                        for report in core.takeClosedHours() { try sink(report) }
+                    } catch {
+                        handoff.release(batch)
+                        handoff.cancel()
+                        throw error
+                    }
+                }
             }
-            throw ReplayError(error.message)
+            handoff.release(batch)
         }
+        if let failure = handoff.producerFailure { throw failure }
     }
 
     static func floorSeconds(_ nanos: Int64) -> Int64 {

@@ -270,4 +270,45 @@ struct WiringTests {
         #expect(ring.lockStatus == .locked)
         #expect(ring.excludedFromCoreDumps)
     }
+
+    /// The batches in which `replay`'s reading thread hands probe requests, raw addresses
+    /// and all, to the core (`ProbeHandoff`), after a replay has ended or been stopped.
+    private func replayThroughSmallBatches(_ sink: @escaping (HourReport) throws(ReplayError) -> Void) throws -> (ProbeHandoff, ReplayError?) {
+        let handoff = ProbeHandoff(batchCount: 4, batchCapacity: 64)
+        let settings = Settings(
+            site: Site(name: "wiring", timeZone: "Europe/Prague"),
+            zones: [Zone(id: "room", name: "room", rssiThreshold: -80)],
+            sensors: [Sensor(id: "position_1", zone: 0, feed: .file)])
+        let inputs = [ReplayInput(path: fixturesDirectory.appendingPathComponent("2024-03-07_position_1.pcap").path, sensorID: "position_1")]
+        do throws(ReplayError) {
+            _ = try Replay.process(settings: settings, inputs: inputs, progress: nil, keys: nil, inspect: nil, threads: 2, handoff: handoff, sink: sink)
+            return (handoff, nil)
+        } catch {
+            return (handoff, error)
+        }
+    }
+
+    @Test func replayBatchesAreZeroedOnceProcessedAndLockedOutOfCoreDumps() throws {
+        var hours = 0
+        let (handoff, error) = try replayThroughSmallBatches { _ in hours += 1 }
+        #expect(error == nil)
+        #expect(hours >= 5)
+        for batch in 0 ..< handoff.batchCount {
+            #expect(handoff.batchIsZero(batch), "batch \(batch) still holds probe requests after the replay")
+        }
+        // 4 × 64 requests: a few pages, within even an unprivileged RLIMIT_MEMLOCK.
+        #expect(handoff.isLockedAndUndumpable)
+    }
+
+    @Test func aReplayStoppedByAFailedWriteLeavesNoProbeRequestInItsBatches() throws {
+        let (handoff, error) = try replayThroughSmallBatches { _ throws(ReplayError) in
+            // Time for the reading thread to fill every batch before the failure.
+            Thread.sleep(forTimeInterval: 0.05)
+            throw ReplayError("disk full")
+        }
+        #expect(error?.message == "disk full")
+        for batch in 0 ..< handoff.batchCount {
+            #expect(handoff.batchIsZero(batch), "batch \(batch) still holds probe requests after the replay stopped")
+        }
+    }
 }
