@@ -4,7 +4,6 @@ import FootfallIngest
 import FootfallAggregate
 import FootfallOutput
 import FootfallPlatform
-import HeapModule
 import Foundation
 
 /// One `capture@sensor-id` argument of `footfall replay`.
