@@ -172,10 +172,7 @@ public enum Replay {
             try processOnTwoThreads(reading, handoff: handoff ?? ProbeHandoff(), core: &core, sink: sink)
         } else {
             try reading.read { (request: consuming ProbeRequest, sensor: Int) throws(ReplayError) in
-                core.process(request, sensor: sensor)
-                if core.hasClosedHours {
-                    for report in core.takeClosedHours() { try sink(report) }
-                }
+                try feed(request, sensor: sensor, core: &core, sink: sink)
             }
         }
         var summary = reading.summary
@@ -220,15 +217,12 @@ public enum Replay {
 
         while let (batch, count) = handoff.take() {
             for index in 0..<count {
-                core.process(handoff.request(batch: batch, index: index), sensor: handoff.sensor(batch: batch, index: index))
-                if core.hasClosedHours {
-                    do throws(ReplayError) {
-                        for report in core.takeClosedHours() { try sink(report) }
-                    } catch {
-                        handoff.release(batch)
-                        handoff.cancel()
-                        throw error
-                    }
+                do throws(ReplayError) {
+                    try feed(handoff.request(batch: batch, index: index), sensor: handoff.sensor(batch: batch, index: index), core: &core, sink: sink)
+                } catch {
+                    handoff.release(batch)
+                    handoff.cancel()
+                    throw error
                 }
             }
             handoff.release(batch)
@@ -236,8 +230,13 @@ public enum Replay {
         if let failure = handoff.producerFailure { throw failure }
     }
 
-    static func floorSeconds(_ nanos: Int64) -> Int64 {
-        nanos >= 0 ? nanos / 1_000_000_000 : (nanos + 1) / 1_000_000_000 - 1
+    /// One probe request through the core; the hours it closed go to `sink`, oldest first.
+    @inline(__always)
+    static func feed(_ request: consuming ProbeRequest, sensor: Int, core: inout PipelineCore, sink: (HourReport) throws(ReplayError) -> Void) throws(ReplayError) {
+        core.process(request, sensor: sensor)
+        if core.hasClosedHours {
+            for report in core.takeClosedHours() { try sink(report) }
+        }
     }
 }
 
