@@ -215,6 +215,9 @@ public final class CaptureFileReader {
         if firstOutlierOffset == nil { firstOutlierOffset = offset }
     }
 
+    /// Out of line: inlined into ``next()``, its read of `slots` became a run-time exclusivity
+    /// check at the start of every call, though records are queued only around a far one.
+    @inline(never)
     private func popQueued() -> (CaptureRecord, Int64?) {
         let slot = slots[queueHead]
         queueHead = (queueHead + 1) % slots.count
