@@ -203,7 +203,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FootfallCaptureTests",
-            dependencies: ["FootfallCapture", "FootfallCore", "FootfallIngest"],
+            dependencies: ["FootfallCapture", "FootfallCore", "FootfallIngest", "FootfallTestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(
@@ -278,6 +278,7 @@ let package = Package(
                 "FootfallCore",
                 "FootfallIngest",
                 "FootfallAggregate",
+                "FootfallCapture",
                 "FootfallGateway",
                 "FootfallPlatform",
                 "FootfallOutput",

@@ -46,6 +46,7 @@ mutants=(
   "no-difference-protection|published counts may differ by 1..k-1 (overlapping zones)"
   "replay-batch-not-zeroed|replay's batches keep their probe requests after the core took them"
   "replay-batches-kept-on-stop|a replay stopped by a failed write leaves probe requests in its batches"
+  "read-buffer-not-zeroed|a capture file read to its end leaves raw frames in the reader's buffer"
 )
 
 # edit ANCHOR PERL: applies the perl substitution to the one file under Sources/ that
@@ -137,6 +138,9 @@ apply_mutant() {
   replay-batches-kept-on-stop)
     edit 'SensitiveMemory.zero(memory.base, batchCount &* batchCapacity' \
       's/SensitiveMemory\.zero\(memory\.base, batchCount &\* batchCapacity[^\n]*\)\n/_ = memory\n/' ;;
+  read-buffer-not-zeroed)
+    edit 'SensitiveMemory.zero(buffer, BufferedPcapFile.blockSize)' \
+      's/SensitiveMemory\.zero\(buffer, BufferedPcapFile\.blockSize\)\n/_ = buffer\n/' ;;
   *) echo "unknown mutant: $1" >&2; return 1 ;;
   esac
 }

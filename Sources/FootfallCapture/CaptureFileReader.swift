@@ -6,8 +6,8 @@ import FootfallIngest
 /// merged by time).
 ///
 /// Records are borrowed, not copied: a ``CaptureRecord`` is valid only until the next call
-/// to ``next()``. Classic pcap files are mapped into memory and walked in place
-/// (``MappedPcapFile``); pcapng and unusual variants are read through libpcap's buffer.
+/// to ``next()``. Classic pcap files are read in 1 MiB blocks and walked in place
+/// (``BufferedPcapFile``); pcapng and unusual variants are read through libpcap's buffer.
 /// Timestamps are read with nanosecond precision whatever the file stores (microsecond files
 /// are scaled).
 public final class CaptureFileReader {
@@ -34,8 +34,8 @@ public final class CaptureFileReader {
     private let snapshotLength: Int
     /// Offset of the next record when known without `ftell`.
     private var nextOffset: Int64?
-    /// The file mapped into memory, for classic pcap files (libpcap then only opened it).
-    private let mapped: MappedPcapFile?
+    /// The file read in blocks, for regular classic pcap files (libpcap then only opened it).
+    private let buffered: BufferedPcapFile?
 
     /// Records dropped because their time is before ``earliestPlausibleNanos``: a capture
     /// clock that was never set (epoch 0) or a damaged header. They are not returned, so they
@@ -54,21 +54,29 @@ public final class CaptureFileReader {
         if firstImplausibleOffset == nil { firstImplausibleOffset = offset }
     }
 
-    /// Whether the file is read through a mapping (a regular classic pcap file) rather than
+    /// Whether the file is read in blocks of its own (a regular classic pcap file) rather than
     /// streamed by libpcap.
-    var isMapped: Bool { mapped != nil }
+    var isBuffered: Bool { buffered != nil }
+
+    /// Tests only: whether the block buffer of a file read in blocks holds nothing but zeros
+    /// (`nil` for a file libpcap streams).
+    var readBufferIsZero: Bool? { buffered?.bufferIsZero }
+
+    /// Tests only: whether that buffer is locked in RAM, and whether it is kept out of core
+    /// dumps.
+    var readBufferLockStatus: (locked: Bool, undumpable: Bool)? { buffered?.lockStatus }
 
     /// Opens the file; throws `.cannotOpen` or `.unsupportedLinkType` (naming the link type).
     ///
     /// - Parameter path: a pcap or pcapng file whose link type is radiotap (127) or raw
     ///   802.11 (105).
     public convenience init(path: String) throws(CaptureError) {
-        try self.init(path: path, mapping: true)
+        try self.init(path: path, buffering: true)
     }
 
-    /// - Parameter mapping: map classic pcap files (tests turn it off to compare the two ways
-    ///   of reading).
-    init(path: String, mapping: Bool) throws(CaptureError) {
+    /// - Parameter buffering: read regular classic pcap files in blocks of their own (tests
+    ///   turn it off to compare the two ways of reading).
+    init(path: String, buffering: Bool) throws(CaptureError) {
         let (opened, message) = withErrorBuffer { errbuf in
             pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), errbuf)
         }
@@ -97,8 +105,8 @@ public final class CaptureFileReader {
         self.snapshotLength = Int(pcap_snapshot(handle.pointer))
         self.nextOffset = isClassicPcap ? file.map { Int64(ftell($0)) } : nil
         // The descriptor libpcap already has open: a FIFO cannot be opened twice, and only a
-        // regular file is mapped (anything else is streamed by libpcap).
-        self.mapped = isClassicPcap && mapping ? file.flatMap { MappedPcapFile(descriptor: fileno($0), snapshotLength: Int(pcap_snapshot(handle.pointer))) } : nil
+        // regular file is read here (anything else is streamed by libpcap).
+        self.buffered = isClassicPcap && buffering ? file.flatMap { BufferedPcapFile(descriptor: fileno($0), snapshotLength: Int(pcap_snapshot(handle.pointer))) } : nil
         self.handle = handle
     }
 
@@ -309,10 +317,9 @@ public final class CaptureFileReader {
         guard !finished else { return nil }
         // Optional chaining borrows the stored reference; `if let` would retain and release
         // it on every record.
-        let at = mapped?.offset ?? 0
-        if let next = mapped?.next() {
+        if let next = buffered?.next() {
             switch next {
-            case .record(let bytes, let timestampNanos):
+            case .record(let bytes, let timestampNanos, let at):
                 recordCount += 1
                 lastRecordOffset = Int64(at)
                 return CaptureRecord(bytes: bytes, timestampNanos: timestampNanos)

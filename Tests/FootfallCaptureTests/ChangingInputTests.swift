@@ -9,11 +9,12 @@ import Darwin
 #endif
 
 /// Inputs that are not a file sitting still: a capture cut short while it is being read, and
-/// a FIFO (`footfall replay <(ssh ap tcpdump -w -)`). The mapped reader must neither crash
-/// (SIGBUS on a page past the new end) nor open the path a second time (a FIFO would block).
+/// a FIFO (`footfall replay <(ssh ap tcpdump -w -)`). The reader that reads regular files in
+/// blocks must end a file that shrinks as truncated and must not open the path a second time
+/// (a FIFO would block).
 @Suite("Captures that change or stream while read")
 struct ChangingInputTests {
-    /// 40,000 records of 200 bytes: about 8.6 MB, several size-check steps long.
+    /// 40,000 records of 200 bytes: about 8.6 MB, several blocks long.
     static func bigCapture() -> [UInt8] {
         let frame = [UInt8](repeating: 0x5a, count: 200)
         let records = (0 ..< 40_000).map { PcapFixtures.Record(seconds: 1_710_000_000 + UInt32($0 / 100), fraction: UInt32($0 % 100), bytes: frame) }
@@ -26,15 +27,15 @@ struct ChangingInputTests {
         let directory = try PcapFixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = try PcapFixtures.write(bytes, to: directory, name: "shrinking.pcap")
-        let reader = try CaptureFileReader(path: path, mapping: true)
-        #expect(reader.isMapped)
+        let reader = try CaptureFileReader(path: path, buffering: true)
+        #expect(reader.isBuffered)
         var read = 0
         for _ in 0 ..< 1000 {
             guard try reader.next() != nil else { break }
             read += 1
         }
         #expect(read == 1000)
-        // Cut the file to 4 MiB (page aligned: the next page would raise SIGBUS if touched).
+        // Cut the file to 4 MiB, past the block read so far.
         let newSize = 4 << 20
         #expect(truncate(path, off_t(newSize)) == 0)
         let offsets = PcapFixtures.recordOffsets(bytes)
@@ -73,8 +74,8 @@ struct ChangingInputTests {
             close(fd)
         }
         writer.start()
-        let reader = try CaptureFileReader(path: path, mapping: true)
-        #expect(!reader.isMapped)
+        let reader = try CaptureFileReader(path: path, buffering: true)
+        #expect(!reader.isBuffered)
         var read = 0
         while try reader.next() != nil { read += 1 }
         #expect(read == 40_000)

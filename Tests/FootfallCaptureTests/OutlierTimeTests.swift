@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// A record whose time is far from the records around it is damaged input; a capture that
-/// goes quiet for hours and then carries on is not. Both ways of reading (mapped, libpcap)
+/// goes quiet for hours and then carries on is not. Both ways of reading (in blocks, libpcap)
 /// must agree, because a FIFO or a pcapng file is read the second way.
 @Suite("Records far from their neighbours in time")
 struct OutlierTimeTests {
@@ -25,9 +25,9 @@ struct OutlierTimeTests {
         var firstOffset: Int64?
     }
 
-    static func read(_ bytes: [UInt8], mapping: Bool) throws -> Read {
+    static func read(_ bytes: [UInt8], buffering: Bool) throws -> Read {
         let path = try PcapFixtures.write(bytes, to: PcapFixtures.temporaryDirectory(), name: "outlier.pcap")
-        let reader = try CaptureFileReader(path: path, mapping: mapping)
+        let reader = try CaptureFileReader(path: path, buffering: buffering)
         var read = Read()
         while let record = try reader.next() { read.kept.append(record.bytes[0]) }
         read.outliers = reader.outlierTimes
@@ -41,9 +41,9 @@ struct OutlierTimeTests {
     @Test(arguments: [day, -day, 365 * day, 2 * 3600, -2 * 3600] as [Int64])
     func aLoneRecordFarFromItsNeighboursIsDroppedWhicheverWayTheFileIsRead(shift: Int64) throws {
         let bytes = Self.file(count: 40) { $0 == 17 ? Int64($0) + shift : Int64($0) }
-        for mapping in [true, false] {
-            let read = try Self.read(bytes, mapping: mapping)
-            #expect(read.kept == (0 ..< 40).filter { $0 != 17 }.map { UInt8($0) }, "mapping \(mapping)")
+        for buffering in [true, false] {
+            let read = try Self.read(bytes, buffering: buffering)
+            #expect(read.kept == (0 ..< 40).filter { $0 != 17 }.map { UInt8($0) }, "buffering \(buffering)")
             #expect(read.outliers == 1)
             #expect(read.firstOffset == Self.offset(17))
         }
@@ -57,25 +57,25 @@ struct OutlierTimeTests {
                                 bytes: (0 ..< 6000).map { UInt8(truncatingIfNeeded: $0 &+ i) })
         }
         let path = try PcapFixtures.write(PcapFixtures.file(linkType: 105, records: records), to: PcapFixtures.temporaryDirectory(), name: "large.pcap")
-        for mapping in [true, false] {
-            let reader = try CaptureFileReader(path: path, mapping: mapping)
+        for buffering in [true, false] {
+            let reader = try CaptureFileReader(path: path, buffering: buffering)
             var kept: [[UInt8]] = []
             while let record = try reader.next() { kept.append(Array(record.bytes)) }
-            #expect(kept == records.enumerated().filter { $0.offset != 9 }.map(\.element.bytes), "mapping \(mapping)")
+            #expect(kept == records.enumerated().filter { $0.offset != 9 }.map(\.element.bytes), "buffering \(buffering)")
         }
     }
 
     @Test func aRecordHalfAnHourFromItsNeighboursIsKept() throws {
         let bytes = Self.file(count: 20) { $0 == 7 ? 1800 : Int64($0) }
-        let read = try Self.read(bytes, mapping: true)
+        let read = try Self.read(bytes, buffering: true)
         #expect(read.kept.count == 20)
         #expect(read.outliers == 0)
     }
 
     @Test func severalDamagedRecordsInARowAreAllDropped() throws {
         let bytes = Self.file(count: 40) { (10 ..< 15).contains($0) ? Int64($0) + Self.day : Int64($0) }
-        for mapping in [true, false] {
-            let read = try Self.read(bytes, mapping: mapping)
+        for buffering in [true, false] {
+            let read = try Self.read(bytes, buffering: buffering)
             #expect(read.kept == (0 ..< 40).filter { !(10 ..< 15).contains($0) }.map { UInt8($0) })
             #expect(read.outliers == 5)
             #expect(read.firstOffset == Self.offset(10))
@@ -85,8 +85,8 @@ struct OutlierTimeTests {
     @Test func aSnifferOffOvernightThenOnAgainIsAGapNotDamage() throws {
         // Records 0–19 in the evening, 20–39 the next morning (14 h later), staying there.
         let bytes = Self.file(count: 40) { $0 < 20 ? Int64($0) : Int64($0) + 14 * 3600 }
-        for mapping in [true, false] {
-            let read = try Self.read(bytes, mapping: mapping)
+        for buffering in [true, false] {
+            let read = try Self.read(bytes, buffering: buffering)
             #expect(read.kept == (0 ..< 40).map { UInt8($0) })
             #expect(read.outliers == 0)
         }
@@ -94,7 +94,7 @@ struct OutlierTimeTests {
 
     @Test func aDamagedFirstRecordIsDroppedAndTheRestKept() throws {
         let bytes = Self.file(count: 20) { $0 == 0 ? -Self.day : Int64($0) }
-        let read = try Self.read(bytes, mapping: false)
+        let read = try Self.read(bytes, buffering: false)
         #expect(read.kept == (1 ..< 20).map { UInt8($0) })
         #expect(read.outliers == 1)
         #expect(read.firstOffset == Self.offset(0))
@@ -102,7 +102,7 @@ struct OutlierTimeTests {
 
     @Test func aDamagedLastRecordWithNothingAfterItIsDropped() throws {
         let bytes = Self.file(count: 20) { $0 == 19 ? Self.day : Int64($0) }
-        let read = try Self.read(bytes, mapping: true)
+        let read = try Self.read(bytes, buffering: true)
         #expect(read.kept == (0 ..< 19).map { UInt8($0) })
         #expect(read.outliers == 1)
     }
@@ -110,9 +110,9 @@ struct OutlierTimeTests {
     @Test func aFileCutShortRightAfterADamagedRecordStillEndsAsTruncatedAfterTheRecordsBeforeIt() throws {
         var bytes = Self.file(count: 12) { $0 == 9 ? Self.day : Int64($0) }
         bytes.removeLast(10)  // record 11 is cut short
-        for mapping in [true, false] {
+        for buffering in [true, false] {
             let path = try PcapFixtures.write(bytes, to: PcapFixtures.temporaryDirectory(), name: "cut.pcap")
-            let reader = try CaptureFileReader(path: path, mapping: mapping)
+            let reader = try CaptureFileReader(path: path, buffering: buffering)
             var kept: [UInt8] = []
             var code: CaptureError.Code?
             do {
@@ -120,7 +120,7 @@ struct OutlierTimeTests {
             } catch {
                 code = error.code
             }
-            #expect(kept == [0, 1, 2, 3, 4, 5, 6, 7, 8, 10], "mapping \(mapping)")
+            #expect(kept == [0, 1, 2, 3, 4, 5, 6, 7, 8, 10], "buffering \(buffering)")
             #expect(code == .truncated)
             #expect(reader.outlierTimes == 1)
         }

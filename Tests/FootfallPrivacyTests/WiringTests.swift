@@ -1,4 +1,5 @@
 @testable import FootfallPipeline
+@testable import FootfallCapture
 import FootfallCore
 import FootfallIngest
 import FootfallAggregate
@@ -271,6 +272,43 @@ struct WiringTests {
         #expect(ring.excludedFromCoreDumps)
     }
 
+    /// A capture file as `replay`, `evaluate` and `stats` read each input: in 1 MiB blocks
+    /// into a buffer of the reader's own (`BufferedPcapFile`). The raw frames must be gone
+    /// from it as soon as the file has been read to its end, or to the damage that ends it.
+    @Test(arguments: [false, true])
+    func aCaptureReadToItsEndOrItsDamageLeavesNoFrameInTheReadBuffer(damaged: Bool) throws {
+        var path = fixturesDirectory.appendingPathComponent("2024-03-07_position_1.pcap").path
+        if damaged {
+            // Cut in the middle of a record, about two thirds in (past the first block).
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            path = NSTemporaryDirectory() + "footfall-cut-\(UUID().uuidString).pcap"
+            try bytes.prefix(bytes.count * 2 / 3 + 7).write(to: URL(fileURLWithPath: path))
+        }
+        defer { if damaged { try? FileManager.default.removeItem(atPath: path) } }
+        let reader = try CaptureFileReader(path: path)
+        var records = 0
+        var heldFrames = false
+        var failure: CaptureError?
+        do {
+            while try reader.next() != nil {
+                records += 1
+                // The check below can fail: while the file is read, the buffer holds frames.
+                if records == 1000 { heldFrames = reader.readBufferIsZero == false }
+            }
+        } catch {
+            failure = error
+        }
+        #expect(records > 1000)
+        #expect(heldFrames)
+        #expect((failure?.code == .truncated) == damaged)
+        #expect(reader.readBufferIsZero == true, "raw frames are still in the read buffer after the file was read")
+        let locking = try #require(reader.readBufferLockStatus)
+        #expect(locking.undumpable, "the read buffer would be written into a core dump")
+        // 1 MiB: locked wherever RLIMIT_MEMLOCK allows it (root, as in CI; 8 MiB by default
+        // on current kernels), and then it must be.
+        if memlockLimitAllows(bytes: 1 << 20) { #expect(locking.locked) }
+    }
+
     /// The batches in which `replay`'s reading thread hands probe requests, raw addresses
     /// and all, to the core (`ProbeHandoff`), after a replay has ended or been stopped.
     private func replayThroughSmallBatches(_ sink: @escaping (HourReport) throws(ReplayError) -> Void) throws -> (ProbeHandoff, ReplayError?) {
@@ -311,4 +349,14 @@ struct WiringTests {
             #expect(handoff.batchIsZero(batch), "batch \(batch) still holds probe requests after the replay stopped")
         }
     }
+}
+
+/// Whether this process may lock `bytes` more of memory: root, or an `RLIMIT_MEMLOCK` that
+/// leaves room for them besides what the tests lock already.
+private func memlockLimitAllows(bytes: Int) -> Bool {
+    if geteuid() == 0 { return true }
+    var limit = rlimit()
+    // RLIMIT_MEMLOCK (8 on Linux) is a macro Swift does not import; RLIM_INFINITY is all ones.
+    guard getrlimit(__rlimit_resource_t(8), &limit) == 0 else { return false }
+    return limit.rlim_cur == rlim_t.max || limit.rlim_cur >= rlim_t(2 * bytes)
 }
